@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Forkscope",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "forkscope", targets: ["ForkscopeCLI"]),
+        .library(name: "Forkscope", targets: ["Forkscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+    ],
+    targets: [
+        // System libraries from Debian packages (installed by scripts/setup).
+        .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
+        .systemLibrary(name: "CLapack", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+
+        // Pure numerics: no file I/O, no rendering.
+        .target(name: "ForkscopeNumerics", dependencies: ["CLapack"]),
+        // The engine: read run -> debias -> project -> measure -> render -> write site.
+        .target(
+            name: "Forkscope",
+            dependencies: [
+                "ForkscopeNumerics", "CCmark",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        // The thin command line.
+        .executableTarget(
+            name: "ForkscopeCLI",
+            dependencies: ["Forkscope", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "ForkscopeNumericsTests", dependencies: ["ForkscopeNumerics"]),
+        .testTarget(name: "ForkscopeTests", dependencies: ["Forkscope", "ForkscopeNumerics"]),
+    ]
+)

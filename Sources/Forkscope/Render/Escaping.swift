@@ -1,0 +1,57 @@
+/// Escaping of untrusted text (token text, labels, ids) for the places pages put it.
+///
+/// One function serves HTML text, attribute values and SVG (inline SVG in HTML and standalone
+/// XML alike): `&`, `<`, `>`, `"` and `'` become references, so no token can close an element,
+/// an attribute, a comment or a CDATA section (`]]>` loses its `>`).
+public enum Escape {
+    public static func html(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+/// How a token's text is shown: control characters, which browsers drop or which are not allowed
+/// in XML at all (U+0000 to U+001F but tab and newline), become visible Unicode control pictures
+/// (U+2400 block); C1 controls and noncharacters become `\u{…}`. Tokens that are pieces of
+/// broken UTF-8 arrive as U+FFFD from the run's JSON and are shown as such.
+public enum TokenText {
+    /// For tables and tooltips: every control character visible, newline and tab included.
+    public static func visible(_ text: String) -> String {
+        map(text, keepLayout: false)
+    }
+
+    /// For running text: newlines and tabs kept as layout, other controls visible.
+    public static func inline(_ text: String) -> String {
+        map(text, keepLayout: true)
+    }
+
+    private static func map(_ text: String, keepLayout: Bool) -> String {
+        var out = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            switch s.value {
+            case 0x0A where keepLayout, 0x09 where keepLayout:
+                out.append(s)
+            case 0x00...0x1F:
+                out.append(Unicode.Scalar(0x2400 + s.value)!)
+            case 0x7F:
+                out.append("\u{2421}")
+            case 0x80...0x9F, 0xFDD0...0xFDEF, 0xFFFE, 0xFFFF:
+                out.append(contentsOf: String(format: "\\u{%04X}", s.value).unicodeScalars)
+            default:
+                out.append(s)
+            }
+        }
+        return String(out)
+    }
+}

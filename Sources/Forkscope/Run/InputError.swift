@@ -1,0 +1,36 @@
+/// A problem with the user's input, reported as one line that names the file and the field.
+public struct InputError: Error, CustomStringConvertible, Equatable {
+    /// The file at fault, as the user would recognise it (e.g. `runs/x/run.json`).
+    public let file: String
+    /// The field inside it (`branches[3].fork_at`, `tensor "p0.b1"`), or nil for the whole file.
+    public let field: String?
+    public let message: String
+
+    public init(file: String, field: String? = nil, _ message: String) {
+        self.file = file
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        let text = message.replacingOccurrences(of: "\n", with: " ")
+        return field.map { "\(file): \($0): \(text)" } ?? "\(file): \(text)"
+    }
+}
+
+/// Something the build could work around, shown to the user without stopping the build.
+public struct Warning: Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let field: String?
+    public let message: String
+
+    public init(file: String, field: String? = nil, _ message: String) {
+        self.file = file
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        InputError(file: file, field: field, message).description
+    }
+}

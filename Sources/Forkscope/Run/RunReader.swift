@@ -1,0 +1,82 @@
+import Foundation
+import ForkscopeNumerics
+
+/// Opens a run folder: validates run.json and the shape of every branch's tensor up front, then
+/// hands out one layer's states at a time from the memory-mapped tensors.
+public final class RunReader: Sendable {
+    public let run: ActivationRun
+    public let directory: URL
+    public let warnings: [Warning]
+    private let main: SafetensorsFile
+
+    /// - Parameter directory: the run folder, as the user named it (used in messages).
+    public init(directory: String) throws {
+        let url = URL(fileURLWithPath: directory)
+        self.directory = url
+        let manifestName = (directory as NSString).appendingPathComponent("run.json")
+        guard FileManager.default.fileExists(atPath: manifestName) else {
+            var isDir: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
+                throw InputError(file: directory, "no such run folder")
+            }
+            throw InputError(file: manifestName, "not found (a run folder holds run.json)")
+        }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: manifestName)) } catch {
+            throw InputError(file: manifestName, "cannot be read")
+        }
+        let (run, warnings) = try RunManifest.parse(data, file: manifestName)
+        self.run = run
+        self.warnings = warnings
+        self.main = try Self.openTensors(run, file: run.tensorsFile, directory: directory, field: "tensors")
+    }
+
+    /// Opens a safetensors file of the run and checks that it holds every branch, well shaped.
+    static func openTensors(_ run: ActivationRun, file: String, directory: String, field: String) throws -> SafetensorsFile {
+        let path = (directory as NSString).appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw InputError(file: (directory as NSString).appendingPathComponent("run.json"), field: field,
+                             "names \"\(file)\", which does not exist")
+        }
+        let tensors = try SafetensorsFile(path: path, displayName: path)
+        for b in run.branches {
+            guard let t = tensors.tensors[b.id] else {
+                throw InputError(file: path, field: "tensor \"\(b.id)\"", "missing (every branch needs one)")
+            }
+            let expected = [run.layers.count, b.tokens.count, run.hiddenSize]
+            guard t.shape == expected else {
+                throw InputError(file: path, field: "tensor \"\(b.id)\".shape",
+                                 "is \(t.shape) but [layers, tokens, hidden_size] is \(expected)")
+            }
+        }
+        return tensors
+    }
+
+    /// The states of slice `slice` (an index into `run.layers`) for every token in run order, as a
+    /// tokens x hidden matrix. Fails on NaN or infinity, naming the tensor, layer and token.
+    public func states(slice: Int) throws -> Matrix {
+        try Self.states(of: run, in: main, slice: slice)
+    }
+
+    static func states(of run: ActivationRun, in file: SafetensorsFile, slice: Int) throws -> Matrix {
+        let d = run.hiddenSize
+        var out = Matrix(rows: run.tokenCount, cols: d)
+        var buffer = [Float]()
+        var row = 0
+        for b in run.branches {
+            let tensor = file.tensors[b.id]!
+            let n = b.tokens.count
+            let start = slice * n * d
+            file.floats(tensor, elements: start..<(start + n * d), into: &buffer)
+            if let bad = buffer.firstIndex(where: { !$0.isFinite }) {
+                throw InputError(file: file.displayName, field: "tensor \"\(b.id)\"",
+                                 "\(buffer[bad]) at layer \(run.layers[slice]), token \(bad / d), dimension \(bad % d)")
+            }
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for (i, v) in buffer.enumerated() { dst[row * d + i] = Double(v) }
+            }
+            row += n
+        }
+        return out
+    }
+}

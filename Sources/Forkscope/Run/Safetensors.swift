@@ -1,0 +1,117 @@
+import Foundation
+
+/// The element types a run may store its states in.
+public enum TensorDType: String, Sendable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16"
+
+    var byteWidth: Int { self == .f32 ? 4 : 2 }
+}
+
+/// A safetensors file (huggingface/safetensors format): an 8-byte little-endian header length,
+/// a JSON header `{name: {dtype, shape, data_offsets}}`, then the raw little-endian data.
+///
+/// Every claim of the header is checked against the file before any tensor is read, so a header
+/// that lies fails with the tensor named rather than reading past the end of the map.
+public struct SafetensorsFile: Sendable {
+    public struct Tensor: Sendable, Equatable {
+        public let name: String
+        public let dtype: TensorDType
+        public let shape: [Int]
+        /// Byte range within the file (already offset past the header).
+        public let byteRange: Range<Int>
+    }
+
+    public let file: MappedFile
+    /// How the file is named in messages.
+    public let displayName: String
+    public let tensors: [String: Tensor]
+
+    public init(path: String, displayName: String) throws {
+        let file = try MappedFile(path: path)
+        self.file = file
+        self.displayName = displayName
+        let bytes = file.bytes
+        func fail(_ field: String?, _ message: String) -> InputError {
+            InputError(file: displayName, field: field, message)
+        }
+        guard bytes.count >= 8 else {
+            throw fail("header length", "file is \(bytes.count) bytes, shorter than the 8-byte header length")
+        }
+        let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard headerLength <= UInt64(bytes.count - 8) else {
+            throw fail("header length", "header of \(headerLength) bytes runs past the end of the \(bytes.count)-byte file")
+        }
+        let dataStart = 8 + Int(headerLength)
+        let dataSize = bytes.count - dataStart
+        let headerData = Data(bytes[8..<dataStart])
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: headerData)
+        } catch {
+            throw fail("header", "not valid JSON")
+        }
+        guard let header = json as? [String: Any] else { throw fail("header", "not a JSON object") }
+        var tensors = [String: Tensor]()
+        for (name, value) in header where name != "__metadata__" {
+            let field = "tensor \"\(name)\""
+            guard let entry = value as? [String: Any] else { throw fail(field, "entry is not an object") }
+            guard let dtypeName = entry["dtype"] as? String else { throw fail(field + ".dtype", "missing") }
+            guard let dtype = TensorDType(rawValue: dtypeName) else {
+                throw fail(field + ".dtype", "\(dtypeName) is not supported (F32, F16 or BF16)")
+            }
+            guard let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  shape.count == (entry["shape"] as? [Any])?.count, shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail(field + ".shape", "not a list of non-negative integers")
+            }
+            guard let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  offsets.count == 2 else {
+                throw fail(field + ".data_offsets", "not a pair of integers")
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, begin <= end, end <= dataSize else {
+                throw fail(field + ".data_offsets", "[\(begin), \(end)] out of range of the \(dataSize)-byte data section")
+            }
+            let elements = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            let (expected, overflow) = elements.multipliedReportingOverflow(by: dtype.byteWidth)
+            guard !overflow, expected == end - begin else {
+                throw fail(field, "shape \(shape) in \(dtypeName) needs \(overflow ? "too many" : String(expected)) bytes but data_offsets span \(end - begin)")
+            }
+            tensors[name] = Tensor(name: name, dtype: dtype, shape: shape,
+                                   byteRange: (dataStart + begin)..<(dataStart + end))
+        }
+        self.tensors = tensors
+    }
+
+    /// Elements `range` of `tensor` (counted in elements, row-major), converted to `Float`.
+    public func floats(_ tensor: Tensor, elements range: Range<Int>, into out: inout [Float]) {
+        let width = tensor.dtype.byteWidth
+        let start = tensor.byteRange.lowerBound + range.lowerBound * width
+        precondition(start + range.count * width <= tensor.byteRange.upperBound)
+        let slice = UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + range.count * width)])
+        HalfConversion.convert(slice, dtype: tensor.dtype, count: range.count, into: &out)
+    }
+}
+
+/// Conversion of stored elements to `Float`.
+enum HalfConversion {
+    static func convert(_ raw: UnsafeRawBufferPointer, dtype: TensorDType, count: Int, into out: inout [Float]) {
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(count)
+        switch dtype {
+        case .f32:
+            for i in 0..<count {
+                out.append(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
+            }
+        case .f16:
+            for i in 0..<count {
+                out.append(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))))
+            }
+        case .bf16:
+            // bfloat16 is the top half of an IEEE float32.
+            for i in 0..<count {
+                let bits = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16
+                out.append(Float(bitPattern: bits))
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// Exact principal component analysis (Pearson 1901; the eigen-decomposition formulation of
+/// Jolliffe, *Principal Component Analysis*, 2002, ch. 1).
+///
+/// The covariance is decomposed in whichever space is smaller: the d x d scatter matrix XcᵀXc when
+/// there are more tokens than dimensions, else the n x n Gram matrix XcXcᵀ, whose eigenvectors u
+/// give the same scores u·sqrt(λ) (the "snapshot" method). Both are exact.
+public struct PCA: Sendable {
+    /// Unit principal directions, one per row (components x d).
+    public let components: Matrix
+    /// Share of the total variance along each component.
+    public let explainedVarianceRatio: [Double]
+    /// The mean subtracted before projecting.
+    public let mean: [Double]
+    /// Coordinates of the fitted rows (n x components).
+    public let scores: Matrix
+
+    /// Fits `count` components to the rows of `x`.
+    ///
+    /// Sign convention (so that builds are reproducible and comparable with the NumPy reference):
+    /// each direction is flipped so that its entry of largest magnitude is positive (the first
+    /// such entry on ties). Directions of zero variance are zero vectors with zero scores.
+    public init(fitting x: Matrix, components count: Int = 2) {
+        let n = x.rows, d = x.cols
+        let mean = x.columnMeans()
+        let centered = x.subtractingFromRows(mean)
+        let k = count
+        var components = Matrix(rows: k, cols: d)
+        var ratios = [Double](repeating: 0, count: k)
+        var scores = Matrix(rows: n, cols: k)
+        let total = centered.sumOfSquares
+        guard n >= 2, total > 0 else {
+            self.init(components: components, ratios: ratios, mean: mean, scores: scores)
+            return
+        }
+        // Eigenvalues below this share of the total are numerical zeros.
+        let negligible = total * 1e-13
+        if n <= d {
+            let (values, u) = SymmetricEigen.largest(k, of: centered.gramUpper())
+            for j in 0..<values.count where values[j] > negligible {
+                let s = values[j].squareRoot()
+                // v = Xcᵀ u / sqrt(λ)
+                for i in 0..<n {
+                    let w = u[j, i] / s
+                    if w == 0 { continue }
+                    for c in 0..<d { components[j, c] += w * centered[i, c] }
+                }
+                ratios[j] = values[j] / total
+            }
+        } else {
+            let (values, v) = SymmetricEigen.largest(k, of: centered.crossProductUpper())
+            for j in 0..<values.count where values[j] > negligible {
+                for c in 0..<d { components[j, c] = v[j, c] }
+                ratios[j] = values[j] / total
+            }
+        }
+        for j in 0..<k {
+            Self.orientByLargestEntry(&components, row: j)
+            for i in 0..<n {
+                var dot = 0.0
+                for c in 0..<d { dot += centered[i, c] * components[j, c] }
+                scores[i, j] = dot
+            }
+        }
+        self.init(components: components, ratios: ratios, mean: mean, scores: scores)
+    }
+
+    private init(components: Matrix, ratios: [Double], mean: [Double], scores: Matrix) {
+        self.components = components
+        self.explainedVarianceRatio = ratios
+        self.mean = mean
+        self.scores = scores
+    }
+
+    private static func orientByLargestEntry(_ m: inout Matrix, row j: Int) {
+        var best = 0.0, sign = 1.0
+        for c in 0..<m.cols where abs(m[j, c]) > best {
+            best = abs(m[j, c])
+            sign = m[j, c] < 0 ? -1 : 1
+        }
+        if sign < 0 { for c in 0..<m.cols { m[j, c] = -m[j, c] } }
+    }
+}
