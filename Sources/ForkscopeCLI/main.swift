@@ -1,1 +1,80 @@
-print("forkscope")
+import ArgumentParser
+import Forkscope
+import Foundation
+
+struct ForkscopeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forkscope",
+        abstract: "Static reports of how a language model's hidden states move across branches of generation.",
+        version: Forkscope.version,
+        subcommands: [BuildCommand.self])
+}
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a static report site from an activation run (forkscope.run/1).")
+
+    @Argument(help: "The run folder (holding run.json).")
+    var runFolder: String?
+
+    @Option(help: "The folder to write the site into (replaced atomically).")
+    var out: String?
+
+    @Option(help: "A folder of Markdown commentary: index.md, layers/<L>.md, branches/<id>.md. Default: the run's commentary/ folder.")
+    var content: String?
+
+    @Option(help: "A folder of templates overriding the built-in theme by file name.")
+    var templates: String?
+
+    @Option(help: "A JSON file with defaults for run, out, content and templates (paths relative to it).")
+    var config: String?
+
+    @Flag(help: "Replace the output folder even if forkscope did not write it.")
+    var force = false
+
+    @Flag(help: "Print nothing but errors and warnings.")
+    var quiet = false
+
+    func run() throws {
+        do {
+            let settings = try config.map(SiteConfiguration.init(file:))
+            guard let runPath = runFolder ?? settings?.run else {
+                throw ValidationError("Give a run folder (or a --config naming one).")
+            }
+            guard let outPath = out ?? settings?.out else {
+                throw ValidationError("Give --out DIR (or a --config naming one).")
+            }
+            var options = BuildOptions(run: runPath, out: outPath,
+                                       content: content ?? settings?.content,
+                                       templates: templates ?? settings?.templates)
+            options.force = force
+            let progress = Progress(enabled: !quiet)
+            let result = try Build.run(options, progress: progress.report)
+            progress.finish()
+            for w in result.warnings { FileHandle.standardError.write(Data("forkscope: warning: \(w)\n".utf8)) }
+            if !quiet { print("Wrote \(result.files) files to \(outPath)/ — open \(outPath)/index.html") }
+        } catch let error as InputError {
+            FileHandle.standardError.write(Data("forkscope: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Progress on stderr, only when stderr is a terminal.
+struct Progress {
+    let enabled: Bool
+    init(enabled: Bool) { self.enabled = enabled && isatty(2) == 1 }
+
+    func report(_ stage: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(stage)".utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+ForkscopeCommand.main()

@@ -20,7 +20,7 @@ and computes, for every layer, in float64:
   (y_i - mean) . v_k, explained variance lambda_k / sum(lambda).
   Fewer than 2 tokens: None / no coordinates.  Rank 1: second axis has 0
   variance and coordinates 0.  Rank 0 (all tokens equal): coordinates 0,
-  explained variance None.
+  explained variance [0.0, 0.0] (zero-variance components count 0).
 
 Usage as a CLI:
     python3 Tests/Fixtures/reference.py RUN_DIR [--out expected.json]
@@ -214,7 +214,7 @@ def pca2(Y, check_eigh=False, label=""):
     coords = np.zeros((n, 2))
     info = {"rank": rank, "eigenvalues": lam[:3].tolist()}
     if rank == 0:
-        return coords, None, info
+        return coords, [0.0, 0.0], info
     explained = [0.0, 0.0]
     vecs = []
     for k in range(min(rank, 2)):

@@ -200,15 +200,21 @@ struct JSONObject {
     }
 
     static func int(_ v: Any, file: String, path: String) throws -> Int {
-        // JSONSerialization gives NSNumber for both numbers and booleans; accept whole numbers only.
-        guard let n = v as? NSNumber, !(v is Bool), let i = Int(exactly: n.doubleValue) else {
+        guard let n = number(v), let i = Int(exactly: n.doubleValue) else {
             throw InputError(file: file, field: path, "expected an integer")
         }
         return i
     }
 
     static func double(_ v: Any, file: String, path: String) throws -> Double {
-        guard let n = v as? NSNumber, !(v is Bool) else { throw InputError(file: file, field: path, "expected a number") }
+        guard let n = number(v) else { throw InputError(file: file, field: path, "expected a number") }
         return n.doubleValue
+    }
+
+    /// A JSON number. JSONSerialization hands out booleans as NSNumber too (and `is Bool` holds
+    /// for the numbers 0 and 1 on Linux): booleans are the ones of C type `char`.
+    private static func number(_ v: Any) -> NSNumber? {
+        guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        return n
     }
 }

@@ -1,0 +1,70 @@
+import Foundation
+
+/// What `forkscope build` is asked to do.
+public struct BuildOptions: Sendable {
+    public var run: String
+    public var out: String
+    /// Markdown commentary; nil means the run's own `commentary/` folder, if it has one.
+    public var content: String?
+    /// A folder of templates replacing the built-in theme's files by name.
+    public var templates: String?
+    public var views: [View] = View.allCases
+    public var force = false
+
+    public init(run: String, out: String, content: String? = nil, templates: String? = nil) {
+        self.run = run
+        self.out = out
+        self.content = content
+        self.templates = templates
+    }
+}
+
+/// The build pipeline: read run -> debias -> project -> measure -> render -> write site.
+/// Each step is a function of the previous step's output; only the first and last touch disk
+/// (besides reading content and templates, which happens before anything is computed, so bad
+/// input fails fast).
+public enum Build {
+    public struct Result: Sendable {
+        public let files: Int
+        public let warnings: [Warning]
+    }
+
+    public static func run(_ options: BuildOptions, progress: (String) -> Void = { _ in }) throws -> Result {
+        // Read: run.json, tensor headers, theme and commentary are all checked before any work.
+        let reader = try RunReader(directory: options.run)
+        let run = reader.run
+        var warnings = reader.warnings
+        let theme = try Theme(overridesIn: options.templates)
+        let (commentary, contentWarnings) = try loadCommentary(options, run: run)
+        warnings += contentWarnings
+
+        // Debias -> project -> measure, one layer's states in memory at a time.
+        var analyses = [LayerAnalysis]()
+        for (slice, layer) in run.layers.enumerated() {
+            progress("layer \(layer) (\(slice + 1)/\(run.layers.count))")
+            let states = try reader.states(slice: slice)
+            analyses.append(LayerAnalysis(layer: layer, states: states, run: run, views: options.views))
+        }
+
+        // Render -> write.
+        progress("rendering")
+        let files = try SiteRenderer(run: run, analyses: analyses, commentary: commentary,
+                                     theme: theme, warnings: warnings).files()
+        progress("writing \(options.out)")
+        try SiteWriter.write(files, to: options.out, force: options.force)
+        return Result(files: files.count, warnings: warnings)
+    }
+
+    private static func loadCommentary(_ options: BuildOptions, run: ActivationRun) throws -> (Commentary, [Warning]) {
+        if let content = options.content {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: content, isDirectory: &isDir), isDir.boolValue else {
+                throw InputError(file: content, "content folder not found")
+            }
+            return try ContentFolder.load(content, run: run)
+        }
+        let own = (options.run as NSString).appendingPathComponent("commentary")
+        guard FileManager.default.fileExists(atPath: own) else { return (Commentary(), []) }
+        return try ContentFolder.load(own, run: run)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Reads a content folder's Markdown commentary (`index.md`, `layers/<L>.md`, `branches/<id>.md`).
+enum ContentFolder {
+    static func load(_ directory: String, run: ActivationRun) throws -> (Commentary, [Warning]) {
+        var commentary = Commentary()
+        var warnings = [Warning]()
+        let fm = FileManager.default
+        func read(_ relative: String) throws -> String? {
+            let path = (directory as NSString).appendingPathComponent(relative)
+            guard fm.fileExists(atPath: path) else { return nil }
+            guard let data = fm.contents(atPath: path) else { throw InputError(file: path, "cannot be read") }
+            if String(data: data, encoding: .utf8) == nil {
+                warnings.append(Warning(file: path, "not valid UTF-8; broken bytes were replaced by U+FFFD"))
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        commentary.index = try read("index.md")
+        for layer in run.layers {
+            commentary.layers[layer] = try read("layers/\(layer).md")
+        }
+        for b in run.branches where !b.id.contains("/") && b.id != "." && b.id != ".." {
+            commentary.branches[b.id] = try read("branches/\(b.id).md")
+        }
+        // Commentary for pages that do not exist is most likely a typo: say so.
+        for folder in ["layers", "branches"] {
+            let names = (try? fm.contentsOfDirectory(atPath: (directory as NSString).appendingPathComponent(folder))) ?? []
+            for name in names.sorted() where name.hasSuffix(".md") {
+                let stem = String(name.dropLast(3))
+                let known = folder == "layers" ? run.layers.contains { "\($0)" == stem } : run.branches.contains { $0.id == stem }
+                if !known {
+                    warnings.append(Warning(file: (directory as NSString).appendingPathComponent("\(folder)/\(name)"),
+                                            "no \(folder == "layers" ? "layer" : "branch") \"\(stem)\" in this run; ignored"))
+                }
+            }
+        }
+        return (commentary, warnings)
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Numbers as pages show them: about four significant digits, no exponents, fixed decimals so
+/// columns line up. Deterministic (C locale) so that builds are byte-identical.
+enum NumberFormat {
+    static func figure(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "" }
+        if v == 0 { return "0" }
+        let magnitude = Int(floor(log10(abs(v))))
+        let decimals = min(6, max(0, 3 - magnitude))
+        let s = String(format: "%.\(decimals)f", v)
+        return s.hasPrefix("-") && Double(s) == 0 ? String(s.dropFirst()) : s
+    }
+
+    /// A share in [0, 1] with three decimals (e.g. R², explained variance).
+    static func share(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "–" }
+        let s = String(format: "%.3f", v)
+        return s == "-0.000" ? "0.000" : s
+    }
+}

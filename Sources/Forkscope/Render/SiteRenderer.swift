@@ -1,0 +1,225 @@
+import Foundation
+
+/// A file of a site: its path relative to the site root and its bytes.
+public struct SiteFile: Sendable {
+    public let path: String
+    public let contents: Data
+    public init(path: String, contents: Data) { self.path = path; self.contents = contents }
+    public init(path: String, text: String) { self.init(path: path, contents: Data(text.utf8)) }
+}
+
+/// Renders a built run into the site's pages: index, one page per layer, one per branch and
+/// layer. Pure: everything it shows comes in as arguments, and untrusted text is escaped by
+/// Mustache (`{{…}}`) or `Escape.html`; only our own SVG and libcmark's HTML go in unescaped.
+public struct SiteRenderer {
+    let run: ActivationRun
+    let analyses: [LayerAnalysis]
+    let commentary: Commentary
+    let theme: Theme
+    let paths: SitePaths
+    let warnings: [Warning]
+
+    public init(run: ActivationRun, analyses: [LayerAnalysis], commentary: Commentary, theme: Theme, warnings: [Warning]) {
+        self.run = run
+        self.analyses = analyses
+        self.commentary = commentary
+        self.theme = theme
+        self.paths = SitePaths(run: run)
+        self.warnings = warnings
+    }
+
+    /// Every page, the stylesheet, the per-layer CSVs and report.json.
+    public func files() throws -> [SiteFile] {
+        var files = [SiteFile(path: "index.html", text: indexPage()),
+                     SiteFile(path: "style.css", text: theme.stylesheet)]
+        for a in analyses {
+            files.append(SiteFile(path: paths.layerPage(a.layer), text: layerPage(a)))
+            files.append(SiteFile(path: paths.layerData(a.layer), text: LayerTable.csv(run: run, analysis: a)))
+            for b in run.branches.indices {
+                files.append(SiteFile(path: paths.branchPage(b, layer: a.layer), text: branchPage(b, a)))
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let report = Report(run: run, analyses: analyses, paths: paths, warnings: warnings)
+        files.append(SiteFile(path: "report.json", contents: try encoder.encode(report) + Data("\n".utf8)))
+        return files
+    }
+
+    /// The layer a branch link from the index points at: the middle of the stack, where content
+    /// usually shows best.
+    var defaultLayer: Int { analyses[analyses.count / 2].layer }
+
+    // MARK: - Pages
+
+    private func common(page path: String, title: String) -> [String: Any] {
+        [
+            "root": SitePaths.root(from: path),
+            "pageTitle": title,
+            "runTitle": run.title,
+            "modelName": run.model.name,
+            "modelVersion": run.model.version ?? "",
+            "generator": "forkscope \(Forkscope.version)",
+        ]
+    }
+
+    func indexPage() -> String {
+        var c = common(page: "index.html", title: run.title)
+        let children = run.children
+        var tree = [[String: Any]]()
+        func visit(_ b: Int, depth: Int) {
+            let branch = run.branches[b]
+            var entry: [String: Any] = [
+                "depth": depth, "label": branch.label, "id": branch.id, "tokens": branch.tokens.count,
+                "color": BranchStyle.forBranch(b).color, "href": paths.branchPage(b, layer: defaultLayer),
+            ]
+            if let p = branch.parent, let fork = branch.forkAt {
+                entry["fork"] = true
+                entry["forkAt"] = fork
+                entry["parentLabel"] = run.branches[p].label
+                entry["forkToken"] = TokenText.visible(run.branches[p].tokens[fork - 1])
+            }
+            tree.append(entry)
+            for child in children[b] { visit(child, depth: depth + 1) }
+        }
+        for r in run.roots { visit(r, depth: 0) }
+        c["branches"] = tree
+        c["positionalEncoding"] = run.model.positionalEncoding ?? "not stated"
+        c["hiddenSize"] = run.hiddenSize
+        c["tokenCount"] = run.tokenCount
+        c["branchCount"] = run.branches.count
+        c["rootCount"] = run.roots.count
+        c["layerCount"] = run.layers.count
+        c["variants"] = run.variants.map(\.name).joined(separator: ", ")
+        c["viewHeaders"] = viewHeaders()
+        c["layers"] = analyses.map { a -> [String: Any] in
+            ["layer": a.layer, "href": paths.layerPage(a.layer), "dataHref": paths.layerData(a.layer),
+             "views": a.views.map { v -> [String: Any] in
+                 ["r2": NumberFormat.share(v.measures.positionR2),
+                  "pc1": NumberFormat.share(v.measures.pcaExplainedVariance.first),
+                  "pc2": NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first)]
+             }]
+        }
+        c["hasWarnings"] = !warnings.isEmpty
+        c["warnings"] = warnings.map(\.description)
+        c["commentary"] = commentary.index.map(Markdown.html) ?? ""
+        return theme.render("index", c)
+    }
+
+    func layerPage(_ a: LayerAnalysis) -> String {
+        let path = paths.layerPage(a.layer)
+        var c = common(page: path, title: "Layer \(a.layer) · \(run.title)")
+        let root = SitePaths.root(from: path)
+        c["layer"] = a.layer
+        c["layerLinks"] = layerLinks(current: a.layer) { root + paths.layerPage($0) }
+        c["dataHref"] = root + paths.layerData(a.layer)
+        c["commentary"] = commentary.layers[a.layer].map(Markdown.html) ?? ""
+        c["plots"] = a.views.map { v -> [String: Any] in
+            let excluded = run.tokenCount - v.measures.tokens
+            return [
+                "title": v.view.title, "name": v.view.rawValue, "summary": v.view.summary,
+                "pc1": NumberFormat.share(v.measures.pcaExplainedVariance.first),
+                "pc2": NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first),
+                "r2": NumberFormat.share(v.measures.positionR2),
+                "tokens": v.measures.tokens,
+                "excluded": excluded == 0 ? "" : "\(excluded) tokens at positions seen in only one branch are not in this view.",
+                "svg": plot(v, layer: a.layer).svg(),
+            ]
+        }
+        c["legend"] = run.branches.indices.map { b -> [String: Any] in
+            let style = BranchStyle.forBranch(b)
+            return ["index": b, "label": run.branches[b].label, "id": run.branches[b].id,
+                    "color": style.color, "shape": style.shape.rawValue,
+                    "href": root + paths.branchPage(b, layer: a.layer)]
+        }
+        c["highlightCSS"] = run.branches.indices.map {
+            ".figs:has(.b\($0):hover) .series:not(.b\($0)){opacity:.1}"
+        }.joined(separator: "\n")
+        return theme.render("layer", c)
+    }
+
+    func branchPage(_ b: Int, _ a: LayerAnalysis) -> String {
+        let branch = run.branches[b]
+        let path = paths.branchPage(b, layer: a.layer)
+        let root = SitePaths.root(from: path)
+        var c = common(page: path, title: "\(branch.label) · layer \(a.layer) · \(run.title)")
+        c["label"] = branch.label
+        c["id"] = branch.id
+        c["color"] = BranchStyle.forBranch(b).color
+        c["layer"] = a.layer
+        c["layerLinks"] = layerLinks(current: a.layer) { root + paths.branchPage(b, layer: $0) }
+        if let p = branch.parent, let fork = branch.forkAt {
+            c["parent"] = true
+            c["parentHref"] = root + paths.branchPage(p, layer: a.layer)
+            c["parentLabel"] = run.branches[p].label
+            c["forkAt"] = fork
+        }
+        let kids = run.children[b]
+        c["hasChildren"] = !kids.isEmpty
+        c["children"] = kids.map { ["label": run.branches[$0].label, "href": root + paths.branchPage($0, layer: a.layer)] }
+        let prefix = run.inheritedPrefix(of: b)
+        c["inheritedCount"] = prefix.reduce(0) { $0 + $1.count }
+        c["ownCount"] = branch.tokens.count
+        var text = [[String: Any]]()
+        for (p, count) in prefix {
+            for j in 0..<count {
+                text.append(["text": TokenText.inline(run.branches[p].tokens[j]), "inherited": true,
+                             "position": run.branches[p].positions[j]])
+            }
+        }
+        for (j, token) in branch.tokens.enumerated() {
+            text.append(["text": TokenText.inline(token), "inherited": false, "position": branch.positions[j]])
+        }
+        c["text"] = text
+        c["viewHeaders"] = viewHeaders()
+        let offset = run.branchOffsets[b]
+        c["rows"] = branch.tokens.indices.map { j -> [String: Any] in
+            let t = offset + j
+            return [
+                "index": j, "position": branch.positions[j], "token": TokenText.visible(branch.tokens[j]),
+                "logprob": NumberFormat.figure(branch.logprobs?[j]),
+                "norm": NumberFormat.figure(a.norms[t]),
+                "coords": a.views.map { v -> [String: String] in
+                    let p = v.projection.points[t]
+                    return ["x": NumberFormat.figure(p?.x), "y": NumberFormat.figure(p?.y)]
+                },
+                "distance": NumberFormat.figure(a.distanceToPositionMean[t]),
+            ]
+        }
+        c["commentary"] = commentary.branches[branch.id].map(Markdown.html) ?? ""
+        return theme.render("branch", c)
+    }
+
+    // MARK: - Parts
+
+    private func viewHeaders() -> [[String: String]] {
+        (analyses.first?.views ?? []).map { ["title": $0.view.title, "name": $0.view.rawValue, "summary": $0.view.summary] }
+    }
+
+    private func layerLinks(current: Int, href: (Int) -> String) -> [[String: Any]] {
+        run.layers.map { ["layer": $0, "href": href($0), "current": $0 == current] }
+    }
+
+    /// The scatter plot of one view: a series per branch, a child's trajectory starting from the
+    /// parent token it forks after (when that token is in the view).
+    func plot(_ v: LayerAnalysis.ViewResult, layer: Int) -> ScatterPlot {
+        let offsets = run.branchOffsets
+        let series = run.branches.indices.map { b -> ScatterPlot.Series in
+            let branch = run.branches[b]
+            var markers = [ScatterPlot.Marker]()
+            for j in branch.tokens.indices {
+                guard let point = v.projection.points[offsets[b] + j] else { continue }
+                markers.append(ScatterPlot.Marker(
+                    point: point,
+                    tooltip: "\(branch.label) (\(branch.id)) · position \(branch.positions[j]) · \(TokenText.visible(branch.tokens[j]))",
+                    isRootStart: branch.parent == nil && j == 0))
+            }
+            let start = run.forkToken(of: b).flatMap { v.projection.points[$0] }
+            return ScatterPlot.Series(branch: b, style: .forBranch(b), start: start, markers: markers)
+        }
+        return ScatterPlot(label: "\(v.view.title), layer \(layer): PCA of \(v.measures.tokens) tokens",
+                           xLabel: "PC1 (\(NumberFormat.share(v.measures.pcaExplainedVariance.first)))",
+                           yLabel: "PC2 (\(NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first)))",
+                           series: series)
+    }
+}

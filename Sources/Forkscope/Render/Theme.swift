@@ -1,0 +1,55 @@
+import Foundation
+import Mustache
+
+/// The page templates (Mustache) and stylesheet a site is rendered with.
+///
+/// The default theme (Templates/ in the repository) is compiled in; a user's `--templates DIR`
+/// replaces any of its files by name (`index.mustache`, `layer.mustache`, `branch.mustache`,
+/// `header.mustache`, `footer.mustache`, `style.css`) and keeps the rest.
+public struct Theme: Sendable {
+    public static let pageTemplates = ["index", "layer", "branch", "header", "footer"]
+
+    public let stylesheet: String
+    private let library: MustacheLibrary
+
+    public static let `default` = try! Theme(files: DefaultTheme.files, origin: "built-in theme")
+
+    /// The default theme with the files found in `directory` in place of their namesakes.
+    public init(overridesIn directory: String?) throws {
+        var files = DefaultTheme.files
+        if let directory {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+                throw InputError(file: directory, "templates folder not found")
+            }
+            for name in files.keys {
+                let path = (directory as NSString).appendingPathComponent(name)
+                guard FileManager.default.fileExists(atPath: path) else { continue }
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw InputError(file: path, "cannot be read as UTF-8 text")
+                }
+                files[name] = text
+            }
+        }
+        try self.init(files: files, origin: directory ?? "built-in theme")
+    }
+
+    init(files: [String: String], origin: String) throws {
+        var library = MustacheLibrary()
+        for name in Self.pageTemplates {
+            let file = name + ".mustache"
+            do {
+                try library.register(files[file] ?? "", named: name)
+            } catch {
+                throw InputError(file: (origin as NSString).appendingPathComponent(file), "not a valid Mustache template (\(error))")
+            }
+        }
+        self.library = library
+        self.stylesheet = files["style.css"] ?? ""
+    }
+
+    /// Renders a page template with a context of dictionaries, arrays and strings.
+    func render(_ template: String, _ context: [String: Any]) -> String {
+        library.render(context, withTemplate: template) ?? ""
+    }
+}

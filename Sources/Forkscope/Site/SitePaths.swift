@@ -1,0 +1,32 @@
+/// Where each page of a site lives. All links are relative to the page that holds them.
+///
+/// Branch ids are untrusted: an id becomes a folder name only when it is a plain name
+/// (letters, digits, `.`, `_`, `-`; not starting with a dot) that no other id matches ignoring
+/// case; any other branch gets `_<index>`, which no plain id can be.
+public struct SitePaths: Sendable {
+    private let slugs: [String]
+
+    public init(run: ActivationRun) {
+        let plain = run.branches.map { Self.isPlainName($0.id) }
+        var lowercased = [String: Int]()
+        for (i, b) in run.branches.enumerated() where plain[i] { lowercased[b.id.lowercased(), default: 0] += 1 }
+        slugs = run.branches.enumerated().map { i, b in
+            plain[i] && lowercased[b.id.lowercased()] == 1 ? b.id : "_\(i)"
+        }
+    }
+
+    static func isPlainName(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first != ".", s.unicodeScalars.count <= 100 else { return false }
+        return s.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+
+    public func layerPage(_ layer: Int) -> String { "layers/\(layer).html" }
+    public func layerData(_ layer: Int) -> String { "layers/\(layer).csv" }
+    public func branchFolder(_ branch: Int) -> String { "branches/\(slugs[branch])/" }
+    public func branchPage(_ branch: Int, layer: Int) -> String { branchFolder(branch) + "\(layer).html" }
+
+    /// The way back to the site root from a page at `path`.
+    public static func root(from path: String) -> String {
+        String(repeating: "../", count: path.split(separator: "/", omittingEmptySubsequences: false).count - 1)
+    }
+}
