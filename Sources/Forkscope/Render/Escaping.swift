@@ -22,8 +22,8 @@ public enum Escape {
 }
 
 /// How a token's text is shown: control characters, which browsers drop or which are not allowed
-/// in XML at all (U+0000 to U+001F but tab and newline), become visible Unicode control pictures
-/// (U+2400 block); C1 controls and noncharacters become `\u{…}`. Tokens that are pieces of
+/// in XML at all (U+0000 to U+001F but tab and newline), become visible: newline ↵, tab ⇥, the
+/// others Unicode control pictures (U+2400 block); C1 controls and noncharacters become `\u{…}`. Tokens that are pieces of
 /// broken UTF-8 arrive as U+FFFD from the run's JSON and are shown as such.
 public enum TokenText {
     /// For tables and tooltips: every control character visible, newline and tab included.
@@ -42,6 +42,10 @@ public enum TokenText {
             switch s.value {
             case 0x0A where keepLayout, 0x09 where keepLayout:
                 out.append(s)
+            case 0x0A:
+                out.append("\u{21B5}")
+            case 0x09:
+                out.append("\u{21E5}")
             case 0x00...0x1F:
                 out.append(Unicode.Scalar(0x2400 + s.value)!)
             case 0x7F:

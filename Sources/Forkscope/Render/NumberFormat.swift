@@ -7,15 +7,18 @@ enum NumberFormat {
         guard let v, v.isFinite else { return "" }
         if v == 0 { return "0" }
         let magnitude = Int(floor(log10(abs(v))))
-        let decimals = min(6, max(0, 3 - magnitude))
-        let s = String(format: "%.\(decimals)f", v)
-        return s.hasPrefix("-") && Double(s) == 0 ? String(s.dropFirst()) : s
+        return fixed(v, decimals: min(6, max(0, 3 - magnitude)))
     }
 
     /// A share in [0, 1] with three decimals (e.g. R², explained variance).
     static func share(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "–" }
-        let s = String(format: "%.3f", v)
-        return s == "-0.000" ? "0.000" : s
+        return fixed(v, decimals: 3)
+    }
+
+    /// `v` with a fixed number of decimals; never "-0.000".
+    static func fixed(_ v: Double, decimals: Int) -> String {
+        let s = String(format: "%.\(decimals)f", v)
+        return s.hasPrefix("-") && Double(s) == 0 ? String(s.dropFirst()) : s
     }
 }

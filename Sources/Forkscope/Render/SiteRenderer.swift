@@ -177,7 +177,7 @@ public struct SiteRenderer {
             let t = offset + j
             return [
                 "index": j, "position": branch.positions[j], "token": TokenText.visible(branch.tokens[j]),
-                "logprob": NumberFormat.figure(branch.logprobs?[j]),
+                "logprob": branch.logprobs?[j].map { NumberFormat.fixed($0, decimals: 3) } ?? "",
                 "norm": NumberFormat.figure(a.norms[t]),
                 "coords": a.views.map { v -> [String: String] in
                     let p = v.projection.points[t]

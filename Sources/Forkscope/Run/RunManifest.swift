@@ -14,6 +14,11 @@ enum RunManifest {
             data = Data(String(decoding: data, as: UTF8.self).utf8)
             warnings.append(Warning(file: file, "not valid UTF-8; broken bytes were replaced by U+FFFD"))
         }
+        let repaired = JSONText.replacingLoneSurrogates(data)
+        if repaired.replaced > 0 {
+            data = repaired.data
+            warnings.append(Warning(file: file, "\(repaired.replaced) lone UTF-16 surrogate escape(s) (halves of a character) were replaced by U+FFFD"))
+        }
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: data)

@@ -1,0 +1,30 @@
+# The two commands of the README: `make report` (demo report) and `make test` (every test).
+SWIFT ?= swift
+DEMO_OUT ?= out/demo
+
+.PHONY: setup build report test theme clean
+
+setup:
+	@scripts/setup
+
+build: setup
+	$(SWIFT) build -c release --product forkscope
+
+# Builds the bundled demo report (Examples/topics-mini with the commentary in Site/).
+report: build
+	.build/release/forkscope build --config Site/forkscope.json --out $(DEMO_OUT)
+	@echo "Demo report: open $(DEMO_OUT)/index.html"
+
+# Unit and end-to-end tests, then every run in ../shared/runs built and checked against NumPy.
+test:
+	@scripts/setup --tests
+	$(SWIFT) build --product forkscope
+	$(SWIFT) test
+	scripts/check-shared-runs .build/debug/forkscope
+
+# Re-embeds Templates/ into the binary after editing the default theme.
+theme:
+	python3 scripts/embed-theme.py
+
+clean:
+	rm -rf .build out
