@@ -58,9 +58,8 @@ public struct SiteRenderer {
             "pageTitle": title,
             "runTitle": run.title,
             "modelName": run.model.name,
-            "modelVersion": run.model.version ?? "",
             "generator": "forkscope \(Forkscope.version)",
-        ]
+        ].setting("modelVersion", run.model.version)
     }
 
     func indexPage() -> String {
@@ -90,7 +89,7 @@ public struct SiteRenderer {
         c["branchCount"] = run.branches.count
         c["rootCount"] = run.roots.count
         c["layerCount"] = run.layers.count
-        c["variants"] = run.variants.map(\.name).joined(separator: ", ")
+        c = c.setting("variants", run.variants.isEmpty ? nil : run.variants.map(\.name).joined(separator: ", "))
         c["viewHeaders"] = viewHeaders()
         c["layers"] = analyses.map { a -> [String: Any] in
             ["layer": a.layer, "href": paths.layerPage(a.layer), "dataHref": paths.layerData(a.layer),
@@ -102,7 +101,7 @@ public struct SiteRenderer {
         }
         c["hasWarnings"] = !warnings.isEmpty
         c["warnings"] = warnings.map(\.description)
-        c["commentary"] = commentary.index.map(Markdown.html) ?? ""
+        c = c.setting("commentary", commentary.index.map(Markdown.html))
         return theme.render("index", c)
     }
 
@@ -113,18 +112,18 @@ public struct SiteRenderer {
         c["layer"] = a.layer
         c["layerLinks"] = layerLinks(current: a.layer) { root + paths.layerPage($0) }
         c["dataHref"] = root + paths.layerData(a.layer)
-        c["commentary"] = commentary.layers[a.layer].map(Markdown.html) ?? ""
+        c = c.setting("commentary", commentary.layers[a.layer].map(Markdown.html))
         c["plots"] = a.views.map { v -> [String: Any] in
             let excluded = run.tokenCount - v.measures.tokens
+            let note = excluded == 0 ? nil : "\(excluded) tokens at positions seen in only one branch are not in this view."
             return [
                 "title": v.view.title, "name": v.view.rawValue, "summary": v.view.summary,
                 "pc1": NumberFormat.share(v.measures.pcaExplainedVariance.first),
                 "pc2": NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first),
                 "r2": NumberFormat.share(v.measures.positionR2),
                 "tokens": v.measures.tokens,
-                "excluded": excluded == 0 ? "" : "\(excluded) tokens at positions seen in only one branch are not in this view.",
                 "svg": plot(v, layer: a.layer).svg(),
-            ]
+            ].setting("excluded", note)
         }
         c["legend"] = run.branches.indices.map { b -> [String: Any] in
             let style = BranchStyle.forBranch(b)
@@ -186,7 +185,7 @@ public struct SiteRenderer {
                 "distance": NumberFormat.figure(a.distanceToPositionMean[t]),
             ]
         }
-        c["commentary"] = commentary.branches[branch.id].map(Markdown.html) ?? ""
+        c = c.setting("commentary", commentary.branches[branch.id].map(Markdown.html))
         return theme.render("branch", c)
     }
 
@@ -221,5 +220,15 @@ public struct SiteRenderer {
                            xLabel: "PC1 (\(NumberFormat.share(v.measures.pcaExplainedVariance.first)))",
                            yLabel: "PC2 (\(NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first)))",
                            series: series)
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    /// This context with `key` set when `value` is present. Mustache renders an absent key as
+    /// empty and false, whereas an Optional stored in `Any` would print as "nil".
+    func setting(_ key: String, _ value: String?) -> Self {
+        var copy = self
+        if let value { copy[key] = value }
+        return copy
     }
 }

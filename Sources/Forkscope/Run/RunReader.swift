@@ -8,6 +8,8 @@ public final class RunReader: Sendable {
     public let directory: URL
     public let warnings: [Warning]
     private let main: SafetensorsFile
+    /// The variants whose files hold every branch, well shaped, by name.
+    private let variants: [String: SafetensorsFile]
 
     /// - Parameter directory: the run folder, as the user named it (used in messages).
     public init(directory: String) throws {
@@ -25,10 +27,21 @@ public final class RunReader: Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: manifestName)) } catch {
             throw InputError(file: manifestName, "cannot be read")
         }
-        let (run, warnings) = try RunManifest.parse(data, file: manifestName)
+        var (run, warnings) = try RunManifest.parse(data, file: manifestName)
+        self.main = try Self.openTensors(run, file: run.tensorsFile, directory: directory, field: "tensors")
+        // A broken variant does not stop a build that can go on without it.
+        var variants = [String: SafetensorsFile]()
+        for v in run.variants {
+            do {
+                variants[v.name] = try Self.openTensors(run, file: v.file, directory: directory, field: "variants.\(v.name)")
+            } catch let error as InputError {
+                warnings.append(Warning(file: error.file, field: error.field, "\(error.message); variant \"\(v.name)\" ignored"))
+            }
+        }
+        run.variants.removeAll { variants[$0.name] == nil }
         self.run = run
         self.warnings = warnings
-        self.main = try Self.openTensors(run, file: run.tensorsFile, directory: directory, field: "tensors")
+        self.variants = variants
     }
 
     /// Opens a safetensors file of the run and checks that it holds every branch, well shaped.
@@ -56,6 +69,14 @@ public final class RunReader: Sendable {
     /// tokens x hidden matrix. Fails on NaN or infinity, naming the tensor, layer and token.
     public func states(slice: Int) throws -> Matrix {
         try Self.states(of: run, in: main, slice: slice)
+    }
+
+    /// The states of slice `slice` of a variant (e.g. `zero_pe`), as `states(slice:)`.
+    public func states(slice: Int, variant: String) throws -> Matrix {
+        guard let file = variants[variant] else {
+            throw InputError(file: directory.appendingPathComponent("run.json").path, field: "variants", "no usable variant \"\(variant)\"")
+        }
+        return try Self.states(of: run, in: file, slice: slice)
     }
 
     static func states(of run: ActivationRun, in file: SafetensorsFile, slice: Int) throws -> Matrix {
