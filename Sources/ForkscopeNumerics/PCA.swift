@@ -27,13 +27,16 @@ public struct PCA: Sendable {
         var components = Matrix(rows: k, cols: d)
         var ratios = [Double](repeating: 0, count: k)
         var scores = Matrix(rows: n, cols: k)
+        // Centring data whose rows are all equal leaves rounding noise, not variance: anything
+        // below this floor relative to the data's own size counts as zero.
+        let noiseFloor = x.sumOfSquares * 1e-24
         let total = centered.sumOfSquares
-        guard n >= 2, total > 0 else {
+        guard n >= 2, total > noiseFloor else {
             self.init(components: components, ratios: ratios, mean: mean, scores: scores)
             return
         }
         // Eigenvalues below this share of the total are numerical zeros.
-        let negligible = total * 1e-13
+        let negligible = max(total * 1e-13, noiseFloor)
         if n <= d {
             let (values, u) = SymmetricEigen.largest(k, of: centered.gramUpper())
             for j in 0..<values.count where values[j] > negligible {

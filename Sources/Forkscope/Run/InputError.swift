@@ -13,8 +13,16 @@ public struct InputError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String {
-        let text = message.replacingOccurrences(of: "\n", with: " ")
-        return field.map { "\(file): \($0): \(text)" } ?? "\(file): \(text)"
+        let parts = [file] + (field.map { [$0] } ?? []) + [message]
+        return parts.map(Self.oneLine).joined(separator: ": ")
+    }
+
+    /// `text` with line breaks (which ids and tokens may hold) turned into spaces, so that an
+    /// error is always one line.
+    static func oneLine(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map {
+            switch $0 { case "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}": " " ; default: $0 }
+        }))
     }
 }
 

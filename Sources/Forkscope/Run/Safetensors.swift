@@ -59,12 +59,10 @@ public struct SafetensorsFile: Sendable {
             guard let dtype = TensorDType(rawValue: dtypeName) else {
                 throw fail(field + ".dtype", "\(dtypeName) is not supported (F32, F16 or BF16)")
             }
-            guard let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  shape.count == (entry["shape"] as? [Any])?.count, shape.allSatisfy({ $0 >= 0 }) else {
+            guard let shape = Self.integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail(field + ".shape", "not a list of non-negative integers")
             }
-            guard let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offsets.count == 2 else {
+            guard let offsets = Self.integers(entry["data_offsets"]), offsets.count == 2 else {
                 throw fail(field + ".data_offsets", "not a pair of integers")
             }
             let (begin, end) = (offsets[0], offsets[1])
@@ -80,6 +78,12 @@ public struct SafetensorsFile: Sendable {
                                    byteRange: (dataStart + begin)..<(dataStart + end))
         }
         self.tensors = tensors
+    }
+
+    /// A JSON array of whole numbers (no fractions, no booleans), or nil.
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let items = value as? [Any] else { return nil }
+        return try? items.map { try JSONObject.int($0, file: "", path: "") }
     }
 
     /// Elements `range` of `tensor` (counted in elements, row-major), converted to `Float`.
