@@ -50,7 +50,8 @@ public enum TokenText {
                 out.append(Unicode.Scalar(0x2400 + s.value)!)
             case 0x7F:
                 out.append("\u{2421}")
-            case 0x80...0x9F, 0xFDD0...0xFDEF, 0xFFFE, 0xFFFF:
+            // C1 controls and the noncharacters U+FDD0…U+FDEF, U+FFFE, U+FFFF, U+1FFFE, … U+10FFFF.
+            case 0x80...0x9F, 0xFDD0...0xFDEF, _ where s.value & 0xFFFE == 0xFFFE:
                 out.append(contentsOf: String(format: "\\u{%04X}", s.value).unicodeScalars)
             default:
                 out.append(s)

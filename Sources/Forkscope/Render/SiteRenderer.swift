@@ -18,6 +18,8 @@ public struct SiteRenderer {
     let theme: Theme
     let paths: SitePaths
     let warnings: [Warning]
+    /// Run text as pages show it.
+    let shown: ShownText
 
     public init(run: ActivationRun, analyses: [LayerAnalysis], commentary: Commentary, theme: Theme, warnings: [Warning]) {
         self.run = run
@@ -26,6 +28,7 @@ public struct SiteRenderer {
         self.theme = theme
         self.paths = SitePaths(run: run)
         self.warnings = warnings
+        self.shown = ShownText(run)
     }
 
     /// Every page, the stylesheet, the per-layer CSVs and report.json.
@@ -56,26 +59,26 @@ public struct SiteRenderer {
         [
             "root": SitePaths.root(from: path),
             "pageTitle": title,
-            "runTitle": run.title,
-            "modelName": run.model.name,
+            "runTitle": shown.title,
+            "modelName": shown.modelName,
             "generator": "forkscope \(Forkscope.version)",
-        ].setting("modelVersion", run.model.version)
+        ].setting("modelVersion", shown.modelVersion)
     }
 
     func indexPage() -> String {
-        var c = common(page: "index.html", title: run.title)
+        var c = common(page: "index.html", title: shown.title)
         let children = run.children
         var tree = [[String: Any]]()
         func visit(_ b: Int, depth: Int) {
             let branch = run.branches[b]
             var entry: [String: Any] = [
-                "depth": depth, "label": branch.label, "id": branch.id, "tokens": branch.tokens.count,
+                "depth": depth, "label": shown.labels[b], "id": shown.ids[b], "tokens": branch.tokens.count,
                 "color": BranchStyle.forBranch(b).color, "href": paths.branchPage(b, layer: defaultLayer),
             ]
             if let p = branch.parent, let fork = branch.forkAt {
                 entry["fork"] = true
                 entry["forkAt"] = fork
-                entry["parentLabel"] = run.branches[p].label
+                entry["parentLabel"] = shown.labels[p]
                 entry["forkToken"] = TokenText.visible(run.branches[p].tokens[fork - 1])
             }
             tree.append(entry)
@@ -83,7 +86,7 @@ public struct SiteRenderer {
         }
         for r in run.roots { visit(r, depth: 0) }
         c["branches"] = tree
-        c["positionalEncoding"] = run.model.positionalEncoding ?? "not stated"
+        c["positionalEncoding"] = run.model.positionalEncoding.map(TokenText.visible) ?? "not stated"
         c["hiddenSize"] = run.hiddenSize
         c["tokenCount"] = run.tokenCount
         c["branchCount"] = run.branches.count
@@ -107,7 +110,7 @@ public struct SiteRenderer {
 
     func layerPage(_ a: LayerAnalysis) -> String {
         let path = paths.layerPage(a.layer)
-        var c = common(page: path, title: "Layer \(a.layer) · \(run.title)")
+        var c = common(page: path, title: "Layer \(a.layer) · \(shown.title)")
         let root = SitePaths.root(from: path)
         c["layer"] = a.layer
         c["layerLinks"] = layerLinks(current: a.layer) { root + paths.layerPage($0) }
@@ -127,7 +130,7 @@ public struct SiteRenderer {
         }
         c["legend"] = run.branches.indices.map { b -> [String: Any] in
             let style = BranchStyle.forBranch(b)
-            return ["index": b, "label": run.branches[b].label, "id": run.branches[b].id,
+            return ["index": b, "label": shown.labels[b], "id": shown.ids[b],
                     "color": style.color, "shape": style.shape.rawValue,
                     "href": root + paths.branchPage(b, layer: a.layer)]
         }
@@ -141,23 +144,24 @@ public struct SiteRenderer {
         let branch = run.branches[b]
         let path = paths.branchPage(b, layer: a.layer)
         let root = SitePaths.root(from: path)
-        var c = common(page: path, title: "\(branch.label) · layer \(a.layer) · \(run.title)")
-        c["label"] = branch.label
-        c["id"] = branch.id
+        var c = common(page: path, title: "\(shown.labels[b]) · layer \(a.layer) · \(shown.title)")
+        c["label"] = shown.labels[b]
+        c["id"] = shown.ids[b]
         c["color"] = BranchStyle.forBranch(b).color
         c["layer"] = a.layer
         c["layerLinks"] = layerLinks(current: a.layer) { root + paths.branchPage(b, layer: $0) }
         if let p = branch.parent, let fork = branch.forkAt {
             c["parent"] = true
             c["parentHref"] = root + paths.branchPage(p, layer: a.layer)
-            c["parentLabel"] = run.branches[p].label
+            c["parentLabel"] = shown.labels[p]
             c["forkAt"] = fork
         }
         let kids = run.children[b]
         c["hasChildren"] = !kids.isEmpty
-        c["children"] = kids.map { ["label": run.branches[$0].label, "href": root + paths.branchPage($0, layer: a.layer)] }
+        c["children"] = kids.map { ["label": shown.labels[$0], "href": root + paths.branchPage($0, layer: a.layer)] }
         let prefix = run.inheritedPrefix(of: b)
-        c["inheritedCount"] = prefix.reduce(0) { $0 + $1.count }
+        let inherited = prefix.reduce(0) { $0 + $1.count }
+        if inherited > 0 { c["inheritedCount"] = inherited }
         c["ownCount"] = branch.tokens.count
         var text = [[String: Any]]()
         for (p, count) in prefix {
@@ -210,7 +214,7 @@ public struct SiteRenderer {
                 guard let point = v.projection.points[offsets[b] + j] else { continue }
                 markers.append(ScatterPlot.Marker(
                     point: point,
-                    tooltip: "\(branch.label) (\(branch.id)) · position \(branch.positions[j]) · \(TokenText.visible(branch.tokens[j]))",
+                    tooltip: "\(shown.labels[b]) (\(shown.ids[b])) · position \(branch.positions[j]) · \(TokenText.visible(branch.tokens[j]))",
                     isRootStart: branch.parent == nil && j == 0))
             }
             let start = run.forkToken(of: b).flatMap { v.projection.points[$0] }
@@ -220,6 +224,24 @@ public struct SiteRenderer {
                            xLabel: "PC1 (\(NumberFormat.share(v.measures.pcaExplainedVariance.first)))",
                            yLabel: "PC2 (\(NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first)))",
                            series: series)
+    }
+}
+
+/// The run's free text (title, model, labels, ids) as pages show it: control characters made
+/// visible, since XML (and so inline SVG) does not allow most of them.
+struct ShownText {
+    let title: String
+    let modelName: String
+    let modelVersion: String?
+    let labels: [String]
+    let ids: [String]
+
+    init(_ run: ActivationRun) {
+        title = TokenText.visible(run.title)
+        modelName = TokenText.visible(run.model.name)
+        modelVersion = run.model.version.map(TokenText.visible)
+        labels = run.branches.map { TokenText.visible($0.label) }
+        ids = run.branches.map { TokenText.visible($0.id) }
     }
 }
 

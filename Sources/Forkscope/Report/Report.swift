@@ -1,7 +1,9 @@
 /// `report.json` (`forkscope.report/1`), written at the root of every site.
 ///
 /// A public contract: scripts read it. Keys are snake_case and stable; later versions add keys
-/// and never rename them. Documented in docs/report-format.md.
+/// and never rename them; a value that is absent is written as `null`, never left out (the
+/// synthesised `Encodable` would drop nil keys, hence the explicit `encode(to:)` below).
+/// Documented in docs/report-format.md.
 public struct Report: Encodable, Sendable {
     public static let format = "forkscope.report/1"
 
@@ -9,6 +11,14 @@ public struct Report: Encodable, Sendable {
         var name: String
         var version: String?
         var positional_encoding: String?
+
+        enum CodingKeys: CodingKey { case name, version, positional_encoding }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(version, forKey: .version)
+            try c.encode(positional_encoding, forKey: .positional_encoding)
+        }
     }
 
     public struct Branch: Encodable, Sendable {
@@ -19,6 +29,17 @@ public struct Report: Encodable, Sendable {
         var tokens: Int
         /// Site-relative folder of the branch's pages (`branches/<slug>/<layer>.html`).
         var pages: String
+
+        enum CodingKeys: CodingKey { case id, label, parent, fork_at, tokens, pages }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(label, forKey: .label)
+            try c.encode(parent, forKey: .parent)
+            try c.encode(fork_at, forKey: .fork_at)
+            try c.encode(tokens, forKey: .tokens)
+            try c.encode(pages, forKey: .pages)
+        }
     }
 
     public struct RunSummary: Encodable, Sendable {
@@ -38,8 +59,17 @@ public struct Report: Encodable, Sendable {
 
     public struct Measures: Encodable, Sendable {
         var position_r2: Double?
-        var pca_explained_variance: [Double]
+        /// Nil when the view has fewer than two tokens.
+        var pca_explained_variance: [Double]?
         var tokens: Int
+
+        enum CodingKeys: CodingKey { case position_r2, pca_explained_variance, tokens }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(position_r2, forKey: .position_r2)
+            try c.encode(pca_explained_variance, forKey: .pca_explained_variance)
+            try c.encode(tokens, forKey: .tokens)
+        }
     }
 
     public struct Layer: Encodable, Sendable {
@@ -79,10 +109,11 @@ extension Report {
                 Layer(layer: a.layer, page: paths.layerPage(a.layer), data: paths.layerData(a.layer),
                       views: Dictionary(uniqueKeysWithValues: a.views.map { v in
                           (v.view.rawValue, Measures(position_r2: v.measures.positionR2.flatMap { $0.isFinite ? $0 : nil },
-                                                     pca_explained_variance: v.measures.pcaExplainedVariance,
+                                                     pca_explained_variance: v.measures.pcaExplainedVariance.isEmpty ? nil : v.measures.pcaExplainedVariance,
                                                      tokens: v.measures.tokens))
                       }))
             },
             warnings: warnings.map(\.description))
     }
 }
+

@@ -1,8 +1,8 @@
 /// Where each page of a site lives. All links are relative to the page that holds them.
 ///
 /// Branch ids are untrusted: an id becomes a folder name only when it is a plain name
-/// (letters, digits, `.`, `_`, `-`; not starting with a dot) that no other id matches ignoring
-/// case; any other branch gets `_<index>`, which no plain id can be.
+/// (ASCII letters, digits, `.`, `_`, `-`, starting with a letter or digit) that no other id
+/// matches ignoring case; any other branch gets `_<index>`, which no plain id can be.
 public struct SitePaths: Sendable {
     private let slugs: [String]
 
@@ -16,8 +16,9 @@ public struct SitePaths: Sendable {
     }
 
     static func isPlainName(_ s: String) -> Bool {
-        guard let first = s.unicodeScalars.first, first != ".", s.unicodeScalars.count <= 100 else { return false }
-        return s.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+        func alphanumeric(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) }
+        guard let first = s.unicodeScalars.first, alphanumeric(first), s.unicodeScalars.count <= 100 else { return false }
+        return s.unicodeScalars.allSatisfy { alphanumeric($0) || "._-".unicodeScalars.contains($0) }
     }
 
     public func layerPage(_ layer: Int) -> String { "layers/\(layer).html" }

@@ -1,0 +1,331 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import Forkscope
+
+/// Helpers shared by the Render, Site, Pipeline and Report tests: fixture locations, temporary
+/// folders, building sites, reading them back, and writing small synthetic runs.
+/// (One top-level name, so it cannot clash with helpers of the other test folders.)
+enum SiteTestKit {
+    // MARK: - Locations
+
+    /// The repository root, found from this file (Tests/ForkscopeTests/Pipeline/SiteTestKit.swift).
+    static var repoRoot: URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // Pipeline
+            .deletingLastPathComponent()  // ForkscopeTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // repository
+    }
+
+    static var treeF32: String { repoRoot.appendingPathComponent("Tests/Fixtures/runs/tree-f32").path }
+    static var topicsMini: String { repoRoot.appendingPathComponent("Examples/topics-mini").path }
+    static var templates: URL { repoRoot.appendingPathComponent("Templates") }
+    static var checkSite: String { repoRoot.appendingPathComponent("Tests/Fixtures/check_site.py").path }
+
+    // MARK: - Temporary folders
+
+    /// Runs `body` with a fresh, empty temporary folder, removed afterwards.
+    static func withTempFolder<T>(_ body: (URL) throws -> T) throws -> T {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("forkscope-tests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try body(url)
+    }
+
+    /// Builds `run` into `<temp>/site` and hands the site folder to `body`; everything is removed after.
+    @discardableResult
+    static func withBuiltSite<T>(run: String, content: String? = nil, templates: String? = nil,
+                                 _ body: (URL, Build.Result) throws -> T) throws -> T {
+        try withTempFolder { tmp in
+            let site = tmp.appendingPathComponent("site", isDirectory: true)
+            let result = try Build.run(BuildOptions(run: run, out: site.path, content: content, templates: templates))
+            return try body(site, result)
+        }
+    }
+
+    // MARK: - Reading a site
+
+    /// Every regular file below `dir` (hidden ones included), by path relative to `dir`.
+    static func snapshot(_ dir: URL) throws -> [String: Data] {
+        var out = [String: Data]()
+        let base = dir.standardizedFileURL.path
+        guard let e = FileManager.default.enumerator(atPath: base) else { return out }
+        while let rel = e.nextObject() as? String {
+            var isDir: ObjCBool = false
+            let full = (base as NSString).appendingPathComponent(rel)
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue {
+                out[rel] = try Data(contentsOf: URL(fileURLWithPath: full))
+            }
+        }
+        return out
+    }
+
+    static func text(_ url: URL) throws -> String {
+        String(decoding: try Data(contentsOf: url), as: UTF8.self)
+    }
+
+    /// Paths (relative to the site) of every `.html` file of a site.
+    static func htmlPages(_ site: URL) throws -> [String] {
+        try snapshot(site).keys.filter { $0.hasSuffix(".html") }.sorted()
+    }
+
+    /// The `<svg …>…</svg>` fragments of a page, in order (inline SVG is never nested here).
+    static func svgFragments(_ html: String) -> [String] {
+        var out = [String]()
+        var rest = html[...]
+        while let open = rest.range(of: "<svg") {
+            guard let close = rest.range(of: "</svg>", range: open.upperBound..<rest.endIndex) else {
+                out.append(String(rest[open.lowerBound...]))  // unterminated: let the parser say so
+                break
+            }
+            out.append(String(rest[open.lowerBound..<close.upperBound]))
+            rest = rest[close.upperBound...]
+        }
+        return out
+    }
+
+    /// The text between the first `start` and the next `end` after it.
+    static func between(_ s: String, _ start: String, _ end: String) -> String? {
+        guard let a = s.range(of: start), let b = s.range(of: end, range: a.upperBound..<s.endIndex) else { return nil }
+        return String(s[a.upperBound..<b.lowerBound])
+    }
+
+    static func count(_ needle: String, in haystack: String) -> Int {
+        haystack.components(separatedBy: needle).count - 1
+    }
+
+    /// Values of the double-quoted attribute `name` (e.g. `href`) in every tag, raw (not unescaped).
+    static func attributeValues(_ name: String, in html: String) -> [String] {
+        var out = [String]()
+        let pattern = "[\\s<]" + NSRegularExpression.escapedPattern(for: name) + "=\"([^\"]*)\""
+        let re = try! NSRegularExpression(pattern: pattern)
+        let ns = html as NSString
+        for m in re.matches(in: html, range: NSRange(location: 0, length: ns.length)) {
+            out.append(ns.substring(with: m.range(at: 1)))
+        }
+        return out
+    }
+
+    /// Numeric attribute values of the elements that open with `elementPrefix` (e.g. `<circle class="pt"`).
+    static func elements(_ elementPrefix: String, in svg: String) -> [String] {
+        var out = [String]()
+        var rest = svg[...]
+        while let r = rest.range(of: elementPrefix) {
+            let end = rest.range(of: ">", range: r.upperBound..<rest.endIndex)?.upperBound ?? rest.endIndex
+            out.append(String(rest[r.lowerBound..<end]))
+            rest = rest[end...]
+        }
+        return out
+    }
+
+    static func number(_ attribute: String, of element: String) -> Double? {
+        attributeValues(attribute, in: element).first.flatMap(Double.init)
+    }
+
+    /// The test's own HTML escaping of & < > " ' (an oracle independent of `Escape.html`).
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
+    /// Undoes the five references `Escape.html` and Mustache produce (for hrefs).
+    static func unescape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    // MARK: - Processes
+
+    /// Runs `python3 ARGS…` (found on PATH); returns the exit status and stdout + stderr.
+    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        process.currentDirectoryURL = repoRoot
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    struct NumPyMissing: Error, CustomStringConvertible { var description: String { "python3 with numpy is missing" } }
+
+    /// Fails the current test (never skips) unless python3 with numpy can be run.
+    static func requireNumPy(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let probe = try? python(["-c", "import numpy; print(numpy.__version__)"])
+        guard let probe, probe.status == 0 else {
+            let detail = probe?.output.trimmingCharacters(in: .whitespacesAndNewlines) ?? "python3 could not be started"
+            Issue.record("python3 with numpy is required for Tests/Fixtures/check_site.py (CI installs it; locally: apt-get install python3-numpy or pip install numpy). \(detail)", sourceLocation: sourceLocation)
+            throw NumPyMissing()
+        }
+    }
+
+    // MARK: - XML
+
+    final class ErrorCollector: NSObject, XMLParserDelegate {
+        var error: String?
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+            error = error ?? "\(parseError) line \(parser.lineNumber) column \(parser.columnNumber)"
+        }
+    }
+
+    /// Parses `fragment` as XML; nil when well-formed, else the parser's complaint.
+    static func xmlError(_ fragment: String) -> String? {
+        let parser = XMLParser(data: Data(fragment.utf8))
+        let collector = ErrorCollector()
+        parser.delegate = collector
+        if parser.parse() { return nil }
+        return collector.error ?? parser.parserError.map { "\($0)" } ?? "XMLParser failed"
+    }
+
+    // MARK: - Independent reading of run.json (not through Forkscope's reader)
+
+    struct RunInfo {
+        struct Branch { var id: String; var label: String; var parent: String?; var forkAt: Int?; var tokens: [String]; var positions: [Int] }
+        var layers: [Int]
+        var branches: [Branch]
+        var tokenCount: Int { branches.reduce(0) { $0 + $1.tokens.count } }
+        /// Tokens at positions that at least two branches hold (the position_mean view's tokens).
+        var supportedTokenCount: Int {
+            var branchesAt = [Int: Set<String>]()
+            for b in branches { for p in b.positions { branchesAt[p, default: []].insert(b.id) } }
+            return branches.reduce(0) { n, b in n + b.positions.filter { branchesAt[$0]!.count >= 2 }.count }
+        }
+        var roots: Int { branches.filter { $0.parent == nil }.count }
+        /// How many tokens a branch inherits: the sum of fork_at up its parent chain.
+        func inheritedCount(_ id: String) -> Int {
+            var n = 0
+            var current = branches.first { $0.id == id }
+            while let c = current, let p = c.parent, let f = c.forkAt {
+                n += f
+                current = branches.first { $0.id == p }
+            }
+            return n
+        }
+    }
+
+    static func runInfo(_ run: String) throws -> RunInfo {
+        let data = try Data(contentsOf: URL(fileURLWithPath: run).appendingPathComponent("run.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let layers = try #require(json["layers"] as? [Int])
+        let branches = try #require(json["branches"] as? [[String: Any]]).map { b in
+            RunInfo.Branch(id: b["id"] as! String, label: (b["label"] as? String) ?? (b["id"] as! String),
+                           parent: b["parent"] as? String, forkAt: b["fork_at"] as? Int, tokens: b["tokens"] as! [String],
+                           positions: b["positions"] as! [Int])
+        }
+        return RunInfo(layers: layers, branches: branches)
+    }
+
+    // MARK: - Synthetic runs
+
+    struct SynthBranch: Sendable {
+        var id: String
+        var label: String
+        var parent: String? = nil
+        var forkAt: Int? = nil
+        var tokens: [String]
+        var positions: [Int]
+    }
+
+    /// Writes a `forkscope.run/1` folder with F32 states (deterministic pseudo-random values).
+    /// `nanAt` puts a NaN into one branch's tensor; `omitTensor` leaves one branch's tensor out;
+    /// `values` gives every value instead (same for every layer).
+    static func writeRun(at dir: URL, branches: [SynthBranch], layers: [Int] = [0, 1], hidden: Int = 4,
+                         title: String = "synthetic", nanAt: String? = nil, omitTensor: String? = nil,
+                         values fixed: ((_ branch: String, _ position: Int, _ dimension: Int) -> Float)? = nil) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let manifest: [String: Any] = [
+            "format": "forkscope.run/1",
+            "title": title,
+            "model": ["name": "synthetic-model", "version": "1", "positional_encoding": "none"],
+            "layers": layers,
+            "hidden_size": hidden,
+            "tensors": "activations.safetensors",
+            "branches": branches.map { b -> [String: Any] in
+                ["id": b.id, "label": b.label, "parent": b.parent ?? NSNull(), "fork_at": b.forkAt ?? NSNull(),
+                 "tokens": b.tokens, "positions": b.positions]
+            },
+        ]
+        try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+            .write(to: dir.appendingPathComponent("run.json"))
+
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Float {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Float(Double(state % 2_000_001) / 1_000_000 - 1)
+        }
+        var header = [String: Any]()
+        var body = Data()
+        for b in branches where b.id != omitTensor {
+            var values = [Float]()
+            for _ in layers {
+                for p in b.positions {
+                    for k in 0..<hidden { values.append(fixed?(b.id, p, k) ?? next() + Float((p + 1) * (k + 1)) * 0.3) }
+                }
+            }
+            if b.id == nanAt { values[values.count / 2] = .nan }
+            let begin = body.count
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
+            header[b.id] = ["dtype": "F32", "shape": [layers.count, b.tokens.count, hidden], "data_offsets": [begin, body.count]]
+        }
+        var headerData = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while headerData.count % 8 != 0 { headerData.append(0x20) }
+        var file = Data()
+        withUnsafeBytes(of: UInt64(headerData.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(headerData)
+        file.append(body)
+        try file.write(to: dir.appendingPathComponent("activations.safetensors"))
+    }
+
+    /// A small valid tree: root `a` (positions 0-3), children `a.x`, `a.y` forking after token 3.
+    static let smallTree: [SynthBranch] = [
+        SynthBranch(id: "a", label: "root a", tokens: ["<s>", "one", "two", "three"], positions: [0, 1, 2, 3]),
+        SynthBranch(id: "a.x", label: "child x", parent: "a", forkAt: 3, tokens: ["x1", "x2", "x3"], positions: [3, 4, 5]),
+        SynthBranch(id: "a.y", label: "child y", parent: "a", forkAt: 3, tokens: ["y1", "y2", "y3"], positions: [3, 4, 5]),
+        SynthBranch(id: "b", label: "root b", tokens: ["<s>", "four", "five"], positions: [0, 1, 2]),
+    ]
+
+    /// Degenerate but valid runs, by name: `single-branch` (one root: no position is supported),
+    /// `one-token` (one branch of one token), `identical` (two roots whose one token has the same state).
+    static func writeDegenerateRun(_ name: String, at dir: URL) throws {
+        switch name {
+        case "single-branch":
+            try writeRun(at: dir, branches: [SynthBranch(id: "only", label: "only", tokens: ["a", "b", "c", "d"], positions: [0, 1, 2, 3])])
+        case "one-token":
+            try writeRun(at: dir, branches: [SynthBranch(id: "only", label: "only", tokens: ["a"], positions: [0])])
+        default:
+            try writeRun(at: dir, branches: [SynthBranch(id: "r", label: "r", tokens: ["a"], positions: [0]),
+                                             SynthBranch(id: "s", label: "s", tokens: ["a"], positions: [0])],
+                         values: { _, _, k in Float(k + 1) })
+        }
+    }
+
+    static let degenerateRuns = ["single-branch", "one-token", "identical"]
+
+    // MARK: - In-memory runs (for SitePaths and renderer units)
+
+    static func memoryRun(ids: [String]) -> ActivationRun {
+        ActivationRun(
+            title: "t", model: .init(name: "m", version: nil, positionalEncoding: nil), layers: [0], hiddenSize: 2,
+            tensorsFile: "x.safetensors", variants: [],
+            branches: ids.map { .init(id: $0, label: $0, parent: nil, forkAt: nil, tokens: ["t"], positions: [0], logprobs: nil) })
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import Forkscope
+
+@Suite("SiteRenderer pages")
+struct SiteRendererTests {
+    typealias Kit = SiteTestKit
+
+    @Test("the files of a site: index, stylesheet, report, a page and CSV per layer, a page per branch and layer")
+    func fileList() throws {
+        let info = try Kit.runInfo(Kit.treeF32)
+        try Kit.withBuiltSite(run: Kit.treeF32) { site, result in
+            var expected: Set<String> = ["index.html", "style.css", "report.json", SiteWriter.marker]
+            for l in info.layers {
+                expected.insert("layers/\(l).html")
+                expected.insert("layers/\(l).csv")
+                for b in info.branches { expected.insert("branches/\(b.id)/\(l).html") }
+            }
+            let written = try Set(Kit.snapshot(site).keys)
+            #expect(written == expected)
+            #expect(result.files == expected.count - 1)  // the marker is not a site file
+        }
+    }
+
+    @Test("branch pages: the running text holds the inherited prefix, then the branch's own tokens")
+    func branchText() throws {
+        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+            let page = try Kit.text(site.appendingPathComponent("branches/r1.a.x/2.html"))
+            let text = try #require(Kit.between(page, "<p class=\"text\">", "</p>"))
+            #expect(Kit.count("<span class=\"tok inherited\"", in: text) == 6 + 2)  // r1's 6, r1.a's first 2
+            #expect(Kit.count("<span class=\"tok\"", in: text) == 3)
+            #expect(text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))  // r1.a's 2nd token is inherited
+            #expect(!text.contains(" in</span>"))  // r1.a's 3rd token is after the fork
+            #expect(page.contains("<a href=\"../../branches/r1.a/2.html\">branch r1.a</a> after its token 2"))
+        }
+    }
+
+    @Test("absent things leave no empty markup: commentary, variants, excluded-token note")
+    func noEmptySections() throws {
+        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+            // tree-f32 has no commentary folder and no variants.
+            let index = try Kit.text(site.appendingPathComponent("index.html"))
+            #expect(!index.contains("<section class=\"commentary\">"), "index.html: empty commentary section")
+            #expect(!index.contains("<dt>Variants</dt>"), "index.html: 'Variants' listed for a run without variants")
+            let layer = try Kit.text(site.appendingPathComponent("layers/0.html"))
+            #expect(!layer.contains("<section class=\"commentary\">"), "layers/0.html: empty commentary section")
+            // The raw view keeps every token: its caption needs no note.
+            #expect(!layer.contains("<span class=\"note\"></span>"), "layers/0.html: empty note in the raw caption")
+            let root = try Kit.text(site.appendingPathComponent("branches/r1/0.html"))
+            #expect(!root.contains("<section class=\"commentary\">"), "branches/r1/0.html: empty commentary section")
+        }
+    }
+
+    /// swift-mustache renders a section for any value but `false`, nil and empty lists, so the
+    /// number 0 is "truthy": branch.mustache's `{{#inheritedCount}}, after … inherited{{/inheritedCount}}`
+    /// shows for roots, whose inheritedCount SiteRenderer.branchPage sets to 0.
+    @Test("a root's token count does not mention inherited tokens")
+    func rootInheritsNothing() throws {
+        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+            let root = try Kit.text(site.appendingPathComponent("branches/r1/0.html"))
+            let fact = Kit.between(root, "<dt>Tokens</dt>", "</dd>") ?? ""
+            #expect(fact == "<dd>6 of its own", "branches/r1/0.html: \(fact)")
+            let child = try Kit.text(site.appendingPathComponent("branches/r1.a/0.html"))
+            #expect(Kit.between(child, "<dt>Tokens</dt>", "</dd>") == "<dd>4 of its own, after 6 inherited")
+        }
+    }
+
+    @Test("the position_mean caption says how many tokens it leaves out")
+    func excludedNote() throws {
+        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+            let layer = try Kit.text(site.appendingPathComponent("layers/0.html"))
+            #expect(layer.contains("<span class=\"note\">1 token"), "no note on the one excluded token")
+            #expect(layer.contains("position R² ") && layer.contains("; 25 tokens."))
+            #expect(layer.contains("; 26 tokens."))
+        }
+    }
+}
