@@ -33,26 +33,19 @@ public enum SymmetricEigen {
 
 extension Matrix {
     /// `self * selfᵀ` (rows x rows) through BLAS `dsyrk`; only the upper triangle is filled.
-    public func gramUpper() -> Matrix {
-        var out = Matrix(rows: rows, cols: rows)
-        guard rows > 0 else { return out }
-        storage.withUnsafeBufferPointer { a in
-            out.storage.withUnsafeMutableBufferPointer { c in
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(rows), blasint(cols),
-                            1, a.baseAddress, blasint(max(cols, 1)), 0, c.baseAddress, blasint(rows))
-            }
-        }
-        return out
-    }
+    public func gramUpper() -> Matrix { symmetricProduct(transposeFirst: false) }
 
     /// `selfᵀ * self` (cols x cols) through BLAS `dsyrk`; only the upper triangle is filled.
-    public func crossProductUpper() -> Matrix {
-        var out = Matrix(rows: cols, cols: cols)
-        guard cols > 0 else { return out }
+    public func crossProductUpper() -> Matrix { symmetricProduct(transposeFirst: true) }
+
+    private func symmetricProduct(transposeFirst: Bool) -> Matrix {
+        let n = transposeFirst ? cols : rows, k = transposeFirst ? rows : cols
+        var out = Matrix(rows: n, cols: n)
+        guard n > 0 else { return out }
         storage.withUnsafeBufferPointer { a in
             out.storage.withUnsafeMutableBufferPointer { c in
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(cols), blasint(rows),
-                            1, a.baseAddress, blasint(max(cols, 1)), 0, c.baseAddress, blasint(cols))
+                cblas_dsyrk(CblasRowMajor, CblasUpper, transposeFirst ? CblasTrans : CblasNoTrans,
+                            blasint(n), blasint(k), 1, a.baseAddress, blasint(max(cols, 1)), 0, c.baseAddress, blasint(n))
             }
         }
         return out

@@ -27,18 +27,16 @@ public struct InputError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Something the build could work around, shown to the user without stopping the build.
+/// It names the file and field as an `InputError` does.
 public struct Warning: Sendable, Equatable, CustomStringConvertible {
-    public let file: String
-    public let field: String?
-    public let message: String
+    private let problem: InputError
 
     public init(file: String, field: String? = nil, _ message: String) {
-        self.file = file
-        self.field = field
-        self.message = message
+        problem = InputError(file: file, field: field, message)
     }
 
-    public var description: String {
-        InputError(file: file, field: field, message).description
-    }
+    public var file: String { problem.file }
+    public var field: String? { problem.field }
+    public var message: String { problem.message }
+    public var description: String { problem.description }
 }
