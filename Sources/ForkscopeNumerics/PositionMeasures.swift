@@ -49,3 +49,68 @@ public enum PositionMeans {
         return 1 - within / total
     }
 }
+
+extension PositionMeans {
+    /// Held-out `position_r2`: each supported token is predicted by the mean of the tokens at its
+    /// position in *other* branches (leave-one-branch-out), against the same total as `r2`.
+    public static func heldOutR2(_ x: Matrix, groups: PositionGroups, branches: [Int]) -> Double? {
+        let tokens = groups.supportedTokens
+        guard !tokens.isEmpty else { return nil }
+        let grand = x.selectingRows(tokens).columnMeans()
+        var within = 0.0, total = 0.0
+        var prediction = [Double](repeating: 0, count: x.cols)
+        for t in tokens {
+            let others = groups.members[groups.group[t]!].filter { branches[$0] != branches[t] }
+            for c in 0..<x.cols { prediction[c] = 0 }
+            for o in others { for c in 0..<x.cols { prediction[c] += x[o, c] } }
+            let scale = 1 / Double(others.count)
+            for c in 0..<x.cols {
+                let v = x[t, c]
+                within += (v - prediction[c] * scale) * (v - prediction[c] * scale)
+                total += (v - grand[c]) * (v - grand[c])
+            }
+        }
+        guard total > 0 else { return nil }
+        return 1 - within / total
+    }
+
+    /// The expected `position_r2` when position labels are randomly permuted among the same tokens:
+    /// exactly (G − 1)/(N − 1) for a one-way ANOVA with G groups of N tokens in all, since under
+    /// permutation E[n_g(ȳ_g − ȳ)²] = σ²(N − n_g)/(N − 1) for every group g.
+    public static func chanceR2(groups: PositionGroups) -> Double? {
+        let n = groups.supportedTokens.count
+        guard n >= 2, !groups.positions.isEmpty else { return nil }
+        return Double(groups.positions.count - 1) / Double(n - 1)
+    }
+}
+
+/// A linear probe of position: ridge regression of the position number on the states, features
+/// z-scored on the training rows (λ = `penalty` on the standardised features, intercept free).
+public struct PositionProbe: Sendable {
+    let scaler: Standardizer
+    let weights: Matrix
+    let intercept: Double
+
+    public init(states: Matrix, positions: [Int], penalty: Double = 100) {
+        let y = positions.map(Double.init)
+        let mean = y.reduce(0, +) / Double(max(y.count, 1))
+        intercept = mean
+        scaler = Standardizer(fitting: states)
+        let w = RidgeResidual.solveVector(scaler.apply(states), y.map { $0 - mean }, penalty: penalty)
+        weights = Matrix(rows: w.count, cols: 1, storage: w)
+    }
+
+    public func predict(_ states: Matrix) -> [Double] {
+        scaler.apply(states).multiplied(by: weights).storage.map { $0 + intercept }
+    }
+
+    /// R² of predictions against true positions: 1 − Σ(p − p̂)² / Σ(p − p̄)². Nil without spread.
+    public static func r2(positions: [Int], predicted: [Double]) -> Double? {
+        let y = positions.map(Double.init)
+        guard y.count >= 2 else { return nil }
+        let mean = y.reduce(0, +) / Double(y.count)
+        let total = y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        guard total > 0 else { return nil }
+        return 1 - zip(y, predicted).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / total
+    }
+}

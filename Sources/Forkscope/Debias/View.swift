@@ -1,44 +1,172 @@
 import ForkscopeNumerics
 
-/// A way of looking at a layer's states: as they are, or with the positional component removed.
+/// A way of looking at a layer's states: as captured, or with the positional component removed.
 ///
 /// Names are part of `report.json` (`forkscope.report/1`): add views, never rename them.
-public enum View: String, CaseIterable, Sendable {
-    /// The states as captured.
-    case raw
-    /// Each token minus the mean state of its position (positions seen in two or more branches).
-    case positionMean = "position_mean"
+/// Definitions: docs/views-and-measures.md.
+public struct View: Hashable, Sendable, CustomStringConvertible {
+    public enum Base: String, CaseIterable, Sendable {
+        case raw
+        case positionMean = "position_mean"
+        case regress
+        case leace
+        case abtt
+        case zeroPE = "zero_pe"
+    }
+
+    public let base: Base
+    /// Followed by per-dimension z-scoring (`<name>+z`).
+    public let standardized: Bool
+
+    public init(_ base: Base, standardized: Bool = false) {
+        self.base = base
+        self.standardized = standardized
+    }
+
+    /// Parses `regress`, `leace+z`, …
+    public init?(name: String) {
+        let z = name.hasSuffix("+z")
+        guard let base = Base(rawValue: z ? String(name.dropLast(2)) : name) else { return nil }
+        self.init(base, standardized: z)
+    }
+
+    public static let raw = View(.raw)
+    public static let positionMean = View(.positionMean)
+
+    /// The views a build shows unless told otherwise (`zero_pe` only where the run has it).
+    public static let defaults: [View] = Base.allCases.map { View($0) }
+
+    public var name: String { base.rawValue + (standardized ? "+z" : "") }
+    public var description: String { name }
 
     public var title: String {
-        switch self {
-        case .raw: "Raw"
-        case .positionMean: "Per-position mean removed"
+        let t: String
+        switch base {
+        case .raw: t = "Raw"
+        case .positionMean: t = "Per-position mean removed"
+        case .regress: t = "Position regressed out"
+        case .leace: t = "LEACE"
+        case .abtt: t = "All-but-the-top"
+        case .zeroPE: t = "Zero-position run"
         }
+        return standardized ? t + ", z-scored" : t
     }
 
     /// One sentence for pages and docs: what was done to the states.
     public var summary: String {
-        switch self {
-        case .raw: "Hidden states as captured."
+        var s: String
+        switch base {
+        case .raw: s = "Hidden states as captured."
         case .positionMean:
-            "Each token's state minus the mean state of all tokens at the same position (least squares on one-hot position; equivalently oracle LEACE with position labels). Only positions seen in at least two branches have a meaningful mean: tokens elsewhere are left out of this view."
+            s = "Each token's state minus the mean state of the tokens at the same position (least squares on one-hot position; equivalently oracle LEACE with position labels). Only positions seen in at least two branches have a meaningful mean: tokens elsewhere are left out of this view."
+        case .regress:
+            s = "Residuals of a ridge regression of the states on a smooth basis of position (polynomial, log and Fourier terms), so positions seen once are covered too."
+        case .leace:
+            s = "LEACE concept erasure (Belrose et al., 2023) of position: the least change to the states after which no linear function of them predicts the position features."
+        case .abtt:
+            s = "All-but-the-top (Mu & Viswanath, 2018): the mean and the top principal directions removed."
+        case .zeroPE:
+            s = "The same tokens run through the model with position information removed (the run's zero_pe variant)."
         }
-    }
-
-    /// The tokens this view keeps and their states (rows follow `tokens`).
-    public func apply(to states: Matrix, groups: PositionGroups) -> ViewStates {
-        switch self {
-        case .raw:
-            return ViewStates(tokens: Array(0..<states.rows), states: states)
-        case .positionMean:
-            let (tokens, residuals) = PositionMeans.debias(states, groups: groups)
-            return ViewStates(tokens: tokens, states: residuals)
-        }
+        if standardized { s += " Then every dimension z-scored, so that a few rogue dimensions no longer dominate distances (Timkey & van Schijndel, 2021)." }
+        return s
     }
 }
 
-/// A view's states: a subset of the run's tokens (run-order indices) and one row each.
+/// Settings of the views' fits.
+public struct DebiasSettings: Sendable, Equatable {
+    public enum LeaceConcept: String, CaseIterable, Sendable { case basis, onehot, both }
+
+    public var regressDegree = 3
+    public var regressFourier = 4
+    public var leaceConcept = LeaceConcept.basis
+    /// Directions ABTT removes; nil for the paper's d/100.
+    public var abttComponents: Int?
+
+    public init() {}
+}
+
+/// A view's states: the run tokens it covers (run-order indices) and one row each.
 public struct ViewStates: Sendable {
     public let tokens: [Int]
     public let states: Matrix
+    /// Before z-scoring (equal to `states` for other views): what `variance_kept` compares.
+    public let unstandardized: Matrix
+}
+
+/// What a view's fit needs to know about the layer.
+public struct LayerInput: Sendable {
+    public let states: Matrix
+    public let zeroPE: Matrix?
+    public let positions: [Int]
+    public let branches: [Int]
+    /// Tokens the fits may use (not massive).
+    public let fit: [Bool]
+    public let basis: PositionBasis
+
+    var fitTokens: [Int] { fit.indices.filter { fit[$0] } }
+}
+
+extension View {
+    /// Fits the view on the layer's fit tokens and applies it to every token it covers.
+    /// Nil when the view does not apply (no `zero_pe` variant).
+    public func apply(to input: LayerInput, settings: DebiasSettings) -> ViewStates? {
+        guard let (tokens, states) = baseStates(input, settings) else { return nil }
+        guard standardized else { return ViewStates(tokens: tokens, states: states, unstandardized: states) }
+        let fitRows = tokens.indices.filter { input.fit[tokens[$0]] }
+        let scaler = Standardizer(fitting: states.selectingRows(fitRows))
+        return ViewStates(tokens: tokens, states: scaler.apply(states), unstandardized: states)
+    }
+
+    private func baseStates(_ input: LayerInput, _ settings: DebiasSettings) -> ([Int], Matrix)? {
+        let x = input.states
+        let all = Array(0..<x.rows)
+        let fit = input.fitTokens
+        switch base {
+        case .raw:
+            return (all, x)
+        case .zeroPE:
+            return input.zeroPE.map { (all, $0) }
+        case .positionMean:
+            let groups = PositionGroups(positions: fit.map { input.positions[$0] }, branches: fit.map { input.branches[$0] })
+            let means = groups.means(of: x.selectingRows(fit))
+            let groupOf = Dictionary(uniqueKeysWithValues: groups.positions.enumerated().map { ($1, $0) })
+            let covered = all.filter { groupOf[input.positions[$0]] != nil }
+            var out = x.selectingRows(covered)
+            for (r, t) in covered.enumerated() {
+                let g = groupOf[input.positions[t]]!
+                for c in 0..<x.cols { out[r, c] -= means[g, c] }
+            }
+            return (covered, out)
+        case .regress:
+            let features = input.basis.matrix(input.positions)
+            let ridge = RidgeResidual(states: x.selectingRows(fit), features: features.selectingRows(fit))
+            return (all, ridge.residuals(states: x, features: features))
+        case .leace:
+            let concept = Self.leaceConcept(input, fit: fit, settings.leaceConcept)
+            return (all, LEACE(states: x.selectingRows(fit), concept: concept).erase(x))
+        case .abtt:
+            let d = settings.abttComponents ?? AllButTheTop.defaultComponents(hiddenSize: x.cols)
+            return (all, AllButTheTop(states: x.selectingRows(fit), components: d).apply(x))
+        }
+    }
+
+    /// The concept LEACE erases, for the fit tokens: the smooth basis of position, a one-hot of
+    /// their positions, or both side by side.
+    static func leaceConcept(_ input: LayerInput, fit: [Int], _ kind: DebiasSettings.LeaceConcept) -> Matrix {
+        let positions = fit.map { input.positions[$0] }
+        let basis = input.basis.matrix(positions)
+        guard kind != .basis else { return basis }
+        let distinct = Array(Set(positions)).sorted()
+        let column = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
+        var onehot = Matrix(rows: positions.count, cols: distinct.count)
+        for (r, p) in positions.enumerated() { onehot[r, column[p]!] = 1 }
+        guard kind == .both else { return onehot }
+        var both = Matrix(rows: positions.count, cols: basis.cols + onehot.cols)
+        for r in 0..<positions.count {
+            for c in 0..<basis.cols { both[r, c] = basis[r, c] }
+            for c in 0..<onehot.cols { both[r, basis.cols + c] = onehot[r, c] }
+        }
+        return both
+    }
 }

@@ -1,20 +1,80 @@
 import ForkscopeNumerics
 
-/// The measures of one view at one layer, as `report.json` names them.
+/// The measures of one view at one layer, as `report.json` names them (docs/views-and-measures.md).
+/// All are computed over the view's fit tokens: the tokens it covers that are not massive.
 public struct ViewMeasures: Sendable, Equatable {
-    /// Share of the variance explained by one-hot position over the supported tokens.
-    public var positionR2: Double?
-    /// Share of the view's variance along each of the two PCA axes.
-    public var pcaExplainedVariance: [Double]
-    /// How many tokens the view holds.
     public var tokens: Int
+    public var fitTokens: Int
+    public var varianceKept: Double?
+    public var positionR2: Double?
+    public var positionR2HeldOut: Double?
+    public var positionR2Chance: Double?
+    public var positionProbe: Double?
+    public var rootKnnPurity: Double?
+    public var rootKnnChance: Double?
+    public var branchKnnPurity: Double?
+    public var branchKnnChance: Double?
+    public var pcaExplainedVariance: [Double]
+    public var trustworthiness: Double?
+    public var silhouetteRoot: Double?
 
-    public static func measure(_ view: ViewStates, projection: Projection, positions: [Int], branches: [Int]) -> ViewMeasures {
-        // Group the view's own rows: supported positions are those of the view's tokens.
-        let groups = PositionGroups(positions: view.tokens.map { positions[$0] },
-                                    branches: view.tokens.map { branches[$0] })
-        return ViewMeasures(positionR2: PositionMeans.r2(view.states, groups: groups),
-                            pcaExplainedVariance: projection.explainedVariance,
-                            tokens: view.tokens.count)
+    /// How many neighbours the neighbourhood measures use.
+    public static let neighbours = 10
+
+    /// - Parameters:
+    ///   - viewStates: the view fitted on all of the layer's fit tokens.
+    ///   - roots: the root group of each run token.
+    public static func measure(_ view: View, _ viewStates: ViewStates, projection: Projection, input: LayerInput,
+                               settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
+        let raw = input.states, fit = input.fit, positions = input.positions, branches = input.branches
+        let rows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
+        let tokens = rows.map { viewStates.tokens[$0] }
+        let y = viewStates.states.selectingRows(rows)
+        let rawVariance = raw.selectingRows(tokens).totalVariance
+        let groups = PositionGroups(positions: tokens.map { positions[$0] }, branches: tokens.map { branches[$0] })
+        let tokenBranches = tokens.map { branches[$0] }, tokenRoots = tokens.map { roots[$0] }
+        let folds = Set(tokenRoots).count >= 2 ? roots : branches
+        let knn = Neighbours.nearest(y, k: Self.neighbours, metric: .cosine)
+        let layout = tokens.count >= 2 ? projection.layout(of: tokens) : nil
+        return ViewMeasures(
+            tokens: viewStates.tokens.count,
+            fitTokens: tokens.count,
+            varianceKept: rawVariance > 0 ? viewStates.unstandardized.selectingRows(rows).totalVariance / rawVariance : nil,
+            positionR2: PositionMeans.r2(y, groups: groups),
+            positionR2HeldOut: PositionMeans.heldOutR2(y, groups: groups, branches: tokenBranches),
+            positionR2Chance: PositionMeans.chanceR2(groups: groups),
+            positionProbe: heldOutProbe(view, input: input, settings: settings, folds: folds),
+            rootKnnPurity: Neighbours.purity(knn, labels: tokenRoots),
+            rootKnnChance: Neighbours.chancePurity(labels: tokenRoots),
+            branchKnnPurity: Neighbours.purity(knn, labels: tokenBranches),
+            branchKnnChance: Neighbours.chancePurity(labels: tokenBranches),
+            pcaExplainedVariance: projection.explainedVariance,
+            trustworthiness: layout.flatMap { LayoutQuality.trustworthiness(input: y, layout: $0, k: Self.neighbours) },
+            silhouetteRoot: layout.flatMap { LayoutQuality.silhouette($0, labels: tokenRoots) })
+    }
+
+    /// `position_probe`: leave one fold (root group, else branch) out at a time, fit the *view* on
+    /// the other folds' fit tokens, train the probe on them and predict the held-out fold's
+    /// tokens; R² of all held-out predictions pooled. Fitting the view inside the fold matters:
+    /// an eraser fitted on the held-out tokens too leaks their positions (their own position means
+    /// are subtracted), which makes a probe anti-correlated rather than blind.
+    static func heldOutProbe(_ view: View, input: LayerInput, settings: DebiasSettings, folds: [Int]) -> Double? {
+        let labels = Set(input.fit.indices.filter { input.fit[$0] }.map { folds[$0] }).sorted()
+        guard labels.count >= 2 else { return nil }
+        var truth = [Int](), predicted = [Double]()
+        for label in labels {
+            let train = input.fit.indices.map { input.fit[$0] && folds[$0] != label }
+            let foldInput = LayerInput(states: input.states, zeroPE: input.zeroPE, positions: input.positions,
+                                       branches: input.branches, fit: train, basis: input.basis)
+            guard let states = view.apply(to: foldInput, settings: settings) else { return nil }
+            let trainRows = states.tokens.indices.filter { train[states.tokens[$0]] }
+            let testRows = states.tokens.indices.filter { input.fit[states.tokens[$0]] && folds[states.tokens[$0]] == label }
+            guard trainRows.count >= 2, !testRows.isEmpty else { continue }
+            let probe = PositionProbe(states: states.states.selectingRows(trainRows),
+                                      positions: trainRows.map { input.positions[states.tokens[$0]] })
+            predicted += probe.predict(states.states.selectingRows(testRows))
+            truth += testRows.map { input.positions[states.tokens[$0]] }
+        }
+        return PositionProbe.r2(positions: truth, predicted: predicted)
     }
 }

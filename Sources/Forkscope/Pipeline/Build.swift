@@ -8,7 +8,8 @@ public struct BuildOptions: Sendable {
     public var content: String?
     /// A folder of templates replacing the built-in theme's files by name.
     public var templates: String?
-    public var views: [View] = View.allCases
+    /// Views, debiasing settings and the handling of massive activations.
+    public var analysis = LayerAnalysis.Options()
     public var force = false
 
     public init(run: String, out: String, content: String? = nil, templates: String? = nil) {
@@ -39,11 +40,17 @@ public enum Build {
         warnings += contentWarnings
 
         // Debias -> project -> measure, one layer's states in memory at a time.
+        let hasZeroPE = run.variants.contains { $0.name == zeroPEVariant }
+        if !hasZeroPE, options.analysis.views.contains(where: { $0.base == .zeroPE }), options.analysis.views != View.defaults {
+            warnings.append(Warning(file: (options.run as NSString).appendingPathComponent("run.json"), field: "variants",
+                                    "no \"\(zeroPEVariant)\" variant; the zero_pe view is left out"))
+        }
         var analyses = [LayerAnalysis]()
         for (slice, layer) in run.layers.enumerated() {
             progress("layer \(layer) (\(slice + 1)/\(run.layers.count))")
             let states = try reader.states(slice: slice)
-            analyses.append(LayerAnalysis(layer: layer, states: states, run: run, views: options.views))
+            let zeroPE = hasZeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil
+            analyses.append(LayerAnalysis(layer: layer, states: states, zeroPE: zeroPE, run: run, options: options.analysis))
         }
 
         // Render -> write.
@@ -54,6 +61,9 @@ public enum Build {
         try SiteWriter.write(files, to: options.out, force: options.force)
         return Result(files: files.count, warnings: warnings)
     }
+
+    /// The variant name whose states are the `zero_pe` view.
+    static let zeroPEVariant = "zero_pe"
 
     private static func loadCommentary(_ options: BuildOptions, run: ActivationRun) throws -> (Commentary, [Warning]) {
         if let content = options.content {

@@ -15,19 +15,63 @@ public struct LayerAnalysis: Sendable {
     public let views: [ViewResult]
     /// ‖x‖ of every token's raw state.
     public let norms: [Double]
-    /// ‖x - mean of its position‖ for every token at a supported position.
+    public let medianNorm: Double
+    /// Tokens far above the median norm (in the raw states or the zero_pe variant's).
+    public let massive: [MassiveToken]
+    /// The share of the raw states' total variance (all tokens) that the massive tokens hold.
+    public let massiveVarianceShare: Double
+    /// Whether massive tokens were kept out of fits and measures.
+    public let massiveExcluded: Bool
+    /// ‖x − mean of its position‖ (mean over fit tokens) for every token at a supported position.
     public let distanceToPositionMean: [Double?]
 
-    public init(layer: Int, states: Matrix, run: ActivationRun, views: [View]) {
-        let positions = run.tokenPositions, branches = run.tokenBranch
-        let groups = PositionGroups(positions: positions, branches: branches)
+    public struct Options: Sendable {
+        public var views: [View] = View.defaults
+        public var debias = DebiasSettings()
+        public var massiveRatio = 10.0
+        public var keepMassive = false
+        public init() {}
+    }
+
+    public init(layer: Int, states: Matrix, zeroPE: Matrix?, run: ActivationRun, options: Options) {
+        let positions = run.tokenPositions, branches = run.tokenBranch, roots = run.tokenRootGroups
         self.layer = layer
         self.norms = states.rowNorms()
-        self.distanceToPositionMean = PositionMeans.distances(states, groups: groups)
-        self.views = views.map { view in
-            let viewStates = view.apply(to: states, groups: groups)
-            let projection = Projection.pca(viewStates, tokenCount: states.rows)
-            let measures = ViewMeasures.measure(viewStates, projection: projection, positions: positions, branches: branches)
+        self.medianNorm = MassiveActivations.median(norms)
+        let showsZeroPE = zeroPE != nil && options.views.contains { $0.base == .zeroPE }
+        var massive = MassiveActivations.detect(states, ratio: options.massiveRatio)
+        if showsZeroPE, let z = zeroPE {
+            let seen = Set(massive.map(\.token))
+            massive += MassiveActivations.detect(z, ratio: options.massiveRatio).filter { !seen.contains($0.token) }
+            massive.sort { $0.token < $1.token }
+        }
+        self.massive = massive
+        let centred = states.subtractingFromRows(states.columnMeans())
+        let total = centred.sumOfSquares
+        self.massiveVarianceShare = total > 0 ? massive.reduce(0) { $0 + centred.row($1.token).reduce(0) { $0 + $1 * $1 } } / total : 0
+        self.massiveExcluded = !options.keepMassive
+        var fit = [Bool](repeating: true, count: states.rows)
+        if !options.keepMassive { for m in massive { fit[m.token] = false } }
+
+        let input = LayerInput(states: states, zeroPE: zeroPE, positions: positions, branches: branches, fit: fit,
+                               basis: PositionBasis(degree: options.debias.regressDegree, fourier: options.debias.regressFourier,
+                                                    largestPosition: positions.max() ?? 0))
+        let meanView = View.positionMean.apply(to: input, settings: options.debias)
+        var distances = [Double?](repeating: nil, count: states.rows)
+        if let meanView {
+            for (r, t) in meanView.tokens.enumerated() {
+                distances[t] = meanView.states.row(r).reduce(0) { $0 + $1 * $1 }.squareRoot()
+            }
+        }
+        self.distanceToPositionMean = distances
+
+        self.views = options.views.compactMap { view in
+            guard let viewStates = view.base == .positionMean && !view.standardized ? meanView
+                    : view.apply(to: input, settings: options.debias) else { return nil }
+            let fitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
+            let projection = Projection.pca(viewStates, fitRows: fitRows, tokenCount: states.rows)
+            let measures = ViewMeasures.measure(view, viewStates, projection: projection, input: input,
+                                                settings: options.debias, roots: roots)
             return ViewResult(view: view, projection: projection, measures: measures)
         }
     }

@@ -7,23 +7,27 @@ public struct Point: Sendable, Equatable {
     public init(x: Double, y: Double) { self.x = x; self.y = y }
 }
 
-/// A view's 2-D layout: a point for each token the view keeps.
+/// A view's 2-D layout: a point for each token the view covers.
 public struct Projection: Sendable {
-    /// The point of every run token, nil where the view left the token out.
+    /// The point of every run token, nil where the view does not cover the token.
     public let points: [Point?]
-    /// Share of the view's variance along each axis.
+    /// Share of the fitted tokens' variance along each axis (empty with fewer than 2 of them).
     public let explainedVariance: [Double]
 
-    /// Exact PCA to two components of a view's states.
-    public static func pca(_ view: ViewStates, tokenCount: Int) -> Projection {
+    /// Exact PCA to two components, fitted on the view's rows `fitRows` and applied to all its rows.
+    public static func pca(_ view: ViewStates, fitRows: [Int], tokenCount: Int) -> Projection {
         var points = [Point?](repeating: nil, count: tokenCount)
-        guard view.tokens.count >= 2 else {
-            return Projection(points: points, explainedVariance: [])
-        }
-        let fit = PCA(fitting: view.states, components: 2)
+        guard fitRows.count >= 2 else { return Projection(points: points, explainedVariance: []) }
+        let fit = PCA(fitting: view.states.selectingRows(fitRows), components: 2)
+        let scores = view.states.subtractingFromRows(fit.mean).multiplied(by: fit.components, transposeOther: true)
         for (row, t) in view.tokens.enumerated() {
-            points[t] = Point(x: fit.scores[row, 0], y: fit.scores[row, 1])
+            points[t] = Point(x: scores[row, 0], y: scores[row, 1])
         }
         return Projection(points: points, explainedVariance: fit.explainedVarianceRatio)
+    }
+
+    /// The layout of the given tokens as an n x 2 matrix.
+    func layout(of tokens: [Int]) -> Matrix {
+        Matrix(rows: tokens.count, cols: 2, storage: tokens.flatMap { [points[$0]!.x, points[$0]!.y] })
     }
 }

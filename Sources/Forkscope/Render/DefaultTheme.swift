@@ -84,15 +84,29 @@ enum DefaultTheme {
 </ul>
 </section>
 <section>
+<h2>Verdict</h2>
+<p class="verdict">{{verdict}}</p>
+</section>
+<section>
+<h2>Layer sweep</h2>
+<p class="howto">Each chart is one measure against layer, a line per view; dashed: the raw view's chance level. Hover over a point for its value.</p>
+<ul class="sweep-legend">{{#viewHeaders}}<li><span class="swatch" style="background: {{color}}"></span>{{title}} <code>{{name}}</code></li>{{/viewHeaders}}</ul>
+<div class="sweep">
+{{#sweep}}
+<figure class="chart"><figcaption><strong>{{label}}</strong>: {{help}}</figcaption>{{{svg}}}</figure>
+{{/sweep}}
+</div>
+</section>
+<section>
 <h2>Layers</h2>
 <table class="layers">
 <thead>
-<tr><th rowspan="2">Layer</th>{{#viewHeaders}}<th colspan="3">{{title}}</th>{{/viewHeaders}}<th rowspan="2">Data</th></tr>
-<tr>{{#viewHeaders}}<th title="Share of variance explained by position">position R²</th><th title="Share of variance on the plot's first axis">PC1</th><th title="Share of variance on the plot's second axis">PC2</th>{{/viewHeaders}}</tr>
+<tr><th rowspan="2">Layer</th><th rowspan="2" title="Tokens far above the layer's median norm">Massive</th>{{#viewHeaders}}<th colspan="2">{{title}}</th>{{/viewHeaders}}<th rowspan="2">Data</th></tr>
+<tr>{{#viewHeaders}}<th title="Held-out R² of a linear probe of position">probe</th><th title="Share of nearest neighbours under the same root prompt">root kNN</th>{{/viewHeaders}}</tr>
 </thead>
 <tbody>
 {{#layers}}
-<tr><th><a href="{{href}}">{{layer}}</a></th>{{#views}}<td class="num">{{r2}}</td><td class="num">{{pc1}}</td><td class="num">{{pc2}}</td>{{/views}}<td><a href="{{dataHref}}">CSV</a></td></tr>
+<tr><th><a href="{{href}}">{{layer}}</a></th><td class="num">{{massive}}</td>{{#views}}<td class="num">{{probe}}</td><td class="num">{{purity}}</td>{{/views}}<td><a href="{{dataHref}}">CSV</a></td></tr>
 {{/layers}}
 </tbody>
 </table>
@@ -112,9 +126,14 @@ enum DefaultTheme {
 <div class="plots">
 {{#plots}}
 <figure class="plot">
-<figcaption><strong>{{title}}</strong> <code>{{name}}</code>. PCA: PC1 {{pc1}}, PC2 {{pc2}} of the variance; position R² {{r2}}; {{tokens}} tokens.{{#excluded}} <span class="note">{{excluded}}</span>{{/excluded}}</figcaption>
+<figcaption><strong>{{title}}</strong> <code>{{name}}</code></figcaption>
 {{{svg}}}
-<p class="summary">{{summary}}</p>
+<p class="caption">PCA of {{fitTokens}} of {{tokens}} tokens: PC1 {{pc1}}, PC2 {{pc2}} of the variance.{{#excluded}} <span class="note">{{excluded}}</span>{{/excluded}}</p>
+<table class="measures">
+{{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}chance {{chance}}{{/chance}}</td></tr>
+{{/measures}}
+</table>
+<details><summary>What this view is</summary><p class="summary">{{summary}}</p></details>
 </figure>
 {{/plots}}
 </div>
@@ -124,6 +143,16 @@ enum DefaultTheme {
 {{/legend}}
 </ul>
 </div>
+{{#hasMassive}}
+<section class="massive">
+<h2>Massive activations</h2>
+<p>These tokens' norms are far above the layer's median; together they hold {{massiveShare}} of the raw variance. {{#massiveExcluded}}They are kept out of every fit and measure, and drawn at the edge of each plot with ⊗.{{/massiveExcluded}}{{^massiveExcluded}}They were kept in every fit (--keep-massive).{{/massiveExcluded}}</p>
+<table><thead><tr><th>Branch</th><th>Position</th><th>Token</th><th>Norm / median</th><th>Top dimensions</th></tr></thead><tbody>
+{{#massive}}<tr><td><a href="{{href}}">{{branch}}</a> <code class="id">{{id}}</code></td><td class="num">{{position}}</td><td><code class="tok">{{token}}</code></td><td class="num">{{ratio}}×</td><td>{{dimensions}}</td></tr>
+{{/massive}}
+</tbody></table>
+</section>
+{{/hasMassive}}
 <p class="howto">Each point is a token; lines join a branch's tokens in order, a child's line starting from the parent token it forks after. Rings mark the first token of each root. Hover over a point for its token, over a line or a legend entry to pick out its branch. Both plots share equal axes: distances on screen are distances in the projection. Full coordinates: <a href="{{dataHref}}">{{dataHref}}</a>.</p>
 <svg class="defs" width="0" height="0" aria-hidden="true"><defs>
 <circle id="shape-circle" cx="6" cy="6" r="4.5"/>
@@ -169,8 +198,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 thead th { background: #f4f4f7; }
 nav.layers { margin-top: 1rem; color: var(--muted); }
 nav.layers a, nav.layers strong { display: inline-block; min-width: 1.6em; text-align: center; }
-.plots { display: flex; flex-wrap: wrap; gap: 1.5rem; }
-figure.plot { margin: 0; flex: 1 1 420px; max-width: 560px; }
+.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 1.2rem; }
+figure.plot { margin: 0; }
 figure.plot figcaption { font-size: .9rem; min-height: 3em; }
 figure.plot .note, .howto, .summary { color: var(--muted); font-size: .85rem; }
 svg.scatter { width: 100%; height: auto; display: block; }
@@ -190,6 +219,22 @@ ul.legend li:hover { background: #eef; }
 p.text { white-space: pre-wrap; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9rem; background: #fafafc; border: 1px solid var(--line); padding: .8rem; }
 p.text .tok:nth-child(even) { background: #f0f0f6; }
 p.text .inherited { color: #a0a0a8; }
+.series .massive circle { fill: #fff; stroke: var(--fg); stroke-width: 1.2; }
+.series .massive path { stroke: var(--fg); stroke-width: 1.4; }
+table.measures { font-size: .82rem; margin: .3rem 0; }
+table.measures th { font-weight: normal; color: var(--muted); border: 0; padding: 0 .6rem 0 0; }
+table.measures td { border: 0; padding: 0 .4rem; }
+table.measures td.chance { color: var(--muted); }
+figure.plot .caption { font-size: .82rem; margin: .3rem 0; }
+details summary { font-size: .82rem; color: var(--muted); cursor: pointer; }
+p.verdict { font-size: 1.05rem; max-width: 60rem; }
+.sweep { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 1rem; }
+figure.chart { margin: 0; }
+figure.chart figcaption { font-size: .82rem; min-height: 2.4em; }
+svg.sweep { width: 100%; height: auto; display: block; }
+svg.sweep polyline { fill: none; stroke-width: 1.6; }
+svg.sweep .chance polyline { stroke-dasharray: 4 3; stroke-width: 1.2; }
+ul.sweep-legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .2rem 1.2rem; font-size: .9rem; }
 
 """####,
     ]

@@ -12,10 +12,13 @@ public struct ScatterPlot: Sendable {
         public var tooltip: String
         /// The first token of a root branch, drawn with a ring.
         public var isRootStart: Bool
-        public init(point: Point, tooltip: String, isRootStart: Bool = false) {
+        /// A massive activation: left out of the plot's range and drawn at its edge with a marker.
+        public var isMassive: Bool
+        public init(point: Point, tooltip: String, isRootStart: Bool = false, isMassive: Bool = false) {
             self.point = point
             self.tooltip = tooltip
             self.isRootStart = isRootStart
+            self.isMassive = isMassive
         }
     }
 
@@ -53,7 +56,9 @@ public struct ScatterPlot: Sendable {
     public func svg() -> String {
         let m = Self.margin
         let side = size - m.left - m.right
-        let frame = Frame(points: series.flatMap { s in s.markers.map(\.point) + (s.start.map { [$0] } ?? []) },
+        // The range covers the ordinary points: massive ones would squeeze everything else into a dot.
+        let ordinary = series.flatMap { s in s.markers.filter { !$0.isMassive }.map(\.point) }
+        let frame = Frame(points: ordinary.isEmpty ? series.flatMap { $0.markers.map(\.point) } : ordinary,
                           left: m.left, top: m.top, side: side)
         let height = m.top + side + m.bottom
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
@@ -62,7 +67,7 @@ public struct ScatterPlot: Sendable {
             out += "<g class=\"series b\(s.branch)\" fill=\"\(s.style.color)\" stroke=\"\(s.style.color)\">\n"
             let path = (s.start.map { [$0] } ?? []) + s.markers.map(\.point)
             if path.count >= 2 {
-                out += "<polyline class=\"traj\" points=\"" + path.map { "\(fmt(frame.x($0.x))),\(fmt(frame.y($0.y)))" }.joined(separator: " ") + "\"/>\n"
+                out += "<polyline class=\"traj\" points=\"" + path.map { "\(fmt(frame.clampedX($0.x))),\(fmt(frame.clampedY($0.y)))" }.joined(separator: " ") + "\"/>\n"
             }
             for marker in s.markers {
                 out += markerElement(marker, shape: s.style.shape, frame: frame)
@@ -74,9 +79,12 @@ public struct ScatterPlot: Sendable {
     }
 
     private func markerElement(_ marker: Marker, shape: BranchStyle.Shape, frame: Frame) -> String {
-        let x = frame.x(marker.point.x), y = frame.y(marker.point.y), r = Self.markerRadius
+        let x = frame.clampedX(marker.point.x), y = frame.clampedY(marker.point.y), r = Self.markerRadius
         let title = "<title>\(Escape.html(marker.tooltip))</title>"
         var out = ""
+        if marker.isMassive {
+            out += "<g class=\"massive\"><circle cx=\"\(fmt(x))\" cy=\"\(fmt(y))\" r=\"\(fmt(r * 2.2))\"/><path d=\"M\(fmt(x - r)),\(fmt(y - r))L\(fmt(x + r)),\(fmt(y + r))M\(fmt(x - r)),\(fmt(y + r))L\(fmt(x + r)),\(fmt(y - r))\"/>\(title)</g>\n"
+        }
         if marker.isRootStart {
             out += "<circle class=\"root-start\" cx=\"\(fmt(x))\" cy=\"\(fmt(y))\" r=\"\(fmt(r * 2.6))\">\(title)</circle>\n"
         }
@@ -136,6 +144,9 @@ public struct ScatterPlot: Sendable {
 
         func x(_ v: Double) -> Double { left + (v - xMin) * scale }
         func y(_ v: Double) -> Double { top + side - (v - yMin) * scale }
+        /// Positions pinned inside the frame, for points outside the range (massive tokens).
+        func clampedX(_ v: Double) -> Double { min(max(x(v), left + 4), left + side - 4) }
+        func clampedY(_ v: Double) -> Double { min(max(y(v), top + 4), top + side - 4) }
     }
 
     /// 1, 2 or 5 times a power of ten, at least `rough` (Heckbert, "Nice numbers for graph labels", 1990).

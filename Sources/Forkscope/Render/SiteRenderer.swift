@@ -20,6 +20,7 @@ public struct SiteRenderer {
     let warnings: [Warning]
     /// Run text as pages show it.
     let shown: ShownText
+    let verdict: String
 
     public init(run: ActivationRun, analyses: [LayerAnalysis], commentary: Commentary, theme: Theme, warnings: [Warning]) {
         self.run = run
@@ -29,6 +30,7 @@ public struct SiteRenderer {
         self.paths = SitePaths(run: run)
         self.warnings = warnings
         self.shown = ShownText(run)
+        self.verdict = Verdict(run: run, analyses: analyses).text
     }
 
     /// Every page, the stylesheet, the per-layer CSVs and report.json.
@@ -44,7 +46,7 @@ public struct SiteRenderer {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let report = Report(run: run, analyses: analyses, paths: paths, warnings: warnings)
+        let report = Report(run: run, analyses: analyses, paths: paths, verdict: verdict, warnings: warnings)
         files.append(SiteFile(path: "report.json", contents: try encoder.encode(report) + Data("\n".utf8)))
         return files
     }
@@ -96,12 +98,14 @@ public struct SiteRenderer {
         c["viewHeaders"] = viewHeaders()
         c["layers"] = analyses.map { a -> [String: Any] in
             ["layer": a.layer, "href": paths.layerPage(a.layer), "dataHref": paths.layerData(a.layer),
+             "massive": a.massive.isEmpty ? "" : "\(a.massive.count)",
              "views": a.views.map { v -> [String: Any] in
-                 ["r2": NumberFormat.share(v.measures.positionR2),
-                  "pc1": NumberFormat.share(v.measures.pcaExplainedVariance.first),
-                  "pc2": NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first)]
+                 ["probe": NumberFormat.share(v.measures.positionProbe),
+                  "purity": NumberFormat.share(v.measures.rootKnnPurity)]
              }]
         }
+        c["verdict"] = verdict
+        c["sweep"] = sweepCharts()
         c["hasWarnings"] = !warnings.isEmpty
         c["warnings"] = warnings.map(\.description)
         c = c.setting("commentary", commentary.index.map(Markdown.html))
@@ -120,14 +124,26 @@ public struct SiteRenderer {
             let excluded = run.tokenCount - v.measures.tokens
             let note = excluded == 0 ? nil : "\(excluded) tokens at positions seen in only one branch are not in this view."
             return [
-                "title": v.view.title, "name": v.view.rawValue, "summary": v.view.summary,
+                "title": v.view.title, "name": v.view.name, "summary": v.view.summary,
                 "pc1": NumberFormat.share(v.measures.pcaExplainedVariance.first),
                 "pc2": NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first),
-                "r2": NumberFormat.share(v.measures.positionR2),
-                "tokens": v.measures.tokens,
-                "svg": plot(v, layer: a.layer).svg(),
+                "tokens": v.measures.tokens, "fitTokens": v.measures.fitTokens,
+                "measures": MeasureCatalog.all.map { entry -> [String: Any] in
+                    ["label": entry.label, "help": entry.help, "value": NumberFormat.share(entry.value(v.measures))]
+                        .setting("chance", entry.chance?(v.measures).map(NumberFormat.share))
+                },
+                "svg": plot(v, layer: a.layer, massive: Set(a.massive.map(\.token))).svg(),
             ].setting("excluded", note)
         }
+        c["massiveExcluded"] = a.massiveExcluded
+        c["massive"] = a.massive.map { m -> [String: Any] in
+            let b = run.tokenBranch[m.token], j = m.token - run.branchOffsets[b]
+            return ["branch": shown.labels[b], "id": shown.ids[b], "href": root + paths.branchPage(b, layer: a.layer),
+                    "token": TokenText.visible(run.branches[b].tokens[j]), "position": run.branches[b].positions[j],
+                    "ratio": NumberFormat.figure(m.normRatio), "dimensions": m.topDimensions.map(String.init).joined(separator: ", ")]
+        }
+        c["hasMassive"] = !a.massive.isEmpty
+        c["massiveShare"] = NumberFormat.share(a.massiveVarianceShare)
         c["legend"] = run.branches.indices.map { b -> [String: Any] in
             let style = BranchStyle.forBranch(b)
             return ["index": b, "label": shown.labels[b], "id": shown.ids[b],
@@ -196,26 +212,51 @@ public struct SiteRenderer {
     // MARK: - Parts
 
     private func viewHeaders() -> [[String: String]] {
-        (analyses.first?.views ?? []).map { ["title": $0.view.title, "name": $0.view.rawValue, "summary": $0.view.summary] }
+        (analyses.first?.views ?? []).enumerated().map { i, v in
+            ["title": v.view.title, "name": v.view.name, "summary": v.view.summary, "color": ViewPalette.color(i)]
+        }
     }
 
     private func layerLinks(current: Int, href: (Int) -> String) -> [[String: Any]] {
         run.layers.map { ["layer": $0, "href": href($0), "current": $0 == current] }
     }
 
+    /// The layer sweep: a chart per measure against layer, a line per view, dashed chance lines.
+    func sweepCharts() -> [[String: Any]] {
+        let views = analyses.first?.views.map(\.view) ?? []
+        let labels = analyses.map { "\($0.layer)" }
+        return MeasureCatalog.all.map { entry in
+            var series = views.enumerated().map { i, view in
+                LineChart.Series(label: view.title, color: ViewPalette.color(i), values: analyses.map { a in
+                    a.views.first { $0.view == view }.flatMap { entry.value($0.measures) }
+                })
+            }
+            if let chance = entry.chance {
+                series.append(LineChart.Series(label: "chance (raw)", color: "#888888", values: analyses.map { a in
+                    a.views.first { $0.view == .raw }.flatMap { chance($0.measures) }
+                }, dashed: true))
+            }
+            let chart = LineChart(title: entry.label, xLabels: labels, series: series, floor: entry.range)
+            return ["label": entry.label, "help": entry.help, "svg": chart.svg()]
+        }
+    }
+
     /// The scatter plot of one view: a series per branch, a child's trajectory starting from the
-    /// parent token it forks after (when that token is in the view).
-    func plot(_ v: LayerAnalysis.ViewResult, layer: Int) -> ScatterPlot {
+    /// parent token it forks after (when that token is in the view); massive tokens at the edge.
+    func plot(_ v: LayerAnalysis.ViewResult, layer: Int, massive: Set<Int> = []) -> ScatterPlot {
         let offsets = run.branchOffsets
         let series = run.branches.indices.map { b -> ScatterPlot.Series in
             let branch = run.branches[b]
             var markers = [ScatterPlot.Marker]()
             for j in branch.tokens.indices {
                 guard let point = v.projection.points[offsets[b] + j] else { continue }
-                markers.append(ScatterPlot.Marker(
-                    point: point,
-                    tooltip: "\(shown.labels[b]) (\(shown.ids[b])) · position \(branch.positions[j]) · \(TokenText.visible(branch.tokens[j]))",
-                    isRootStart: branch.parent == nil && j == 0))
+                let t = offsets[b] + j
+                var tooltip = "\(shown.labels[b]) (\(shown.ids[b])) · position \(branch.positions[j]) · \(TokenText.visible(branch.tokens[j]))"
+                if massive.contains(t) {
+                    tooltip += " · massive activation, drawn at the edge; at (\(NumberFormat.figure(point.x)), \(NumberFormat.figure(point.y)))"
+                }
+                markers.append(ScatterPlot.Marker(point: point, tooltip: tooltip, isRootStart: branch.parent == nil && j == 0,
+                                                  isMassive: massive.contains(t)))
             }
             let start = run.forkToken(of: b).flatMap { v.projection.points[$0] }
             return ScatterPlot.Series(branch: b, style: .forBranch(b), start: start, markers: markers)

@@ -3,7 +3,7 @@
 enum LayerTable {
     static func csv(run: ActivationRun, analysis: LayerAnalysis) -> String {
         var header = ["branch", "token_index", "position", "norm", "dist_to_position_mean"]
-        for v in analysis.views { header += ["\(v.view.rawValue)_pc1", "\(v.view.rawValue)_pc2"] }
+        for v in analysis.views { header += ["\(v.view.name)_pc1", "\(v.view.name)_pc2"] }
         header.append("token")
         var lines = [header.joined(separator: ",")]
         var t = 0

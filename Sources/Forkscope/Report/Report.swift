@@ -57,25 +57,53 @@ public struct Report: Encodable, Sendable {
         var description: String
     }
 
+    /// The measures of a view at a layer; docs/views-and-measures.md defines each.
     public struct Measures: Encodable, Sendable {
-        var position_r2: Double?
-        /// Nil when the view has fewer than two tokens.
-        var pca_explained_variance: [Double]?
-        var tokens: Int
+        let m: ViewMeasures
 
-        enum CodingKeys: CodingKey { case position_r2, pca_explained_variance, tokens }
+        enum CodingKeys: String, CodingKey {
+            case tokens, fit_tokens, variance_kept, position_r2, position_r2_heldout, position_r2_chance,
+                 position_probe, root_knn_purity, root_knn_chance, branch_knn_purity, branch_knn_chance,
+                 pca_explained_variance, trustworthiness, silhouette_root
+        }
+
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(position_r2, forKey: .position_r2)
-            try c.encode(pca_explained_variance, forKey: .pca_explained_variance)
-            try c.encode(tokens, forKey: .tokens)
+            func put(_ v: Double?, _ key: CodingKeys) throws { try c.encode(v.flatMap { $0.isFinite ? $0 : nil }, forKey: key) }
+            try c.encode(m.tokens, forKey: .tokens)
+            try c.encode(m.fitTokens, forKey: .fit_tokens)
+            try put(m.varianceKept, .variance_kept)
+            try put(m.positionR2, .position_r2)
+            try put(m.positionR2HeldOut, .position_r2_heldout)
+            try put(m.positionR2Chance, .position_r2_chance)
+            try put(m.positionProbe, .position_probe)
+            try put(m.rootKnnPurity, .root_knn_purity)
+            try put(m.rootKnnChance, .root_knn_chance)
+            try put(m.branchKnnPurity, .branch_knn_purity)
+            try put(m.branchKnnChance, .branch_knn_chance)
+            try c.encode(m.pcaExplainedVariance.isEmpty ? nil : m.pcaExplainedVariance, forKey: .pca_explained_variance)
+            try put(m.trustworthiness, .trustworthiness)
+            try put(m.silhouetteRoot, .silhouette_root)
         }
+    }
+
+    public struct Massive: Encodable, Sendable {
+        var branch: String
+        var token_index: Int
+        var position: Int
+        var token: String
+        var norm_ratio: Double
+        var top_dimensions: [Int]
     }
 
     public struct Layer: Encodable, Sendable {
         var layer: Int
         var page: String
         var data: String
+        var median_norm: Double
+        /// Tokens far above the median norm; kept out of fits and measures unless `massive_excluded` is false.
+        var massive: [Massive]
+        var massive_excluded: Bool
         var views: [String: Measures]
     }
 
@@ -84,11 +112,14 @@ public struct Report: Encodable, Sendable {
     public var run: RunSummary
     public var views: [String: ViewInfo]
     public var layers: [Layer]
+    /// A paragraph computed from the measures: where position dominates, whether one token does,
+    /// which view best separates content.
+    public var verdict: String
     public var warnings: [String]
 }
 
 extension Report {
-    init(run: ActivationRun, analyses: [LayerAnalysis], paths: SitePaths, warnings: [Warning]) {
+    init(run: ActivationRun, analyses: [LayerAnalysis], paths: SitePaths, verdict: String, warnings: [Warning]) {
         let views = analyses.first?.views.map(\.view) ?? []
         self.init(
             generator: "forkscope \(Forkscope.version)",
@@ -104,15 +135,21 @@ extension Report {
                            fork_at: b.forkAt, tokens: b.tokens.count, pages: paths.branchFolder(i))
                 },
                 variants: run.variants.map(\.name)),
-            views: Dictionary(uniqueKeysWithValues: views.map { ($0.rawValue, ViewInfo(title: $0.title, description: $0.summary)) }),
+            views: Dictionary(uniqueKeysWithValues: views.map { ($0.name, ViewInfo(title: $0.title, description: $0.summary)) }),
             layers: analyses.map { a in
-                Layer(layer: a.layer, page: paths.layerPage(a.layer), data: paths.layerData(a.layer),
-                      views: Dictionary(uniqueKeysWithValues: a.views.map { v in
-                          (v.view.rawValue, Measures(position_r2: v.measures.positionR2.flatMap { $0.isFinite ? $0 : nil },
-                                                     pca_explained_variance: v.measures.pcaExplainedVariance.isEmpty ? nil : v.measures.pcaExplainedVariance,
-                                                     tokens: v.measures.tokens))
-                      }))
+                let offsets = run.branchOffsets, branchOf = run.tokenBranch
+                return Layer(
+                    layer: a.layer, page: paths.layerPage(a.layer), data: paths.layerData(a.layer),
+                    median_norm: a.medianNorm,
+                    massive: a.massive.map { m in
+                        let b = branchOf[m.token], j = m.token - offsets[b]
+                        return Massive(branch: run.branches[b].id, token_index: j, position: run.branches[b].positions[j],
+                                       token: run.branches[b].tokens[j], norm_ratio: m.normRatio, top_dimensions: m.topDimensions)
+                    },
+                    massive_excluded: a.massiveExcluded,
+                    views: Dictionary(uniqueKeysWithValues: a.views.map { ($0.view.name, Measures(m: $0.measures)) }))
             },
+            verdict: verdict,
             warnings: warnings.map(\.description))
     }
 }

@@ -19,6 +19,9 @@ public struct ActivationRun: Sendable {
         public var tokens: [String]
         public var positions: [Int]
         public var logprobs: [Double?]?
+        /// The topic group run.json gives the branch (`group`), if any: the natural "root" for
+        /// content measures in runs without a tree.
+        public var group: String?
     }
 
     public static let format = "forkscope.run/1"
@@ -59,6 +62,23 @@ public struct ActivationRun: Sendable {
     }
 
     public var roots: [Int] { branches.indices.filter { branches[$0].parent == nil } }
+
+    /// The root group of every branch: its `group` when run.json gives one, else its root's id.
+    public var rootGroupNames: [String] {
+        branches.indices.map { b in
+            if let g = branches[b].group { return g }
+            var current = b
+            while let p = branches[current].parent { current = p }
+            return branches[current].id
+        }
+    }
+
+    /// The root group of every token in run order, as an index into the sorted distinct names.
+    public var tokenRootGroups: [Int] {
+        let names = rootGroupNames
+        let index = Dictionary(uniqueKeysWithValues: Set(names).sorted().enumerated().map { ($1, $0) })
+        return branches.indices.flatMap { b in Array(repeating: index[names[b]]!, count: branches[b].tokens.count) }
+    }
 
     /// The chain of (branch, number of its tokens) that precedes a branch's own tokens, from its
     /// root down: the prefix it inherits.

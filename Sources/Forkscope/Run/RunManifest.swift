@@ -96,7 +96,8 @@ enum RunManifest {
             }
             branches.append(ActivationRun.Branch(
                 id: id, label: try b.optionalString("label") ?? id, parent: nil,
-                forkAt: try b.optionalInt("fork_at"), tokens: tokens, positions: positions, logprobs: logprobs))
+                forkAt: try b.optionalInt("fork_at"), tokens: tokens, positions: positions, logprobs: logprobs,
+                group: try b.optionalString("group")))
             parentIDs.append(try b.optionalString("parent"))
         }
 

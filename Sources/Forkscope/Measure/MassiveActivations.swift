@@ -1,0 +1,35 @@
+import ForkscopeNumerics
+
+/// Tokens whose state's norm is far above the layer's median: massive activations (Sun, Chen,
+/// Kolter & Liu, 2024, "Massive activations in large language models"), mostly attention sinks
+/// such as the first token. One of them can hold nearly all of a layer's variance, so by default
+/// they are kept out of every fit and measure.
+public struct MassiveToken: Sendable, Equatable {
+    /// Run-order token index.
+    public let token: Int
+    /// ‖x‖ / median ‖x‖ of the layer.
+    public let normRatio: Double
+    /// The three dimensions of largest |value|, largest first.
+    public let topDimensions: [Int]
+}
+
+public enum MassiveActivations {
+    /// Median of the row norms (mean of the middle two for an even count, as NumPy).
+    public static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+
+    /// The tokens of `states` with norm above `ratio` times the median norm.
+    public static func detect(_ states: Matrix, ratio: Double) -> [MassiveToken] {
+        let norms = states.rowNorms()
+        let m = median(norms)
+        guard m > 0 else { return [] }
+        return norms.indices.filter { norms[$0] > ratio * m }.map { t in
+            let top = (0..<states.cols).sorted { abs(states[t, $0]) > abs(states[t, $1]) || (abs(states[t, $0]) == abs(states[t, $1]) && $0 < $1) }
+            return MassiveToken(token: t, normRatio: norms[t] / m, topDimensions: Array(top.prefix(3)))
+        }
+    }
+}

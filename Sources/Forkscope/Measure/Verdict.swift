@@ -1,0 +1,81 @@
+import Foundation
+
+/// A paragraph for the front page, computed from the measures: whether one token dominates,
+/// where position is strong, and which view best separates content with position removed.
+public struct Verdict: Sendable {
+    public let text: String
+
+    /// A probe R² at most this is "near chance": position is not linearly decodable.
+    public static let probeNearChance = 0.2
+
+    public init(run: ActivationRun, analyses: [LayerAnalysis]) {
+        var sentences = [String]()
+        let offsets = run.branchOffsets, branchOf = run.tokenBranch
+
+        // One token holding most of the variance.
+        let dominated = analyses.filter { $0.massiveVarianceShare >= 0.5 }
+        if let worst = dominated.max(by: { $0.massiveVarianceShare < $1.massiveVarianceShare }),
+           let top = worst.massive.max(by: { $0.normRatio < $1.normRatio }) {
+            let b = branchOf[top.token], j = top.token - offsets[b]
+            let token = TokenText.visible(run.branches[b].tokens[j])
+            let ratio = analyses.flatMap { $0.massive.filter { $0.token == top.token }.map(\.normRatio) }.max() ?? top.normRatio
+            sentences.append("One token dominates layers \(Self.ranges(dominated.map(\.layer), of: run.layers)): “\(token)” at position \(run.branches[b].positions[j]) (branch \(run.branches[b].id)) has a norm up to \(Self.figure(ratio))× the layer's median and holds up to \(Self.percent(worst.massiveVarianceShare)) of the raw variance, an attention sink. \(analyses.first?.massiveExcluded == true ? "It and any other massive token are kept out of every fit and measure below." : "Massive tokens were kept in every fit (--keep-massive).")")
+        }
+
+        // Position in the raw states.
+        let raw = analyses.compactMap { a in a.views.first { $0.view == .raw }.map { (a.layer, $0.measures) } }
+        let decodable = raw.filter { ($0.1.positionProbe ?? -1) >= 0.5 }.map(\.0)
+        let explained = raw.compactMap { $0.1.positionR2 }
+        if let lo = explained.min(), let hi = explained.max() {
+            var s = "In the raw states position explains \(Self.percent(lo))–\(Self.percent(hi)) of the variance"
+            if let chance = raw.compactMap({ $0.1.positionR2Chance }).first { s += " (chance \(Self.percent(chance)))" }
+            s += decodable.isEmpty ? " and is not linearly decodable at any layer (probe R² < 0.5)."
+                                   : "; a linear probe reads it off at layers \(Self.ranges(decodable, of: run.layers)) (held-out R² ≥ 0.5)."
+            sentences.append(s)
+        }
+
+        // The view that best separates content with position out, over the middle layers.
+        let middle = Self.middleThird(analyses)
+        func mean(_ view: View, _ key: (ViewMeasures) -> Double?) -> Double? {
+            let values = middle.compactMap { a in a.views.first { $0.view == view }.flatMap { key($0.measures) } }
+            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+        }
+        let candidates = (analyses.first?.views.map(\.view) ?? []).filter { $0 != .raw }.compactMap { v -> (View, Double, Double)? in
+            guard let probe = mean(v, \.positionProbe), let purity = mean(v, \.rootKnnPurity) else { return nil }
+            return (v, probe, purity)
+        }
+        let layers = "layers \(Self.ranges(middle.map(\.layer), of: run.layers))"
+        let rawPurity = mean(.raw, \.rootKnnPurity)
+        if let best = candidates.filter({ $0.1 <= Self.probeNearChance }).max(by: { $0.2 < $1.2 }) {
+            var s = "With position removed, the view “\(best.0.title)” (\(best.0.name)) separates content best at \(layers): its position probe is near chance (mean held-out R² \(Self.figure(best.1))) and \(Self.percent(best.2)) of each token's 10 nearest neighbours share its root prompt"
+            if let rawPurity { s += ", against \(Self.percent(rawPurity)) in the raw states" }
+            sentences.append(s + ".")
+        } else if let least = candidates.min(by: { $0.1 < $1.1 }) {
+            sentences.append("No view brings the position probe near chance at \(layers); “\(least.0.title)” (\(least.0.name)) comes closest (mean held-out R² \(Self.figure(least.1))).")
+        }
+        text = sentences.joined(separator: " ")
+    }
+
+    /// The middle third of the layers (at least one).
+    static func middleThird(_ analyses: [LayerAnalysis]) -> [LayerAnalysis] {
+        let n = analyses.count
+        guard n >= 3 else { return analyses }
+        return Array(analyses[(n / 3)..<(n - n / 3)])
+    }
+
+    /// "3, 5–9, 12": the selected layers, runs of neighbours in the run's own layer list joined.
+    static func ranges(_ selected: [Int], of all: [Int]) -> String {
+        let chosen = Set(selected)
+        var parts = [String]()
+        var run = [Int]()
+        for l in all + [Int.min] {
+            if chosen.contains(l) { run.append(l); continue }
+            if let first = run.first, let last = run.last { parts.append(first == last ? "\(first)" : "\(first)–\(last)") }
+            run = []
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    static func percent(_ v: Double) -> String { String(format: "%.0f%%", v * 100) }
+    static func figure(_ v: Double) -> String { NumberFormat.fixed(v, decimals: 2) }
+}

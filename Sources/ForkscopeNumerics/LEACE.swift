@@ -1,0 +1,69 @@
+/// LEAst-squares Concept Erasure (Belrose, Schneider-Joseph, Ravfogel, Cotterell, Raff & Biderman,
+/// 2023, "LEACE: Perfect linear concept erasure in closed form", Theorem 4.3):
+///
+///     r(x) = x − Σ^{1/2} P Σ^{+1/2} (x − μ),   P = orthogonal projection onto col(Σ^{+1/2} Σ_xz)
+///
+/// After erasure no linear predictor of the concept z does better than a constant (the states'
+/// covariance with z is zero), and among all such erasures r changes x the least in mean squared
+/// norm. Computed in the thin SVD of the centred states Xc = U S Vᵀ, so that it stays exact when
+/// the hidden size exceeds the number of tokens and Σ is singular: Σ^{±1/2} = V (S/√n)^{±1} Vᵀ and
+/// Σ^{+1/2} Σ_xz = V Uᵀ Zc / √n, whence r(x) = x − V S Q Qᵀ S⁻¹ Vᵀ (x − μ) with Q an orthonormal
+/// basis of col(Uᵀ Zc).
+public struct LEACE: Sendable {
+    let mean: [Double]
+    /// d x r
+    let v: Matrix
+    /// r x r: S⁻¹ Q Qᵀ S, so that r(x) = x − ((x − μ) V) M Vᵀ
+    let core: Matrix
+
+    /// The rank of the erased subspace.
+    public let erasedRank: Int
+
+    /// - Parameters:
+    ///   - states: n x d, the rows to fit on.
+    ///   - concept: n x q, the concept's values for those rows (e.g. a basis of position or one-hot).
+    public init(states: Matrix, concept: Matrix, relativeTolerance: Double = 1e-10) {
+        precondition(states.rows == concept.rows)
+        mean = states.columnMeans()
+        let svd = ThinSVD(states.subtractingFromRows(mean), relativeTolerance: relativeTolerance)
+        let r = svd.rank
+        v = svd.v
+        let zc = concept.subtractingFromRows(concept.columnMeans())
+        let a = svd.u.multiplied(by: zc, transposeSelf: true)        // r x q
+        let q = ThinSVD(a, relativeTolerance: relativeTolerance).u  // r x k
+        erasedRank = q.cols
+        let qqt = q.multiplied(by: q, transposeOther: true)         // r x r
+        var core = Matrix(rows: r, cols: r)
+        for i in 0..<r { for j in 0..<r { core[i, j] = qqt[i, j] * svd.s[j] / svd.s[i] } }
+        self.core = core
+    }
+
+    public func erase(_ x: Matrix) -> Matrix {
+        guard v.cols > 0 else { return x }
+        let coordinates = x.subtractingFromRows(mean).multiplied(by: v)   // n x r
+        return x - coordinates.multiplied(by: core).multiplied(by: v, transposeOther: true)
+    }
+}
+
+/// All-but-the-top (Mu & Viswanath, 2018, "All-but-the-Top: Simple and effective postprocessing
+/// for word representations"): remove the mean and the projections on the top D principal
+/// directions, which in language-model states are dominated by a few common directions.
+public struct AllButTheTop: Sendable {
+    let mean: [Double]
+    /// D x d, unit rows
+    let directions: Matrix
+
+    /// The paper's rule for the number of directions: d / 100, at least one.
+    public static func defaultComponents(hiddenSize d: Int) -> Int { max(1, Int((Double(d) / 100).rounded())) }
+
+    public init(states: Matrix, components: Int) {
+        let fit = PCA(fitting: states, components: min(components, states.cols))
+        mean = fit.mean
+        directions = fit.components
+    }
+
+    public func apply(_ x: Matrix) -> Matrix {
+        let centred = x.subtractingFromRows(mean)
+        return centred - centred.multiplied(by: directions, transposeOther: true).multiplied(by: directions)
+    }
+}

@@ -1,0 +1,132 @@
+/// Nearest neighbours of every row among the others, computed block by block through BLAS so that
+/// memory stays O(block · n) rather than O(n²).
+public enum Neighbours {
+    public enum Metric: Sendable { case cosine, euclidean }
+
+    static let blockRows = 256
+
+    /// For each row, its `k` nearest other rows (ascending distance, ties by lower index).
+    public static func nearest(_ x: Matrix, k: Int, metric: Metric) -> [[Int]] {
+        let n = x.rows
+        let k = min(k, n - 1)
+        guard k > 0 else { return Array(repeating: [], count: n) }
+        var result = [[Int]](repeating: [], count: n)
+        forEachDistanceRow(x, metric: metric) { i, distances in
+            result[i] = smallest(k, of: distances, excluding: i)
+        }
+        return result
+    }
+
+    /// Calls `body(i, distances from row i to every row)` for each row, in order.
+    public static func forEachDistanceRow(_ x: Matrix, metric: Metric, _ body: (Int, [Double]) -> Void) {
+        let n = x.rows
+        var y = x
+        let norms = x.rowNorms()
+        if metric == .cosine {
+            for r in 0..<n where norms[r] > 0 { for c in 0..<x.cols { y[r, c] /= norms[r] } }
+        }
+        let squared = norms.map { $0 * $0 }
+        var start = 0
+        while start < n {
+            let rows = Array(start..<min(start + blockRows, n))
+            let products = y.selectingRows(rows).multiplied(by: y, transposeOther: true)  // block x n
+            for (b, i) in rows.enumerated() {
+                var distances = [Double](repeating: 0, count: n)
+                for j in 0..<n {
+                    let dot = products[b, j]
+                    switch metric {
+                    case .cosine:
+                        // A zero vector has no direction: cosine 0 with everything.
+                        distances[j] = 1 - (norms[i] > 0 && norms[j] > 0 ? dot : 0)
+                    case .euclidean:
+                        distances[j] = max(0, squared[i] + squared[j] - 2 * dot).squareRoot()
+                    }
+                }
+                body(i, distances)
+            }
+            start += blockRows
+        }
+    }
+
+    /// Indices of the `k` smallest entries (ties by lower index), `excluding` one index.
+    static func smallest(_ k: Int, of values: [Double], excluding skip: Int) -> [Int] {
+        var best = [(Double, Int)]()
+        best.reserveCapacity(k + 1)
+        for (j, v) in values.enumerated() where j != skip {
+            if best.count == k, let last = best.last, !(v < last.0 || (v == last.0 && j < last.1)) { continue }
+            let at = best.firstIndex { v < $0.0 || (v == $0.0 && j < $0.1) } ?? best.count
+            best.insert((v, j), at: at)
+            if best.count > k { best.removeLast() }
+        }
+        return best.map(\.1)
+    }
+
+    /// Mean over rows of the share of a row's neighbours with the same label.
+    public static func purity(_ neighbours: [[Int]], labels: [Int]) -> Double? {
+        guard !neighbours.isEmpty, neighbours.allSatisfy({ !$0.isEmpty }) else { return nil }
+        let shares = neighbours.enumerated().map { i, list in
+            Double(list.filter { labels[$0] == labels[i] }.count) / Double(list.count)
+        }
+        return shares.reduce(0, +) / Double(shares.count)
+    }
+
+    /// The purity random neighbours would have: mean over rows of (same-label rows − 1) / (n − 1).
+    public static func chancePurity(labels: [Int]) -> Double? {
+        let n = labels.count
+        guard n >= 2 else { return nil }
+        var counts = [Int: Int]()
+        for l in labels { counts[l, default: 0] += 1 }
+        return labels.map { Double(counts[$0]! - 1) / Double(n - 1) }.reduce(0, +) / Double(n)
+    }
+}
+
+/// How well a low-dimensional layout keeps neighbourhoods.
+public enum LayoutQuality {
+    /// Trustworthiness (Venna & Kaski, 2001): 1 − 2/(nk(2n − 3k − 1)) Σᵢ Σ_{j ∈ Uₖ(i)} (r(i, j) − k),
+    /// where Uₖ(i) are the layout's k nearest neighbours of i that are not among its k nearest in
+    /// the input and r(i, j) is j's rank among i's input neighbours (1 = nearest). Euclidean in
+    /// both spaces, as scikit-learn's `trustworthiness`. Nil unless 1 ≤ k < n/2.
+    public static func trustworthiness(input: Matrix, layout: Matrix, k: Int) -> Double? {
+        let n = input.rows
+        guard k >= 1, Double(k) < Double(n) / 2 else { return nil }
+        let layoutNeighbours = Neighbours.nearest(layout, k: k, metric: .euclidean)
+        var penalty = 0.0
+        Neighbours.forEachDistanceRow(input, metric: .euclidean) { i, distances in
+            let inputNeighbours = Set(Neighbours.smallest(k, of: distances, excluding: i))
+            for j in layoutNeighbours[i] where !inputNeighbours.contains(j) {
+                // Rank of j among i's neighbours in input space (ties by lower index).
+                var rank = 1
+                for (m, dm) in distances.enumerated() where m != i && m != j {
+                    if dm < distances[j] || (dm == distances[j] && m < j) { rank += 1 }
+                }
+                penalty += Double(rank - k)
+            }
+        }
+        let nd = Double(n), kd = Double(k)
+        return 1 - penalty * 2 / (nd * kd * (2 * nd - 3 * kd - 1))
+    }
+
+    /// Mean silhouette (Rousseeuw, 1987) with Euclidean distances: s(i) = (b − a) / max(a, b),
+    /// a the mean distance to the rest of i's cluster, b the smallest mean distance to another
+    /// cluster; 0 for a point alone in its cluster. Nil unless 2 ≤ clusters ≤ n − 1.
+    public static func silhouette(_ x: Matrix, labels: [Int]) -> Double? {
+        let n = x.rows
+        let clusters = Array(Set(labels)).sorted()
+        guard clusters.count >= 2, clusters.count <= n - 1 else { return nil }
+        let index = Dictionary(uniqueKeysWithValues: clusters.enumerated().map { ($1, $0) })
+        var sizes = [Int](repeating: 0, count: clusters.count)
+        for l in labels { sizes[index[l]!] += 1 }
+        var total = 0.0
+        Neighbours.forEachDistanceRow(x, metric: .euclidean) { i, distances in
+            var sums = [Double](repeating: 0, count: clusters.count)
+            for j in 0..<n where j != i { sums[index[labels[j]]!] += distances[j] }
+            let own = index[labels[i]]!
+            guard sizes[own] > 1 else { return }
+            let a = sums[own] / Double(sizes[own] - 1)
+            let b = (0..<clusters.count).filter { $0 != own }.map { sums[$0] / Double(sizes[$0]) }.min()!
+            let m = max(a, b)
+            total += m > 0 ? (b - a) / m : 0
+        }
+        return total / Double(n)
+    }
+}
