@@ -2,7 +2,7 @@
 """Cut a small, deterministic demo run out of the real `topics` run.
 
 Keeps the 4 prompt roots (p0..p3), samples b1 and b2 of each root, the
-grandchild p0.b1.c1, and only layers 0, 5, 10, ..., 30.  Hidden states stay
+grandchild p0.b1.c1, only layers 0, 6, 12, ..., 30, with the zero_pe variant.  Hidden states stay
 F16 and their bits are copied unchanged from the source file.
 
 Usage:
@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-KEEP_LAYERS = [0, 5, 10, 15, 20, 25, 30]
+KEEP_LAYERS = [0, 6, 12, 18, 24, 30]
 KEEP_ROOTS = ["p0", "p1", "p2", "p3"]
 KEEP_SAMPLES = ["b1", "b2"]
 KEEP_EXTRA = ["p0.b1.c1"]
@@ -97,49 +97,60 @@ def main(argv=None):
         if b.get("parent") is not None and b["parent"] not in keep:
             raise SystemExit(f"branch {b['id']} would lose its parent {b['parent']}")
 
-    src_tensor_path = os.path.join(args.source, run.get("tensors", "activations.safetensors"))
-    header, data_start = read_safetensors_header(src_tensor_path)
     hidden = int(run["hidden_size"])
 
-    out_tensors = []
-    with open(src_tensor_path, "rb") as f:
-        for b in branches:
-            info = header[b["id"]]
-            if info["dtype"] != "F16":
-                raise SystemExit(f"tensor {b['id']} is {info['dtype']}, expected F16")
-            shape = info["shape"]
-            if shape != [len(src_layers), len(b["tokens"]), hidden]:
-                raise SystemExit(f"tensor {b['id']} has shape {shape}")
-            begin, end = info["data_offsets"]
-            f.seek(data_start + begin)
-            buf = f.read(end - begin)
-            arr = np.frombuffer(buf, dtype="<u2").reshape(shape)  # raw F16 bits
-            cut = np.ascontiguousarray(arr[layer_slices])
-            out_tensors.append((b["id"], "F16", cut.shape, cut.astype("<u2").tobytes()))
+    def cut(src_name):
+        """The kept branches and layers of one safetensors file, F16 bits unchanged."""
+        src_tensor_path = os.path.join(args.source, src_name)
+        header, data_start = read_safetensors_header(src_tensor_path)
+        out_tensors = []
+        with open(src_tensor_path, "rb") as f:
+            for b in branches:
+                info = header[b["id"]]
+                if info["dtype"] != "F16":
+                    raise SystemExit(f"tensor {b['id']} is {info['dtype']}, expected F16")
+                shape = info["shape"]
+                if shape != [len(src_layers), len(b["tokens"]), hidden]:
+                    raise SystemExit(f"tensor {b['id']} has shape {shape}")
+                begin, end = info["data_offsets"]
+                f.seek(data_start + begin)
+                buf = f.read(end - begin)
+                arr = np.frombuffer(buf, dtype="<u2").reshape(shape)  # raw F16 bits
+                cut = np.ascontiguousarray(arr[layer_slices])
+                out_tensors.append((b["id"], "F16", cut.shape, cut.astype("<u2").tobytes()))
 
-    # metadata: keep the source's string metadata, restricted to the kept branches
-    src_meta = header.get("__metadata__") or {}
-    meta = {}
-    for k, v in src_meta.items():
-        if k == "token_ids":
-            try:
-                ids = json.loads(v)
-                v = json.dumps({b["id"]: ids[b["id"]] for b in branches if b["id"] in ids},
-                               separators=(",", ":"))
-            except (ValueError, TypeError, KeyError):
-                continue
-        meta[k] = v
-    meta["demo_cut"] = ("cut of the topics run: branches " + ",".join(b["id"] for b in branches)
-                        + "; source layers " + ",".join(str(L) for L in KEEP_LAYERS))
+        # metadata: keep the source's string metadata, restricted to the kept branches
+        meta = {}
+        for k, v in (header.get("__metadata__") or {}).items():
+            if k == "token_ids":
+                try:
+                    ids = json.loads(v)
+                    v = json.dumps({b["id"]: ids[b["id"]] for b in branches if b["id"] in ids},
+                                   separators=(",", ":"))
+                except (ValueError, TypeError, KeyError):
+                    continue
+            meta[k] = v
+        meta["demo_cut"] = ("cut of the topics run: branches " + ",".join(b["id"] for b in branches)
+                            + "; source layers " + ",".join(str(L) for L in KEEP_LAYERS))
+        return out_tensors, meta
+
+    files = {"activations.safetensors": cut(run.get("tensors", "activations.safetensors"))}
+    variants = {}
+    if "zero_pe" in (run.get("variants") or {}):
+        variants["zero_pe"] = "activations.zero_pe.safetensors"
+        files["activations.zero_pe.safetensors"] = cut(run["variants"]["zero_pe"])
 
     out_run = {}
     for k, v in run.items():
         if k == "variants":
+            if variants:
+                out_run[k] = variants
             continue
         if k == "title":
             v = (TITLE_PREFIX + "roots p0-p3 with samples b1, b2 each and grandchild p0.b1.c1; "
-                 "layers " + ", ".join(str(L) for L in KEEP_LAYERS) + "; no variants. "
-                 "Source run: " + str(v).split(";")[0].strip())
+                 "layers " + ", ".join(str(L) for L in KEEP_LAYERS)
+                 + ("; variant zero_pe: the same tokens with every position id 0. " if variants else "; no variants. ")
+                 + "Source run: " + str(v).split(";")[0].strip())
         elif k == "layers":
             v = list(KEEP_LAYERS)
         elif k == "tensors":
@@ -149,13 +160,14 @@ def main(argv=None):
         out_run[k] = v
 
     os.makedirs(args.out, exist_ok=True)
-    write_safetensors(os.path.join(args.out, "activations.safetensors"), out_tensors, meta)
+    for name, (out_tensors, meta) in files.items():
+        write_safetensors(os.path.join(args.out, name), out_tensors, meta)
     text = json.dumps(out_run, indent=1, ensure_ascii=False) + "\n"
     with open(os.path.join(args.out, "run.json"), "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
 
     total = sum(os.path.getsize(os.path.join(args.out, n))
-                for n in ("run.json", "activations.safetensors"))
+                for n in ["run.json", *files])
     n_tok = sum(len(b["tokens"]) for b in branches)
     print(f"wrote {args.out}: {len(branches)} branches, {n_tok} tokens, "
           f"layers {KEEP_LAYERS}, {total} bytes")

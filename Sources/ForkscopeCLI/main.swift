@@ -30,6 +30,27 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "A JSON file with defaults for run, out, content and templates (paths relative to it).")
     var config: String?
 
+    @Option(help: "Comma-separated views: raw, position_mean, regress, leace, abtt, zero_pe, each optionally +z (z-scored), e.g. raw,regress,regress+z. Default: all but the +z ones (zero_pe where the run has it).")
+    var views: String?
+
+    @Option(help: "A token whose norm exceeds this many times the layer's median is a massive activation.")
+    var massiveRatio: Double = 10
+
+    @Flag(help: "Keep massive activations in every fit and measure (by default they are left out).")
+    var keepMassive = false
+
+    @Option(help: "Polynomial degree of the smooth position basis (regress, leace).")
+    var regressDegree = 3
+
+    @Option(help: "Fourier terms of the smooth position basis (regress, leace).")
+    var regressFourier = 4
+
+    @Option(help: "The concept LEACE erases: basis (smooth position basis), onehot (one column per position) or both.")
+    var leaceConcept = "basis"
+
+    @Option(help: "Principal directions all-but-the-top removes (default: hidden size / 100).")
+    var abttComponents: Int?
+
     @Flag(help: "Replace the output folder even if forkscope did not write it.")
     var force = false
 
@@ -49,6 +70,7 @@ struct BuildCommand: ParsableCommand {
                                        content: content ?? settings?.content,
                                        templates: templates ?? settings?.templates)
             options.force = force
+            options.analysis = try analysisOptions()
             let progress = Progress(enabled: !quiet)
             let result = try Build.run(options, progress: progress.report)
             progress.finish()
@@ -58,6 +80,35 @@ struct BuildCommand: ParsableCommand {
             FileHandle.standardError.write(Data("forkscope: error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+    }
+}
+
+extension BuildCommand {
+    func analysisOptions() throws -> LayerAnalysis.Options {
+        var o = LayerAnalysis.Options()
+        if let views {
+            o.views = try views.split(separator: ",").map { name in
+                guard let view = View(name: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--views: unknown view \"\(name)\" (known: \(View.Base.allCases.map(\.rawValue).joined(separator: ", ")), each optionally +z)")
+                }
+                return view
+            }
+        }
+        guard massiveRatio > 1 else { throw ValidationError("--massive-ratio must be above 1") }
+        guard regressDegree >= 0, regressFourier >= 0, regressDegree + regressFourier > 0 else {
+            throw ValidationError("--regress-degree and --regress-fourier must be non-negative and not both 0")
+        }
+        guard let concept = DebiasSettings.LeaceConcept(rawValue: leaceConcept) else {
+            throw ValidationError("--leace-concept must be basis, onehot or both")
+        }
+        if let abttComponents, abttComponents < 1 { throw ValidationError("--abtt-components must be at least 1") }
+        o.massiveRatio = massiveRatio
+        o.keepMassive = keepMassive
+        o.debias.regressDegree = regressDegree
+        o.debias.regressFourier = regressFourier
+        o.debias.leaceConcept = concept
+        o.debias.abttComponents = abttComponents
+        return o
     }
 }
 

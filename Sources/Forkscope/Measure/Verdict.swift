@@ -19,7 +19,7 @@ public struct Verdict: Sendable {
             let b = branchOf[top.token], j = top.token - offsets[b]
             let token = TokenText.visible(run.branches[b].tokens[j])
             let ratio = analyses.flatMap { $0.massive.filter { $0.token == top.token }.map(\.normRatio) }.max() ?? top.normRatio
-            sentences.append("One token dominates layers \(Self.ranges(dominated.map(\.layer), of: run.layers)): “\(token)” at position \(run.branches[b].positions[j]) (branch \(run.branches[b].id)) has a norm up to \(Self.figure(ratio))× the layer's median and holds up to \(Self.percent(worst.massiveVarianceShare)) of the raw variance, an attention sink. \(analyses.first?.massiveExcluded == true ? "It and any other massive token are kept out of every fit and measure below." : "Massive tokens were kept in every fit (--keep-massive).")")
+            sentences.append("One token dominates \(Self.layers(dominated.map(\.layer), of: run.layers)): “\(token)” at position \(run.branches[b].positions[j]) (branch \(run.branches[b].id)) has a norm up to \(NumberFormat.fixed(ratio, decimals: 0))× the layer's median and holds up to \(Self.percent(worst.massiveVarianceShare)) of the raw variance, an attention sink. \(analyses.first?.massiveExcluded == true ? "It and any other massive token are kept out of every fit and measure below." : "Massive tokens were kept in every fit (--keep-massive).")")
         }
 
         // Position in the raw states.
@@ -30,7 +30,7 @@ public struct Verdict: Sendable {
             var s = "In the raw states position explains \(Self.percent(lo))–\(Self.percent(hi)) of the variance"
             if let chance = raw.compactMap({ $0.1.positionR2Chance }).first { s += " (chance \(Self.percent(chance)))" }
             s += decodable.isEmpty ? " and is not linearly decodable at any layer (probe R² < 0.5)."
-                                   : "; a linear probe reads it off at layers \(Self.ranges(decodable, of: run.layers)) (held-out R² ≥ 0.5)."
+                                   : "; a linear probe reads it off at \(Self.layers(decodable, of: run.layers)) (held-out R² ≥ 0.5)."
             sentences.append(s)
         }
 
@@ -44,7 +44,7 @@ public struct Verdict: Sendable {
             guard let probe = mean(v, \.positionProbe), let purity = mean(v, \.rootKnnPurity) else { return nil }
             return (v, probe, purity)
         }
-        let layers = "layers \(Self.ranges(middle.map(\.layer), of: run.layers))"
+        let layers = Self.layers(middle.map(\.layer), of: run.layers)
         let rawPurity = mean(.raw, \.rootKnnPurity)
         if let best = candidates.filter({ $0.1 <= Self.probeNearChance }).max(by: { $0.2 < $1.2 }) {
             var s = "With position removed, the view “\(best.0.title)” (\(best.0.name)) separates content best at \(layers): its position probe is near chance (mean held-out R² \(Self.figure(best.1))) and \(Self.percent(best.2)) of each token's 10 nearest neighbours share its root prompt"
@@ -74,6 +74,11 @@ public struct Verdict: Sendable {
             run = []
         }
         return parts.joined(separator: ", ")
+    }
+
+    /// "layer 18" or "layers 12–24, 30".
+    static func layers(_ selected: [Int], of all: [Int]) -> String {
+        (selected.count == 1 ? "layer " : "layers ") + ranges(selected, of: all)
     }
 
     static func percent(_ v: Double) -> String { String(format: "%.0f%%", v * 100) }

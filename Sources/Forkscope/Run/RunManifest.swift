@@ -97,7 +97,7 @@ enum RunManifest {
             branches.append(ActivationRun.Branch(
                 id: id, label: try b.optionalString("label") ?? id, parent: nil,
                 forkAt: try b.optionalInt("fork_at"), tokens: tokens, positions: positions, logprobs: logprobs,
-                group: try b.optionalString("group")))
+                group: groupName(b, file: file, path: "branches[\(i)].group", warnings: &warnings)))
             parentIDs.append(try b.optionalString("parent"))
         }
 
@@ -138,6 +138,19 @@ enum RunManifest {
         let run = ActivationRun(title: title, model: model, layers: layers, hiddenSize: hiddenSize,
                                 tensorsFile: tensors, variants: variants, branches: branches)
         return (run, warnings)
+    }
+
+    /// A branch's `group`, an extra field some capture tools write: a string, or a number taken as
+    /// its text. Anything else is ignored with a warning, never rejected.
+    private static func groupName(_ b: JSONObject, file: String, path: String, warnings: inout [Warning]) -> String? {
+        switch b.fields["group"] {
+        case nil, is NSNull: return nil
+        case let s as String: return s
+        case let n as NSNumber where String(cString: n.objCType) != "c": return n.stringValue
+        default:
+            warnings.append(Warning(file: file, field: path, "not a string; ignored"))
+            return nil
+        }
     }
 
     private static func firstDuplicate(_ values: [Int]) -> Int? {

@@ -87,7 +87,8 @@ struct FixtureReferenceTests {
         }
     }
 
-    /// `LayerAnalysis`, the pipeline's per-layer computation, against expected.json.
+    /// `LayerAnalysis`, the pipeline's per-layer computation, against expected.json (whose
+    /// reference fits every token: massive activations kept in).
     @Test("LayerAnalysis matches the reference", arguments: fixtures)
     func layerAnalysis(name: String) throws {
         let reader = try RunReader(directory: Kit.fixture(name).path)
@@ -95,14 +96,17 @@ struct FixtureReferenceTests {
         let expected = try Self.expected(name)
         for (slice, want) in expected.enumerated() {
             let states = try reader.states(slice: slice)
-            let a = LayerAnalysis(layer: run.layers[slice], states: states, run: run, views: View.allCases)
+            var options = LayerAnalysis.Options()
+            options.views = [.raw, .positionMean]
+            options.keepMassive = true
+            let a = LayerAnalysis(layer: run.layers[slice], states: states, zeroPE: nil, run: run, options: options)
             let where_ = "\(name) layer \(want.layer)"
             #expect(a.layer == want.layer)
             Self.compare(a.norms, want.column("norm"), "\(where_) norm")
             Self.compare(a.distanceToPositionMean, want.column("dist_to_position_mean"), "\(where_) distance")
             #expect(a.views.map(\.view) == [.raw, .positionMean])
             for result in a.views {
-                let key = result.view.rawValue
+                let key = result.view.name
                 let figures = try #require(want.views[key])
                 #expect(result.measures.tokens == figures.tokens, "\(where_) \(key) tokens")
                 Self.compare(result.measures.positionR2, figures.r2, "\(where_) \(key) position_r2")
