@@ -17,7 +17,8 @@ public enum Neighbours {
         return result
     }
 
-    /// Calls `body(i, distances from row i to every row)` for each row, in order.
+    /// Calls `body(i, distances from row i to every row)` for each row, in order; distances are
+    /// snapped to 1e-10 of the row's largest so that near-equal ones tie exactly.
     public static func forEachDistanceRow(_ x: Matrix, metric: Metric, _ body: (Int, [Double]) -> Void) {
         let n = x.rows
         var y = x
@@ -42,6 +43,11 @@ public enum Neighbours {
                         distances[j] = max(0, squared[i] + squared[j] - 2 * dot).squareRoot()
                     }
                 }
+                // Rounding noise (which differs between BLAS code paths) must not decide between
+                // equal distances, e.g. between copies of the same token: snap to a grid of 1e-10
+                // of the row's largest distance, so that ties are exact and go to the lower index.
+                let unit = (distances.max() ?? 0) * 1e-10
+                if unit > 0 { for j in 0..<n { distances[j] = (distances[j] / unit).rounded() * unit } }
                 body(i, distances)
             }
             start += blockRows

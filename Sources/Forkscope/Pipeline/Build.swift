@@ -1,4 +1,5 @@
 import Foundation
+import ForkscopeNumerics
 
 /// What `forkscope build` is asked to do.
 public struct BuildOptions: Sendable {
@@ -30,7 +31,7 @@ public enum Build {
         public let warnings: [Warning]
     }
 
-    public static func run(_ options: BuildOptions, progress: (String) -> Void = { _ in }) throws -> Result {
+    public static func run(_ options: BuildOptions, progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> Result {
         // Read: run.json, tensor headers, theme and commentary are all checked before any work.
         let reader = try RunReader(directory: options.run)
         let run = reader.run
@@ -45,13 +46,7 @@ public enum Build {
             warnings.append(Warning(file: (options.run as NSString).appendingPathComponent("run.json"), field: "variants",
                                     "no \"\(zeroPEVariant)\" variant; the zero_pe view is left out"))
         }
-        var analyses = [LayerAnalysis]()
-        for (slice, layer) in run.layers.enumerated() {
-            progress("layer \(layer) (\(slice + 1)/\(run.layers.count))")
-            let states = try reader.states(slice: slice)
-            let zeroPE = hasZeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil
-            analyses.append(LayerAnalysis(layer: layer, states: states, zeroPE: zeroPE, run: run, options: options.analysis))
-        }
+        let analyses = try analyseLayers(reader, zeroPE: hasZeroPE, options: options.analysis, progress: progress)
 
         // Render -> write.
         progress("rendering")
@@ -60,6 +55,28 @@ public enum Build {
         progress("writing \(options.out)")
         try SiteWriter.write(files, to: options.out, force: options.force)
         return Result(files: files.count, warnings: warnings)
+    }
+
+    /// Debias -> project -> measure every layer, as many layers at once as there are cores (each
+    /// with single-threaded BLAS), one layer's states in memory per worker. Results do not depend
+    /// on the number of workers.
+    static func analyseLayers(_ reader: RunReader, zeroPE: Bool, options: LayerAnalysis.Options,
+                              progress: @escaping @Sendable (String) -> Void) throws -> [LayerAnalysis] {
+        let run = reader.run
+        let results = LayerResults(count: run.layers.count)
+        BLASThreads.set(1)
+        DispatchQueue.concurrentPerform(iterations: run.layers.count) { slice in
+            guard !results.failed else { return }
+            do {
+                let states = try reader.states(slice: slice)
+                let variant = zeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil
+                let analysis = LayerAnalysis(layer: run.layers[slice], states: states, zeroPE: variant, run: run, options: options)
+                progress("analysed \(results.store(analysis, at: slice))/\(run.layers.count) layers")
+            } catch {
+                results.fail(error)
+            }
+        }
+        return try results.collect()
     }
 
     /// The variant name whose states are the `zero_pe` view.
@@ -76,5 +93,31 @@ public enum Build {
         let own = (options.run as NSString).appendingPathComponent("commentary")
         guard FileManager.default.fileExists(atPath: own) else { return (Commentary(), []) }
         return try ContentFolder.load(own, run: run)
+    }
+}
+
+/// The layers' analyses as the workers finish them, or the first error.
+private final class LayerResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [LayerAnalysis?]
+    private var error: Error?
+    private var done = 0
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    var failed: Bool { lock.withLock { error != nil } }
+
+    /// Stores a result; returns how many are done.
+    func store(_ analysis: LayerAnalysis, at slice: Int) -> Int {
+        lock.withLock { slots[slice] = analysis; done += 1; return done }
+    }
+
+    func fail(_ e: Error) { lock.withLock { if error == nil { error = e } } }
+
+    func collect() throws -> [LayerAnalysis] {
+        try lock.withLock {
+            if let error { throw error }
+            return slots.map { $0! }
+        }
     }
 }
