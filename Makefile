@@ -16,11 +16,14 @@ report: build
 	@echo "Demo report: open $(DEMO_OUT)/index.html"
 
 # Unit and end-to-end tests, then every run in ../shared/runs built and checked against NumPy.
+# Release mode (with testing enabled): the numerics are far too slow in a debug build.
+TEST_FLAGS = -c release -Xswiftc -enable-testing
+
 test:
 	@scripts/setup --tests
-	$(SWIFT) build --product forkscope
-	$(SWIFT) test
-	scripts/check-shared-runs .build/debug/forkscope
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	$(SWIFT) test $(TEST_FLAGS) --skip-build
+	scripts/check-shared-runs .build/release/forkscope
 
 # Re-embeds Templates/ into the binary after editing the default theme.
 theme:

@@ -50,7 +50,7 @@ public enum Build {
 
         // Render -> write.
         progress("rendering")
-        let files = try SiteRenderer(run: run, analyses: analyses, commentary: commentary,
+        let files = try SiteRenderer(run: run, analyses: analyses, options: options.analysis, commentary: commentary,
                                      theme: theme, warnings: warnings).files()
         progress("writing \(options.out)")
         try SiteWriter.write(files, to: options.out, force: options.force)

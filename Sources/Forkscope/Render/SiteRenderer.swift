@@ -18,11 +18,14 @@ public struct SiteRenderer {
     let theme: Theme
     let paths: SitePaths
     let warnings: [Warning]
+    let options: LayerAnalysis.Options
     /// Run text as pages show it.
     let shown: ShownText
     let verdict: String
 
-    public init(run: ActivationRun, analyses: [LayerAnalysis], commentary: Commentary, theme: Theme, warnings: [Warning]) {
+    public init(run: ActivationRun, analyses: [LayerAnalysis], options: LayerAnalysis.Options = .init(),
+                commentary: Commentary, theme: Theme, warnings: [Warning]) {
+        self.options = options
         self.run = run
         self.analyses = analyses
         self.commentary = commentary
@@ -46,7 +49,7 @@ public struct SiteRenderer {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let report = Report(run: run, analyses: analyses, paths: paths, verdict: verdict, warnings: warnings)
+        let report = Report(run: run, analyses: analyses, options: options, paths: paths, verdict: verdict, warnings: warnings)
         files.append(SiteFile(path: "report.json", contents: try encoder.encode(report) + Data("\n".utf8)))
         return files
     }

@@ -1,3 +1,5 @@
+import ForkscopeNumerics
+
 /// `report.json` (`forkscope.report/1`), written at the root of every site.
 ///
 /// A public contract: scripts read it. Keys are snake_case and stable; later versions add keys
@@ -107,8 +109,22 @@ public struct Report: Encodable, Sendable {
         var views: [String: Measures]
     }
 
+    /// The settings the build used, so that a script can recompute any number.
+    public struct Settings: Encodable, Sendable {
+        var views: [String]
+        var massive_ratio: Double
+        var keep_massive: Bool
+        var regress_degree: Int
+        var regress_fourier: Int
+        var leace_concept: String
+        /// Directions ABTT removed (the d/100 rule when not set).
+        var abtt_components: Int
+        var neighbours: Int
+    }
+
     public var format = Report.format
     public var generator: String
+    public var settings: Settings
     public var run: RunSummary
     public var views: [String: ViewInfo]
     public var layers: [Layer]
@@ -119,10 +135,16 @@ public struct Report: Encodable, Sendable {
 }
 
 extension Report {
-    init(run: ActivationRun, analyses: [LayerAnalysis], paths: SitePaths, verdict: String, warnings: [Warning]) {
+    init(run: ActivationRun, analyses: [LayerAnalysis], options: LayerAnalysis.Options, paths: SitePaths,
+         verdict: String, warnings: [Warning]) {
         let views = analyses.first?.views.map(\.view) ?? []
         self.init(
             generator: "forkscope \(Forkscope.version)",
+            settings: Settings(views: views.map(\.name), massive_ratio: options.massiveRatio, keep_massive: options.keepMassive,
+                               regress_degree: options.debias.regressDegree, regress_fourier: options.debias.regressFourier,
+                               leace_concept: options.debias.leaceConcept.rawValue,
+                               abtt_components: options.debias.abttComponents ?? AllButTheTop.defaultComponents(hiddenSize: run.hiddenSize),
+                               neighbours: ViewMeasures.neighbours),
             run: RunSummary(
                 title: run.title,
                 model: Model(name: run.model.name, version: run.model.version,
