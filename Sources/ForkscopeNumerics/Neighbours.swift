@@ -5,20 +5,50 @@ public enum Neighbours {
 
     static let blockRows = 256
 
-    /// For each row, its `k` nearest other rows (ascending distance, ties by lower index).
+    /// Distances this close count as equal: rounding noise, which differs between BLAS code paths,
+    /// must not decide between copies of the same state (samples that share a prefix, a token
+    /// repeated at the embedding layer). Cosine distances: absolute; Euclidean: relative to the
+    /// row's largest distance.
+    public static let tieTolerance = 1e-10
+
+    /// For each row, its `k` nearest other rows, in `order(of:)`'s order.
     public static func nearest(_ x: Matrix, k: Int, metric: Metric) -> [[Int]] {
         let n = x.rows
         let k = min(k, n - 1)
         guard k > 0 else { return Array(repeating: [], count: n) }
         var result = [[Int]](repeating: [], count: n)
         forEachDistanceRow(x, metric: metric) { i, distances in
-            result[i] = smallest(k, of: distances, excluding: i)
+            // Only rows that can tie with the k-th nearest need ordering.
+            let kth = smallest(k, of: distances, excluding: i).last.map { distances[$0] } ?? 0
+            let candidates = distances.indices.filter { $0 != i && distances[$0] <= kth + 1e-6 * max(1, abs(kth)) }
+            result[i] = Array(order(candidates, by: distances, tolerance: tolerance(distances, excluding: i, metric)).prefix(k))
         }
         return result
     }
 
-    /// Calls `body(i, distances from row i to every row)` for each row, in order; distances are
-    /// snapped to 1e-10 of the row's largest so that near-equal ones tie exactly.
+    static func tolerance(_ distances: [Double], excluding i: Int, _ metric: Metric) -> Double {
+        guard metric == .euclidean else { return tieTolerance }
+        var largest = 0.0
+        for (j, d) in distances.enumerated() where j != i { largest = max(largest, d) }
+        return tieTolerance * largest
+    }
+
+    /// `candidates` ordered by distance, where distances that chain within `tolerance` of each
+    /// other once sorted count as tied and go by lower index.
+    static func order(_ candidates: [Int], by distances: [Double], tolerance: Double) -> [Int] {
+        let sorted = candidates.sorted { distances[$0] < distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
+        var out = [Int](), group = [Int]()
+        for (position, j) in sorted.enumerated() {
+            if position > 0, distances[j] - distances[sorted[position - 1]] > tolerance {
+                out += group.sorted()
+                group = []
+            }
+            group.append(j)
+        }
+        return out + group.sorted()
+    }
+
+    /// Calls `body(i, distances from row i to every row)` for each row, in order.
     public static func forEachDistanceRow(_ x: Matrix, metric: Metric, _ body: (Int, [Double]) -> Void) {
         let n = x.rows
         var y = x
@@ -43,11 +73,6 @@ public enum Neighbours {
                         distances[j] = max(0, squared[i] + squared[j] - 2 * dot).squareRoot()
                     }
                 }
-                // Rounding noise (which differs between BLAS code paths) must not decide between
-                // equal distances, e.g. between copies of the same token: snap to a grid of 1e-10
-                // of the row's largest distance, so that ties are exact and go to the lower index.
-                let unit = (distances.max() ?? 0) * 1e-10
-                if unit > 0 { for j in 0..<n { distances[j] = (distances[j] / unit).rounded() * unit } }
                 body(i, distances)
             }
             start += blockRows
@@ -91,22 +116,20 @@ public enum LayoutQuality {
     /// Trustworthiness (Venna & Kaski, 2001): 1 − 2/(nk(2n − 3k − 1)) Σᵢ Σ_{j ∈ Uₖ(i)} (r(i, j) − k),
     /// where Uₖ(i) are the layout's k nearest neighbours of i that are not among its k nearest in
     /// the input and r(i, j) is j's rank among i's input neighbours (1 = nearest). Euclidean in
-    /// both spaces, as scikit-learn's `trustworthiness`. Nil unless 1 ≤ k < n/2.
+    /// both spaces, as scikit-learn's `trustworthiness`, but with ties (within `tieTolerance`)
+    /// broken by lower index in both spaces. Nil unless 1 ≤ k < n/2.
     public static func trustworthiness(input: Matrix, layout: Matrix, k: Int) -> Double? {
         let n = input.rows
         guard k >= 1, Double(k) < Double(n) / 2 else { return nil }
         let layoutNeighbours = Neighbours.nearest(layout, k: k, metric: .euclidean)
         var penalty = 0.0
         Neighbours.forEachDistanceRow(input, metric: .euclidean) { i, distances in
-            let inputNeighbours = Set(Neighbours.smallest(k, of: distances, excluding: i))
-            for j in layoutNeighbours[i] where !inputNeighbours.contains(j) {
-                // Rank of j among i's neighbours in input space (ties by lower index).
-                var rank = 1
-                for (m, dm) in distances.enumerated() where m != i && m != j {
-                    if dm < distances[j] || (dm == distances[j] && m < j) { rank += 1 }
-                }
-                penalty += Double(rank - k)
-            }
+            // Rank of every row among i's neighbours in input space (1 = nearest).
+            let others = distances.indices.filter { $0 != i }
+            let ranked = Neighbours.order(others, by: distances, tolerance: Neighbours.tolerance(distances, excluding: i, .euclidean))
+            var rank = [Int](repeating: 0, count: n)
+            for (r, j) in ranked.enumerated() { rank[j] = r + 1 }
+            for j in layoutNeighbours[i] where rank[j] > k { penalty += Double(rank[j] - k) }
         }
         let nd = Double(n), kd = Double(k)
         return 1 - penalty * 2 / (nd * kd * (2 * nd - 3 * kd - 1))

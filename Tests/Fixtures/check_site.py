@@ -9,7 +9,8 @@ the reference takes on long runs.
 Reads the settings the build used from SITE_DIR/report.json ("settings": views, massive ratio,
 fits), recomputes every layer with reference_views.compute and compares:
 
-* report.json: "format"; per layer "median_norm" (relative 1e-9), the massive tokens (branch,
+* report.json: "format"; (trustworthiness by the reference's tie-stable implementation, as
+  Forkscope breaks ties between equal distances by lower index where sklearn's order is its own) per layer "median_norm" (relative 1e-9), the massive tokens (branch,
   token_index, position, top_dimensions exactly; norm_ratio relative 1e-9), and for every view
   every measure: counts exactly, other values within ABS_TOL (null must match None);
 * layers/<L>.csv: one row per token in run order, branch / token_index / position and the token
@@ -157,7 +158,8 @@ def main(argv=None):
         s = report["settings"]
         views = s["views"]
         opts = reference_views.Options(s["massive_ratio"], s["keep_massive"], s["regress_degree"],
-                                       s["regress_fourier"], s["leace_concept"], s["abtt_components"], False)
+                                       s["regress_fourier"], s["leace_concept"], s["abtt_components"], False,
+                                       stable_trust=True)
         zrun = reference.load_run(run_dir, "zero_pe") if any(v.startswith("zero_pe") for v in views) else None
     except (OSError, ValueError, KeyError) as e:
         print(f"error: {run_dir}: {e}", file=sys.stderr)

@@ -21,25 +21,62 @@ public struct ViewMeasures: Sendable, Equatable {
     /// How many neighbours the neighbourhood measures use.
     public static let neighbours = 10
 
+    /// A view keeping less than this share of the raw variance kept nothing but rounding noise
+    /// (e.g. LEACE of a concept with as many columns as the states have dimensions): its other
+    /// measures and its layout are left out rather than computed on noise.
+    public static let erasedAll = 1e-12
+
+    init(tokens: Int, fitTokens: Int, varianceKept: Double?, positionR2: Double? = nil, positionR2HeldOut: Double? = nil,
+         positionR2Chance: Double? = nil, positionProbe: Double? = nil, rootKnnPurity: Double? = nil,
+         rootKnnChance: Double? = nil, branchKnnPurity: Double? = nil, branchKnnChance: Double? = nil,
+         pcaExplainedVariance: [Double], trustworthiness: Double? = nil, silhouetteRoot: Double? = nil) {
+        self.tokens = tokens
+        self.fitTokens = fitTokens
+        self.varianceKept = varianceKept
+        self.positionR2 = positionR2
+        self.positionR2HeldOut = positionR2HeldOut
+        self.positionR2Chance = positionR2Chance
+        self.positionProbe = positionProbe
+        self.rootKnnPurity = rootKnnPurity
+        self.rootKnnChance = rootKnnChance
+        self.branchKnnPurity = branchKnnPurity
+        self.branchKnnChance = branchKnnChance
+        self.pcaExplainedVariance = pcaExplainedVariance
+        self.trustworthiness = trustworthiness
+        self.silhouetteRoot = silhouetteRoot
+    }
+
+    /// Σ var(view before z-scoring) / Σ var(raw) over the view's fit tokens.
+    static func varianceKept(_ viewStates: ViewStates, input: LayerInput) -> Double? {
+        let rows = viewStates.tokens.indices.filter { input.fit[viewStates.tokens[$0]] }
+        let raw = input.states.selectingRows(rows.map { viewStates.tokens[$0] }).totalVariance
+        return raw > 0 ? viewStates.unstandardized.selectingRows(rows).totalVariance / raw : nil
+    }
+
     /// - Parameters:
     ///   - viewStates: the view fitted on all of the layer's fit tokens.
     ///   - roots: the root group of each run token.
     public static func measure(_ view: View, _ viewStates: ViewStates, projection: Projection, input: LayerInput,
                                settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
-        let raw = input.states, fit = input.fit, positions = input.positions, branches = input.branches
+        let fit = input.fit, positions = input.positions, branches = input.branches
         let rows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
         let tokens = rows.map { viewStates.tokens[$0] }
         let y = viewStates.states.selectingRows(rows)
-        let rawVariance = raw.selectingRows(tokens).totalVariance
+        let kept = varianceKept(viewStates, input: input)
+        if let kept, kept < erasedAll {
+            return ViewMeasures(tokens: viewStates.tokens.count, fitTokens: tokens.count, varianceKept: kept,
+                                pcaExplainedVariance: [])
+        }
         let groups = PositionGroups(positions: tokens.map { positions[$0] }, branches: tokens.map { branches[$0] })
         let tokenBranches = tokens.map { branches[$0] }, tokenRoots = tokens.map { roots[$0] }
-        let folds = Set(tokenRoots).count >= 2 ? roots : branches
+        let layerFit = fit.indices.filter { fit[$0] }
+        let folds = Set(layerFit.map { roots[$0] }).count >= 2 ? roots : branches
         let knn = Neighbours.nearest(y, k: Self.neighbours, metric: .cosine)
         let layout = tokens.count >= 2 ? projection.layout(of: tokens) : nil
         return ViewMeasures(
             tokens: viewStates.tokens.count,
             fitTokens: tokens.count,
-            varianceKept: rawVariance > 0 ? viewStates.unstandardized.selectingRows(rows).totalVariance / rawVariance : nil,
+            varianceKept: kept,
             positionR2: PositionMeans.r2(y, groups: groups),
             positionR2HeldOut: PositionMeans.heldOutR2(y, groups: groups, branches: tokenBranches),
             positionR2Chance: PositionMeans.chanceR2(groups: groups),
