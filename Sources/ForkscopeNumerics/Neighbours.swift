@@ -7,9 +7,11 @@ public enum Neighbours {
 
     /// Distances this close count as equal: rounding noise, which differs between BLAS code paths,
     /// must not decide between copies of the same state (samples that share a prefix, a token
-    /// repeated at the embedding layer). Cosine distances: absolute; Euclidean: relative to the
-    /// row's largest distance.
+    /// repeated at the embedding layer). Cosine distances: 1e-10 absolute. Euclidean distances:
+    /// 1e-7 of the row's largest, since through ‖a‖² + ‖b‖² − 2a·b two copies of a state end up
+    /// about √ε·‖a‖ ≈ 1e-8·‖a‖ apart rather than 0.
     public static let tieTolerance = 1e-10
+    public static let euclideanTieTolerance = 1e-7
 
     /// For each row, its `k` nearest other rows, in `order(of:)`'s order.
     public static func nearest(_ x: Matrix, k: Int, metric: Metric) -> [[Int]] {
@@ -30,7 +32,7 @@ public enum Neighbours {
         guard metric == .euclidean else { return tieTolerance }
         var largest = 0.0
         for (j, d) in distances.enumerated() where j != i { largest = max(largest, d) }
-        return tieTolerance * largest
+        return euclideanTieTolerance * largest
     }
 
     /// `candidates` ordered by distance, where distances that chain within `tolerance` of each
@@ -51,8 +53,10 @@ public enum Neighbours {
     /// Calls `body(i, distances from row i to every row)` for each row, in order.
     public static func forEachDistanceRow(_ x: Matrix, metric: Metric, _ body: (Int, [Double]) -> Void) {
         let n = x.rows
-        var y = x
-        let norms = x.rowNorms()
+        // Euclidean distances do not depend on the origin; centring first keeps the cancellation
+        // in ‖a‖² + ‖b‖² − 2a·b small when the rows share a large mean.
+        var y = metric == .euclidean ? x.subtractingFromRows(x.columnMeans()) : x
+        let norms = y.rowNorms()
         if metric == .cosine {
             for r in 0..<n where norms[r] > 0 { for c in 0..<x.cols { y[r, c] /= norms[r] } }
         }
@@ -116,7 +120,7 @@ public enum LayoutQuality {
     /// Trustworthiness (Venna & Kaski, 2001): 1 − 2/(nk(2n − 3k − 1)) Σᵢ Σ_{j ∈ Uₖ(i)} (r(i, j) − k),
     /// where Uₖ(i) are the layout's k nearest neighbours of i that are not among its k nearest in
     /// the input and r(i, j) is j's rank among i's input neighbours (1 = nearest). Euclidean in
-    /// both spaces, as scikit-learn's `trustworthiness`, but with ties (within `tieTolerance`)
+    /// both spaces, as scikit-learn's `trustworthiness`, but with ties (within `euclideanTieTolerance`)
     /// broken by lower index in both spaces. Nil unless 1 ≤ k < n/2.
     public static func trustworthiness(input: Matrix, layout: Matrix, k: Int) -> Double? {
         let n = input.rows

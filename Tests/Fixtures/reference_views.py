@@ -91,7 +91,7 @@ ERASED_ALL = 1e-12   # variance_kept below this: the view kept nothing but round
 PROBE_LAMBDA = 100.0
 RANK_TOL = 1e-10
 TIE_TOL = 1e-10   # cosine distances this close count as tied (duplicate states, rounding)
-TIE_REL = 1e-10   # the same for Euclidean distances, relative to the row's largest
+TIE_REL = 1e-7    # Euclidean distances, relative to the row's largest: copies of a state end up ~1e-8 apart through the Gram formula
 
 
 class Options:
@@ -504,8 +504,9 @@ def cosine_neighbours(Y, k_max=KNN_K):
 def trustworthiness_stable(X, E, k):
     """Trustworthiness (Venna & Kaski) with every tie broken by lower index: ranks in the
     original space and neighbours in the layout both ordered by (distance, index), distances
-    within 1e-10 of the row's largest counting as tied."""
+    within 1e-7 of the row's largest counting as tied."""
     n = X.shape[0]
+    X = X - X.mean(axis=0)   # distances do not depend on the origin; less cancellation
     sq = np.sum(X * X, axis=1)
     DX = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (X @ X.T), 0.0))
     DE = np.sqrt(np.sum((E[:, None, :] - E[None, :, :]) ** 2, axis=2))
