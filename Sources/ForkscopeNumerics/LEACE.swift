@@ -30,7 +30,10 @@ public struct LEACE: Sendable {
         v = svd.v
         let zc = concept.subtractingFromRows(concept.columnMeans())
         let a = svd.u.multiplied(by: zc, transposeSelf: true)        // r x q
-        let q = ThinSVD(a, relativeTolerance: relativeTolerance).u  // r x k
+        // Directions of A count against the concept's own size: where the states do not covary
+        // with z (e.g. already erased), A is rounding noise and nothing must be erased.
+        let concept = zc.sumOfSquares.squareRoot()
+        let q = ThinSVD(a, relativeTolerance: relativeTolerance, absoluteFloor: relativeTolerance * concept).u  // r x k
         erasedRank = q.cols
         let qqt = q.multiplied(by: q, transposeOther: true)         // r x r
         var core = Matrix(rows: r, cols: r)

@@ -64,7 +64,11 @@ public struct ThinSVD: Sendable {
 
     public var rank: Int { s.count }
 
-    public init(_ x: Matrix, relativeTolerance: Double = 1e-10) {
+    /// - Parameters:
+    ///   - relativeTolerance: singular values at most this times the largest are dropped.
+    ///   - absoluteFloor: singular values at most this are dropped too (for a matrix that may be
+    ///     all rounding noise, whose largest value is then no yardstick).
+    public init(_ x: Matrix, relativeTolerance: Double = 1e-10, absoluteFloor: Double = 0) {
         let n = x.rows, d = x.cols, m = min(n, d)
         guard m > 0 else {
             u = Matrix(rows: n, cols: 0); s = []; v = Matrix(rows: d, cols: 0)
@@ -78,7 +82,7 @@ public struct ThinSVD: Sendable {
                                   &values, &uu, Int32(m), &vt, Int32(d))
         precondition(info == 0, "LAPACKE_dgesdd failed with info \(info)")
         let largest = values.first ?? 0
-        let r = largest > 0 ? values.prefix { $0 > relativeTolerance * largest }.count : 0
+        let r = largest > 0 ? values.prefix { $0 > relativeTolerance * largest && $0 > absoluteFloor }.count : 0
         var u = Matrix(rows: n, cols: r), v = Matrix(rows: d, cols: r)
         for i in 0..<n { for j in 0..<r { u[i, j] = uu[i * m + j] } }
         for j in 0..<r { for c in 0..<d { v[c, j] = vt[j * d + c] } }

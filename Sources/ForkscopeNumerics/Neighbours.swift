@@ -20,10 +20,20 @@ public enum Neighbours {
         guard k > 0 else { return Array(repeating: [], count: n) }
         var result = [[Int]](repeating: [], count: n)
         forEachDistanceRow(x, metric: metric) { i, distances in
-            // Only rows that can tie with the k-th nearest need ordering.
-            let kth = smallest(k, of: distances, excluding: i).last.map { distances[$0] } ?? 0
-            let candidates = distances.indices.filter { $0 != i && distances[$0] <= kth + 1e-6 * max(1, abs(kth)) }
-            result[i] = Array(order(candidates, by: distances, tolerance: tolerance(distances, excluding: i, metric)).prefix(k))
+            // Only the rows up to the end of the k-th nearest's chain of ties need ordering: grow
+            // the cut-off until no row lies within the tolerance beyond it.
+            let tol = tolerance(distances, excluding: i, metric)
+            var limit = (smallest(k, of: distances, excluding: i).last.map { distances[$0] } ?? 0) + tol
+            var candidates = [Int]()
+            while true {
+                candidates = distances.indices.filter { $0 != i && distances[$0] <= limit }
+                let farthest = candidates.map { distances[$0] }.max() ?? limit
+                guard farthest + tol > limit else { break }
+                let grown = farthest + tol
+                if !distances.indices.contains(where: { $0 != i && distances[$0] > limit && distances[$0] <= grown }) { break }
+                limit = grown
+            }
+            result[i] = Array(order(candidates, by: distances, tolerance: tol).prefix(k))
         }
         return result
     }

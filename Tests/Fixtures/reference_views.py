@@ -118,9 +118,9 @@ def root_groups(run):
     out = {}
     for b in run.branches:
         g = b.get("group")
-        if g is not None:
-            # a string names the group; any other JSON value is taken by its JSON text
-            out[b["id"]] = g if isinstance(g, str) else json.dumps(g, sort_keys=True)
+        if isinstance(g, str) or (isinstance(g, (int, float)) and not isinstance(g, bool)):
+            # a string names the group, a number by its JSON text; anything else is ignored
+            out[b["id"]] = g if isinstance(g, str) else json.dumps(g)
             continue
         cur = b
         seen = set()
@@ -243,7 +243,9 @@ def leace_svd(X, Z, fit, rank_tol=RANK_TOL):
     Qa, sa, _ = np.linalg.svd(A, full_matrices=False)
     if len(sa) == 0 or sa[0] == 0.0:
         return mu, np.zeros((d, d))
-    q = int(np.sum(sa > RANK_TOL * sa[0]))
+    # directions of A count against the concept's own size: where the states do not covary
+    # with Z (e.g. already erased), A is rounding noise and nothing must be erased
+    q = int(np.sum((sa > RANK_TOL * sa[0]) & (sa > RANK_TOL * np.linalg.norm(Zc))))
     Q = Qa[:, :q]
     M = (V * s) @ Q @ (Q.T / s) @ V.T
     return mu, M

@@ -125,7 +125,8 @@ public struct SiteRenderer {
         c = c.setting("commentary", commentary.layers[a.layer].map(Markdown.html))
         c["plots"] = a.views.map { v -> [String: Any] in
             let excluded = run.tokenCount - v.measures.tokens
-            let note = excluded == 0 ? nil : "\(excluded) tokens at positions seen in only one branch are not in this view."
+            let note = excluded == 0 ? nil
+                : "\(excluded) token\(excluded == 1 ? " is" : "s are") not in this view: no other branch has a token the fit uses (not massive) at \(excluded == 1 ? "its position" : "their positions")."
             return [
                 "title": v.view.title, "name": v.view.name, "summary": v.view.summary,
                 "pc1": NumberFormat.share(v.measures.pcaExplainedVariance.first),

@@ -148,7 +148,7 @@ enum RunManifest {
         case let s as String: return s
         case let n as NSNumber where String(cString: n.objCType) != "c": return n.stringValue
         default:
-            warnings.append(Warning(file: file, field: path, "not a string; ignored"))
+            warnings.append(Warning(file: file, field: path, "neither a string nor a number; ignored"))
             return nil
         }
     }

@@ -106,15 +106,27 @@ struct CommentaryTests {
         let config = try SiteConfiguration(file: Kit.repoRoot.appendingPathComponent("Site/forkscope.json").path)
         let run = try #require(config.run), content = try #require(config.content)
         #expect(URL(fileURLWithPath: run).standardizedFileURL.path == URL(fileURLWithPath: Kit.topicsMini).standardizedFileURL.path)
-        let layerNote = try String(contentsOfFile: content + "/layers/15.md", encoding: .utf8)
-        // The first words of the note up to any Markdown or HTML punctuation, which rendering would change.
-        let firstWords = try #require(layerNote.split(separator: "\n").first).prefix { !"*_`[<&'\"\\".contains($0) }.prefix(30)
-        #expect(firstWords.count >= 10)
+        let info = try Kit.runInfo(run)
+        // Every layer note of the demo's commentary belongs to a layer of the demo run.
+        let notes = try FileManager.default.contentsOfDirectory(atPath: content + "/layers").filter { $0.hasSuffix(".md") }.sorted()
+        try #require(!notes.isEmpty, "the demo has no layer commentary")
+        var firstWordsByPage = [String: String]()
+        for note in notes {
+            let layer = try #require(Int(note.dropLast(3)), "\(note) is not named after a layer")
+            #expect(info.layers.contains(layer), "\(note): the demo run has no layer \(layer) (layers \(info.layers))")
+            let text = try String(contentsOfFile: content + "/layers/" + note, encoding: .utf8)
+            // The first words of the note up to any Markdown or HTML punctuation, which rendering would change.
+            let firstWords = try #require(text.split(separator: "\n").first).prefix { !"*_`[<&'\"\\".contains($0) }.prefix(30)
+            #expect(firstWords.count >= 10, "\(note)")
+            firstWordsByPage["layers/\(layer).html"] = String(firstWords)
+        }
         try Kit.withTempFolder { tmp in
             let site = tmp.appendingPathComponent("demo")
             let result = try Build.run(BuildOptions(run: run, out: site.path, content: content, templates: config.templates))
             #expect(result.warnings.isEmpty, "\(result.warnings)")
-            #expect(try Self.pages(containing: String(firstWords), in: site) == ["layers/15.html"])
+            for (page, words) in firstWordsByPage {
+                #expect(try Self.pages(containing: words, in: site) == [page], "\(words)")
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
+import ForkscopeNumerics
 @testable import Forkscope
 
-/// Examples/topics-mini (13 branches, 7 layers of a real SmolLM2 run) built end to end.
+/// Examples/topics-mini (13 branches, layers 0, 6, …, 30 of a real SmolLM2 run, with a zero_pe
+/// variant) built end to end.
 @Suite("End to end: Examples/topics-mini")
 struct EndToEndTests {
     typealias Kit = SiteTestKit
@@ -10,7 +12,8 @@ struct EndToEndTests {
     @Test("every branch page and layer page and CSV exists; nothing else but index, style, report, marker")
     func fileSet() throws {
         let info = try Kit.runInfo(Kit.topicsMini)
-        #expect(info.branches.count == 13 && info.layers.count == 7)
+        #expect(info.branches.count == 13 && info.layers == [0, 6, 12, 18, 24, 30])
+        #expect(info.variants == ["zero_pe"])
         try Kit.withBuiltSite(run: Kit.topicsMini) { site, result in
             var expected: Set<String> = ["index.html", "style.css", "report.json", SiteWriter.marker]
             for l in info.layers {
@@ -19,7 +22,7 @@ struct EndToEndTests {
             }
             let written = Set(try Kit.snapshot(site).keys)
             #expect(written == expected, "extra: \(written.subtracting(expected).sorted()) missing: \(expected.subtracting(written).sorted())")
-            #expect(result.files == 3 + 2 * 7 + 13 * 7)
+            #expect(result.files == 3 + 2 * 6 + 13 * 6)
             #expect(result.warnings.isEmpty, "\(result.warnings)")
         }
     }
@@ -85,36 +88,95 @@ struct EndToEndTests {
                     #expect(name == "xmlns" && value == "http://www.w3.org/2000/svg", "\(page): \(name)=\"\(value)\"")
                 }
             }
-            #expect(checked > 13 * 7 * 10, "suspiciously few links checked: \(checked)")
+            #expect(checked > 13 * 6 * 10, "suspiciously few links checked: \(checked)")
             let css = try Kit.text(site.appendingPathComponent("style.css"))
             #expect(!css.contains("http://") && !css.contains("https://") && !css.contains("@import"))
         }
     }
 
-    @Test("layer pages: two scatter plots; one point per token in raw, the supported tokens in position_mean")
+    @Test("layer pages: a plot per view of settings.views, one point per covered token; raw covers every token, position_mean the supported ones")
     func layerPlots() throws {
         let info = try Kit.runInfo(Kit.topicsMini)
         try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
-            for l in info.layers {
+            let report = try Kit.reportObject(site)
+            let views = try Kit.settingsViews(site)
+            #expect(views == ["raw", "position_mean", "regress", "leace", "abtt", "zero_pe"])
+            let massiveByLayer = try Kit.massiveTokens(report, info)
+            let layers = try #require(report["layers"] as? [[String: Any]])
+            #expect(massiveByLayer.values.contains { !$0.isEmpty }, "the demo's sink token is massive in some layers")
+            for (l, layer) in zip(info.layers, layers) {
+                let measures = try #require(layer["views"] as? [String: [String: Any]])
+                let massive = massiveByLayer[l] ?? []
                 let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
                 let scatters = Kit.svgFragments(html).filter { $0.hasPrefix("<svg") && $0.prefix(200).contains("class=\"scatter\"") }
-                #expect(scatters.count == 2, "layer \(l): \(scatters.count) scatter plots")
-                let figures = html.components(separatedBy: "<figure class=\"plot\">").dropFirst()
-                #expect(figures.count == 2)
-                let raw = try #require(figures.first { $0.contains("<code>raw</code>") }.flatMap { Kit.svgFragments($0).first })
-                let mean = try #require(figures.first { $0.contains("<code>position_mean</code>") }.flatMap { Kit.svgFragments($0).first })
-                #expect(Kit.count("class=\"pt\"", in: raw) == info.tokenCount, "layer \(l) raw")
-                #expect(Kit.count("class=\"pt\"", in: mean) == info.supportedTokenCount, "layer \(l) position_mean")
-                #expect(Kit.count("class=\"root-start\"", in: raw) == info.roots)
-                for (i, _) in info.branches.enumerated() {
-                    #expect(Kit.count("<g class=\"series b\(i)\"", in: raw) == 1)
+                #expect(scatters.count == views.count, "layer \(l): \(scatters.count) scatter plots")
+                let figures = Array(html.components(separatedBy: "<figure class=\"plot\">").dropFirst())
+                try #require(figures.count == views.count, "layer \(l): \(figures.count) figures")
+                for (name, figure) in zip(views, figures) {
+                    let at = "layer \(l) \(name)"
+                    #expect(figure.contains("<code>\(name)</code>"), "\(at): plots not in settings.views order")
+                    let svg = try #require(Kit.svgFragments(figure).first)
+                    let tokens = try #require(measures[name]?["tokens"] as? Int)
+                    let expected = name == "position_mean" ? info.supportedTokens(excluding: massive).count : info.tokenCount
+                    #expect(tokens == expected, "\(at): report.json tokens")
+                    #expect(measures[name]?["pca_explained_variance"] is [Any], "\(at): no layout")
+                    #expect(Kit.count("class=\"pt\"", in: svg) == expected, "\(at): points")
+                    // Massive tokens are drawn, at the edge, with a marker (position_mean covers none of the demo's).
+                    let coveredMassive = name == "position_mean" ? Set(info.supportedTokens(excluding: massive)).intersection(massive) : massive
+                    #expect(Kit.count("<g class=\"massive\">", in: svg) == coveredMassive.count, "\(at): massive markers")
+                    for i in info.branches.indices {
+                        #expect(Kit.count("<g class=\"series b\(i)\"", in: svg) == 1, "\(at): series b\(i)")
+                    }
+                    #expect(Kit.xmlError(svg) == nil, "\(at): SVG does not parse")
                 }
-                for svg in scatters { #expect(Kit.xmlError(svg) == nil, "layer \(l): SVG does not parse") }
+                let raw = try #require(Kit.svgFragments(figures[0]).first)
+                #expect(Kit.count("class=\"root-start\"", in: raw) == info.roots)
                 // The legend names every branch and links to its page at this layer.
                 let legend = try #require(Kit.between(html, "<ul class=\"legend\">", "</ul>"))
                 for b in info.branches {
                     #expect(legend.contains("href=\"../branches/\(b.id)/\(l).html\""), "legend lacks \(b.id)")
                 }
+            }
+        }
+    }
+
+    @Test("index.html: the layer sweep has a chart per measure, a line per view with a point per layer at the report's value")
+    func layerSweep() throws {
+        let info = try Kit.runInfo(Kit.topicsMini)
+        try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
+            let report = try Kit.reportObject(site)
+            let views = try Kit.settingsViews(site)
+            let titles = try #require(report["views"] as? [String: [String: Any]]).mapValues { $0["title"] as? String ?? "" }
+            let layers = try #require(report["layers"] as? [[String: Any]])
+            let index = try Kit.text(site.appendingPathComponent("index.html"))
+            let charts = Kit.svgFragments(index).filter { $0.contains("class=\"sweep\"") }
+            try #require(charts.count == MeasureCatalog.all.count)
+            for (entry, chart) in zip(MeasureCatalog.all, charts) {
+                #expect(Kit.xmlError(chart) == nil, "\(entry.key): SVG does not parse")
+                let lines = chart.components(separatedBy: "<g class=\"line").dropFirst()
+                let solid = lines.filter { $0.hasPrefix("\"") }, dashed = lines.filter { $0.hasPrefix(" chance\"") }
+                #expect(solid.count == views.count, "\(entry.key): \(solid.count) lines")
+                #expect(dashed.count == (entry.chance == nil ? 0 : 1), "\(entry.key): chance line")
+                var points = [(value: Double, cy: Double)]()
+                for (name, line) in zip(views, solid) {
+                    let title = try #require(titles[name])
+                    #expect(line.contains("<title>\(Kit.escape(title))</title>"), "\(entry.key): line of \(name) not in view order")
+                    let circles = Kit.elements("<circle", in: line)
+                    #expect(circles.count == info.layers.count, "\(entry.key) \(name): \(circles.count) points")
+                    for (l, layer) in zip(info.layers, layers) {
+                        let measures = try #require(layer["views"] as? [String: [String: Any]])
+                        let value = try #require(measures[name]?[entry.key] as? Double, "\(entry.key) \(name) layer \(l) is null")
+                        #expect(line.contains("<title>\(Kit.escape(title)), layer \(l): \(NumberFormat.figure(value))</title>"),
+                                "\(entry.key) \(name) layer \(l): no point titled with \(value)")
+                        if let c = circles.dropFirst(info.layers.firstIndex(of: l)!).first, let cy = Kit.number("cy", of: c) {
+                            points.append((value, cy))
+                        }
+                    }
+                }
+                // Larger values are drawn higher (smaller y), to the 0.01 the coordinates are written with.
+                for a in points { for b in points where a.value > b.value {
+                    #expect(a.cy <= b.cy + 0.01, "\(entry.key): \(a.value) drawn below \(b.value)")
+                } }
             }
         }
     }
@@ -149,7 +211,8 @@ struct EndToEndTests {
             let first = try Kit.snapshot(one)
             _ = try Build.run(BuildOptions(run: Kit.topicsMini, out: two.path))
             let second = try Kit.snapshot(two)
-            #expect(first.count == second.count && first.count > 100)
+            let info = try Kit.runInfo(Kit.topicsMini)
+            #expect(first.count == 3 + 2 * info.layers.count + info.branches.count * info.layers.count + 1)  // + the marker
             #expect(Set(first.keys) == Set(second.keys))
             for (path, data) in first where second[path] != data {
                 Issue.record("\(path) differs between two builds")
@@ -160,13 +223,55 @@ struct EndToEndTests {
         }
     }
 
-    @Test("the progress callback reports every layer, then rendering and writing")
+    /// Build.run analyses the layers concurrently (a worker per core, each with single-threaded
+    /// BLAS). The same layers analysed one after another, in reverse order, and rendered must
+    /// give the very same bytes: nothing may depend on which worker finished first.
+    @Test("layers analysed one at a time (in reverse) render the same bytes as the concurrent build")
+    func concurrentEqualsSerial() throws {
+        try Kit.withTempFolder { tmp in
+            let out = tmp.appendingPathComponent("concurrent")
+            let result = try Build.run(BuildOptions(run: Kit.topicsMini, out: out.path))
+            let built = try Kit.snapshot(out)
+
+            let reader = try RunReader(directory: Kit.topicsMini)
+            let run = reader.run
+            let options = LayerAnalysis.Options()
+            BLASThreads.set(1)
+            var analyses = [LayerAnalysis]()
+            for slice in run.layers.indices.reversed() {
+                analyses.insert(LayerAnalysis(layer: run.layers[slice], states: try reader.states(slice: slice),
+                                              zeroPE: try reader.states(slice: slice, variant: "zero_pe"), run: run, options: options),
+                                at: 0)
+            }
+            let files = try SiteRenderer(run: run, analyses: analyses, options: options, commentary: Commentary(),
+                                         theme: .default, warnings: reader.warnings).files()
+            #expect(files.count == result.files)
+            #expect(Set(files.map(\.path)) == Set(built.keys).subtracting([SiteWriter.marker]))
+            for file in files where built[file.path] != file.contents {
+                Issue.record("\(file.path) differs between the concurrent build and the serial analysis")
+            }
+        }
+    }
+
+    /// Progress messages, collected from whichever worker thread reports them.
+    final class Messages: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list = [String]()
+        func append(_ m: String) { lock.withLock { list.append(m) } }
+        var all: [String] { lock.withLock { list } }
+    }
+
+    @Test("the progress callback reports every layer (counting up to all of them), then rendering and writing")
     func progress() throws {
         try Kit.withTempFolder { tmp in
-            var messages = [String]()
-            _ = try Build.run(BuildOptions(run: Kit.treeF32, out: tmp.appendingPathComponent("s").path)) { messages.append($0) }
-            #expect(messages.filter { $0.hasPrefix("layer ") }.count == 3)
-            #expect(messages.contains("rendering"))
+            let collected = Messages()
+            _ = try Build.run(BuildOptions(run: Kit.treeF32, out: tmp.appendingPathComponent("s").path)) { collected.append($0) }
+            let messages = collected.all
+            // Layers are analysed concurrently, so reports may arrive out of order, but each count comes once.
+            #expect(messages.filter { $0.hasPrefix("analysed ") }.sorted() == ["analysed 1/3 layers", "analysed 2/3 layers", "analysed 3/3 layers"],
+                    "\(messages)")
+            let rendering = try #require(messages.firstIndex(of: "rendering"))
+            #expect(messages.prefix(rendering).filter { $0.hasPrefix("analysed ") }.count == 3, "rendering before every layer was analysed")
             #expect(messages.last?.hasPrefix("writing") == true)
         }
     }

@@ -199,17 +199,51 @@ enum SiteTestKit {
     // MARK: - Independent reading of run.json (not through Forkscope's reader)
 
     struct RunInfo {
-        struct Branch { var id: String; var label: String; var parent: String?; var forkAt: Int?; var tokens: [String]; var positions: [Int] }
+        struct Branch {
+            var id: String; var label: String; var parent: String?; var forkAt: Int?; var tokens: [String]; var positions: [Int]
+            /// The `group` field when it is a string (nil otherwise).
+            var group: String? = nil
+        }
         var layers: [Int]
         var branches: [Branch]
+        var hiddenSize = 0
+        /// Names of the run's variants (keys of `variants`), sorted.
+        var variants: [String] = []
         var tokenCount: Int { branches.reduce(0) { $0 + $1.tokens.count } }
-        /// Tokens at positions that at least two branches hold (the position_mean view's tokens).
-        var supportedTokenCount: Int {
-            var branchesAt = [Int: Set<String>]()
-            for b in branches { for p in b.positions { branchesAt[p, default: []].insert(b.id) } }
-            return branches.reduce(0) { n, b in n + b.positions.filter { branchesAt[$0]!.count >= 2 }.count }
-        }
+        /// Tokens at positions that at least two branches hold (the position_mean view's tokens
+        /// when no token is massive).
+        var supportedTokenCount: Int { supportedTokens(excluding: []).count }
         var roots: Int { branches.filter { $0.parent == nil }.count }
+
+        /// Run-order index of a branch's first token.
+        func offset(of id: String) -> Int {
+            var n = 0
+            for b in branches {
+                if b.id == id { return n }
+                n += b.tokens.count
+            }
+            return n
+        }
+        /// The branch id, position and root group (string `group`, else the root's id) of every token in run order.
+        var tokenBranchIDs: [String] { branches.flatMap { b in Array(repeating: b.id, count: b.tokens.count) } }
+        var tokenPositions: [Int] { branches.flatMap(\.positions) }
+        var tokenRootGroups: [String] {
+            branches.flatMap { b -> [String] in
+                var root = b
+                while let p = root.parent, let parent = branches.first(where: { $0.id == p }) { root = parent }
+                return Array(repeating: b.group ?? root.id, count: b.tokens.count)
+            }
+        }
+
+        /// docs/views-and-measures.md: the tokens (run order) at positions where the tokens not in
+        /// `excluded` (the massive ones) come from at least two distinct branches; massive tokens
+        /// at such positions included.
+        func supportedTokens(excluding excluded: Set<Int>) -> [Int] {
+            let ids = tokenBranchIDs, positions = tokenPositions
+            var branchesAt = [Int: Set<String>]()
+            for t in positions.indices where !excluded.contains(t) { branchesAt[positions[t], default: []].insert(ids[t]) }
+            return positions.indices.filter { (branchesAt[positions[$0]]?.count ?? 0) >= 2 }
+        }
         /// How many tokens a branch inherits: the sum of fork_at up its parent chain.
         func inheritedCount(_ id: String) -> Int {
             var n = 0
@@ -229,9 +263,44 @@ enum SiteTestKit {
         let branches = try #require(json["branches"] as? [[String: Any]]).map { b in
             RunInfo.Branch(id: b["id"] as! String, label: (b["label"] as? String) ?? (b["id"] as! String),
                            parent: b["parent"] as? String, forkAt: b["fork_at"] as? Int, tokens: b["tokens"] as! [String],
-                           positions: b["positions"] as! [Int])
+                           positions: b["positions"] as! [Int], group: b["group"] as? String)
         }
-        return RunInfo(layers: layers, branches: branches)
+        let variants = ((json["variants"] as? [String: Any]) ?? [:]).keys.sorted()
+        return RunInfo(layers: layers, branches: branches, hiddenSize: json["hidden_size"] as? Int ?? 0, variants: variants)
+    }
+
+    // MARK: - report.json, read as plain JSON
+
+    static func reportObject(_ site: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: site.appendingPathComponent("report.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// `settings.views` of a built site: the views every layer page plots, in order.
+    static func settingsViews(_ site: URL) throws -> [String] {
+        let settings = try #require(try reportObject(site)["settings"] as? [String: Any])
+        return try #require(settings["views"] as? [String])
+    }
+
+    /// The views a build shows by default (docs/views-and-measures.md): raw, position_mean,
+    /// regress, leace, abtt, and zero_pe when run.json lists that variant.
+    static func defaultViews(_ info: RunInfo) -> [String] {
+        ["raw", "position_mean", "regress", "leace", "abtt"] + (info.variants.contains("zero_pe") ? ["zero_pe"] : [])
+    }
+
+    /// Run-order indices of each layer's massive tokens, as report.json names them (branch, token_index).
+    static func massiveTokens(_ report: [String: Any], _ info: RunInfo) throws -> [Int: Set<Int>] {
+        var out = [Int: Set<Int>]()
+        for layer in try #require(report["layers"] as? [[String: Any]]) {
+            let l = try #require(layer["layer"] as? Int)
+            var set = Set<Int>()
+            for m in try #require(layer["massive"] as? [[String: Any]]) {
+                let id = try #require(m["branch"] as? String), j = try #require(m["token_index"] as? Int)
+                set.insert(info.offset(of: id) + j)
+            }
+            out[l] = set
+        }
+        return out
     }
 
     // MARK: - Synthetic runs

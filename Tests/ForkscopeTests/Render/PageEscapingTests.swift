@@ -105,17 +105,24 @@ struct PageEscapingTests {
     @Test("every inline SVG of every page parses as XML")
     func svgFragmentsAreWellFormed() throws {
         try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
-            var scatterCount = 0
+            var scatterCount = 0, sweepCount = 0
             for page in try Kit.htmlPages(site) {
                 let html = try Kit.text(site.appendingPathComponent(page))
                 for svg in Kit.svgFragments(html) {
                     if svg.contains("class=\"scatter\"") { scatterCount += 1 }
+                    if svg.contains("class=\"sweep\"") {
+                        sweepCount += 1
+                        #expect(page == "index.html", "\(page): a layer sweep chart outside the index")
+                    }
                     if let error = Kit.xmlError(svg) {
                         Issue.record("\(page): SVG does not parse: \(error)\n\(svg.prefix(300))")
                     }
                 }
             }
-            #expect(scatterCount == 3 * 2)  // 3 layers x (raw, position_mean)
+            // 3 layers x one plot per view (raw, position_mean, regress, leace, abtt: no zero_pe variant)
+            #expect(scatterCount == 3 * (try Kit.settingsViews(site)).count)
+            #expect(try Kit.settingsViews(site).count == 5)
+            #expect(sweepCount == MeasureCatalog.all.count)  // the layer sweep: a chart per measure
         }
     }
 

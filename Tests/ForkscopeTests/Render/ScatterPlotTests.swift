@@ -218,23 +218,35 @@ struct ScatterPlotTests {
         #expect(fmt(1.005) == "1.00" || fmt(1.005) == "1.01")
     }
 
-    @Test("site layer pages: child lines start at the parent's fork token, one ring per root")
+    @Test("site layer pages: in every view's plot, child lines start at the parent's fork token, one ring per root")
     func siteLayerPagesForkAndRings() throws {
         let info = try Kit.runInfo(Kit.treeF32)
         try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
             let html = try Kit.text(site.appendingPathComponent("layers/0.html"))
             let svgs = Kit.svgFragments(html).filter { $0.contains("class=\"scatter\"") }
-            try #require(svgs.count == 2)
-            let raw = svgs[0]
-            #expect(Kit.count("class=\"root-start\"", in: raw) == info.roots)
-            // r1.a (branch 1) forks after r1's token 6 (index 5): its line starts at r1's 6th marker.
-            let r1 = Kit.elements("class=\"pt\"", in: try #require(Self.group(raw, 0)))
-            let forkMarker = r1[5]
-            let child = try #require(Self.group(raw, 1))
-            let line = try #require(Kit.elements("<polyline", in: child).first)
-            let start = try #require(Kit.attributeValues("points", in: line).first?.split(separator: " ").first)
-            let (cx, cy) = (Kit.number("cx", of: forkMarker), Kit.number("cy", of: forkMarker))
-            #expect(String(start) == "\(String(format: "%.2f", cx ?? .nan)),\(String(format: "%.2f", cy ?? .nan))")
+            let views = try Kit.settingsViews(site)
+            try #require(svgs.count == views.count)
+            // Every view of tree-f32 covers the first tokens of both roots and r1's 6th token (position 5);
+            // a view without a layout (it erased everything) draws no point at all.
+            let measures = try #require(((try Kit.reportObject(site))["layers"] as? [[String: Any]])?.first?["views"] as? [String: [String: Any]])
+            for (name, svg) in zip(views, svgs) {
+                guard measures[name]?["pca_explained_variance"] is [Any] else {
+                    #expect(name == "leace", "\(name) has no layout")
+                    #expect(Kit.count("class=\"pt\"", in: svg) == 0 && Kit.count("<polyline", in: svg) == 0, "\(name)")
+                    #expect(Kit.xmlError(svg) == nil)
+                    continue
+                }
+                #expect(Kit.count("class=\"root-start\"", in: svg) == info.roots, "\(name)")
+                // r1.a (branch 1) forks after r1's token 6 (index 5): its line starts at r1's 6th marker.
+                let r1 = Kit.elements("class=\"pt\"", in: try #require(Self.group(svg, 0)))
+                try #require(r1.count == 6, "\(name): r1 has \(r1.count) markers")
+                let forkMarker = r1[5]
+                let child = try #require(Self.group(svg, 1))
+                let line = try #require(Kit.elements("<polyline", in: child).first)
+                let start = try #require(Kit.attributeValues("points", in: line).first?.split(separator: " ").first)
+                let (cx, cy) = (Kit.number("cx", of: forkMarker), Kit.number("cy", of: forkMarker))
+                #expect(String(start) == "\(String(format: "%.2f", cx ?? .nan)),\(String(format: "%.2f", cy ?? .nan))", "\(name)")
+            }
         }
     }
 }

@@ -65,13 +65,56 @@ struct SiteRendererTests {
         }
     }
 
-    @Test("the position_mean caption says how many tokens it leaves out")
+    @Test("each plot's caption gives its fitted and covered token counts; only position_mean says how many tokens it leaves out")
     func excludedNote() throws {
         try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
             let layer = try Kit.text(site.appendingPathComponent("layers/0.html"))
             #expect(layer.contains("<span class=\"note\">1 token"), "no note on the one excluded token")
-            #expect(layer.contains("position R² ") && layer.contains("; 25 tokens."))
-            #expect(layer.contains("; 26 tokens."))
+            let report = try Kit.reportObject(site)
+            let measures = try #require((report["layers"] as? [[String: Any]])?.first?["views"] as? [String: [String: Any]])
+            let figures = layer.components(separatedBy: "<figure class=\"plot\">").dropFirst()
+            let views = try Kit.settingsViews(site)
+            try #require(figures.count == views.count)
+            for (name, figure) in zip(views, figures) {
+                #expect(figure.contains("<code>\(name)</code>"), "plots not in settings.views order")
+                let m = try #require(measures[name])
+                let tokens = try #require(m["tokens"] as? Int), fit = try #require(m["fit_tokens"] as? Int)
+                #expect(figure.contains("PCA of \(fit) of \(tokens) tokens"), "\(name): caption lacks its token counts")
+                #expect(figure.contains("<span class=\"note\">") == (name == "position_mean"), "\(name): note")
+            }
+            #expect(layer.contains("PCA of 25 of 25 tokens") && layer.contains("PCA of 26 of 26 tokens"))
+        }
+    }
+
+    /// The note under position_mean gives a reason for the tokens it leaves out. With massive
+    /// activations kept out of fits, a position can lose its support because its only tokens
+    /// are massive (every root's first token in the demo's middle layers), although several
+    /// branches hold it: the note must not then say they sit "at positions seen in only one branch".
+    @Test("the position_mean note's reason is true of the tokens it leaves out (massive first tokens)")
+    func excludedNoteReason() throws {
+        let info = try Kit.runInfo(Kit.topicsMini)
+        try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
+            let massive = try Kit.massiveTokens(try Kit.reportObject(site), info)
+            let ids = info.tokenBranchIDs, positions = info.tokenPositions
+            var branchesAt = [Int: Set<String>]()
+            for t in positions.indices { branchesAt[positions[t], default: []].insert(ids[t]) }
+            var checked = 0
+            for l in info.layers {
+                let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
+                let figure = try #require(html.components(separatedBy: "<figure class=\"plot\">").first { $0.contains("<code>position_mean</code>") })
+                let left = Set(0..<info.tokenCount).subtracting(info.supportedTokens(excluding: massive[l] ?? []))
+                guard let note = Kit.between(figure, "<span class=\"note\">", "</span>") else {
+                    #expect(left.isEmpty, "layer \(l): \(left.count) tokens left out without a note")
+                    continue
+                }
+                #expect(note.hasPrefix("\(left.count) token"), "layer \(l): \(note)")
+                if note.contains("seen in only one branch") {
+                    let wrong = left.filter { branchesAt[positions[$0]]!.count >= 2 }
+                    #expect(wrong.isEmpty, "layer \(l): the note says \"\(note)\", but \(wrong.count) of them are at positions held by several branches (massive tokens: \((massive[l] ?? []).sorted()))")
+                }
+                checked += 1
+            }
+            #expect(checked > 0, "no layer of the demo leaves tokens out of position_mean")
         }
     }
 }

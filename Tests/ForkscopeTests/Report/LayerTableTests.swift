@@ -34,29 +34,48 @@ struct LayerTableTests {
         return records
     }
 
-    @Test("one row per token in run order; every token text, hostile ones included, round-trips")
+    @Test("one row per token in run order, a pair of PCA columns per view; every token text, hostile ones included, round-trips")
     func rowsAndTokens() throws {
         let info = try Kit.runInfo(Kit.treeF32)
         try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
-            for l in info.layers {
+            let views = try Kit.settingsViews(site)
+            #expect(views == ["raw", "position_mean", "regress", "leace", "abtt"])  // tree-f32 has no zero_pe variant
+            let report = try Kit.reportObject(site)
+            let massive = try Kit.massiveTokens(report, info)
+            for (l, layer) in zip(info.layers, try #require(report["layers"] as? [[String: Any]])) {
+                // A view without a layout (it erased everything: pca_explained_variance null) has no coordinates.
+                let measures = try #require(layer["views"] as? [String: [String: Any]])
+                let laidOut = Set(views.filter { measures[$0]?["pca_explained_variance"] is [Any] })
+                #expect(laidOut == Set(views).subtracting(["leace"]), "layer \(l): LEACE of tree-f32's 12-column basis in 8 dimensions erases everything")
                 let records = try Self.parse(try Kit.text(site.appendingPathComponent("layers/\(l).csv")))
-                #expect(records.first == ["branch", "token_index", "position", "norm", "dist_to_position_mean",
-                                          "raw_pc1", "raw_pc2", "position_mean_pc1", "position_mean_pc2", "token"])
+                #expect(records.first == ["branch", "token_index", "position", "norm", "dist_to_position_mean"]
+                                          + views.flatMap { ["\($0)_pc1", "\($0)_pc2"] } + ["token"])
                 let rows = records.dropFirst()
                 #expect(rows.count == info.tokenCount)
+                // The position_mean view (and the distance to the position mean) covers the tokens at supported positions.
+                let supported = Set(info.supportedTokens(excluding: massive[l] ?? []))
+                if (massive[l] ?? []).isEmpty {
+                    #expect(supported.count == info.tokenCount - 1, "layer \(l): only position 10 is unsupported in tree-f32")
+                }
                 let expected = info.branches.flatMap { b in b.tokens.indices.map { (b.id, $0, b.positions[$0], b.tokens[$0]) } }
-                for (row, e) in zip(rows, expected) {
-                    #expect(row.count == 10)
+                for (t, (row, e)) in zip(rows, expected).enumerated() {
+                    #expect(row.count == 5 + 2 * views.count + 1)
                     #expect(row[0] == e.0 && row[1] == String(e.1) && row[2] == String(e.2), "\(row)")
-                    #expect(row[9] == e.3, "token \(e.3.debugDescription) came back as \(row[9].debugDescription)")
-                    // Numbers: norm always; coordinates empty exactly at unsupported positions (position 10 here).
+                    #expect(row.last == e.3, "token \(e.3.debugDescription) came back as \(row.last.debugDescription)")
+                    // Numbers: norm always; coordinates of every view with a layout but position_mean always
+                    // (they cover every token); position_mean's and the distance empty exactly at
+                    // unsupported positions.
                     #expect(Double(row[3]) != nil)
-                    #expect(Double(row[5]) != nil && Double(row[6]) != nil)
-                    if e.2 == 10 {
-                        #expect(row[4].isEmpty && row[7].isEmpty && row[8].isEmpty)
-                    } else {
-                        #expect(Double(row[4]) != nil && Double(row[7]) != nil && Double(row[8]) != nil)
+                    #expect((Double(row[4]) != nil) == supported.contains(t) && row[4].isEmpty == !supported.contains(t), "\(row)")
+                    for (v, name) in views.enumerated() {
+                        let pc1 = row[5 + 2 * v], pc2 = row[6 + 2 * v]
+                        if !laidOut.contains(name) || (name == "position_mean" && !supported.contains(t)) {
+                            #expect(pc1.isEmpty && pc2.isEmpty, "layer \(l) token \(t) \(name): \(pc1), \(pc2)")
+                        } else {
+                            #expect(Double(pc1) != nil && Double(pc2) != nil, "layer \(l) token \(t) \(name): \(pc1), \(pc2)")
+                        }
                     }
+                    if e.2 == 10 { #expect(!supported.contains(t)) }
                 }
             }
         }
