@@ -17,6 +17,24 @@ public enum PositionMeans {
         return (tokens, out)
     }
 
+    /// States minus position means fitted on some tokens only (`fit`, e.g. all but massive
+    /// activations) and applied to every token at a position those tokens support (≥ 2 of their
+    /// branches), fit or not. With every token fitted this is `debias(_:groups:)`.
+    /// - Returns: the covered token indices, ascending, and their residual states.
+    public static func debias(_ x: Matrix, positions: [Int], branches: [Int], fit: [Bool]) -> (tokens: [Int], states: Matrix) {
+        let fitted = fit.indices.filter { fit[$0] }
+        let groups = PositionGroups(positions: fitted.map { positions[$0] }, branches: fitted.map { branches[$0] })
+        let means = groups.means(of: x.selectingRows(fitted))
+        let groupOf = Dictionary(uniqueKeysWithValues: groups.positions.enumerated().map { ($1, $0) })
+        let covered = positions.indices.filter { groupOf[positions[$0]] != nil }
+        var out = x.selectingRows(covered)
+        for (r, t) in covered.enumerated() {
+            let g = groupOf[positions[t]]!
+            for c in 0..<x.cols { out[r, c] -= means[g, c] }
+        }
+        return (covered, out)
+    }
+
     /// Distance of every token to its position's mean (nil at unsupported positions).
     public static func distances(_ x: Matrix, groups: PositionGroups) -> [Double?] {
         let means = groups.means(of: x)

@@ -128,16 +128,7 @@ extension View {
         case .zeroPE:
             return input.zeroPE.map { (all, $0) }
         case .positionMean:
-            let groups = PositionGroups(positions: fit.map { input.positions[$0] }, branches: fit.map { input.branches[$0] })
-            let means = groups.means(of: x.selectingRows(fit))
-            let groupOf = Dictionary(uniqueKeysWithValues: groups.positions.enumerated().map { ($1, $0) })
-            let covered = all.filter { groupOf[input.positions[$0]] != nil }
-            var out = x.selectingRows(covered)
-            for (r, t) in covered.enumerated() {
-                let g = groupOf[input.positions[t]]!
-                for c in 0..<x.cols { out[r, c] -= means[g, c] }
-            }
-            return (covered, out)
+            return PositionMeans.debias(x, positions: input.positions, branches: input.branches, fit: input.fit)
         case .regress:
             let features = input.basis.matrix(input.positions)
             let ridge = RidgeResidual(states: x.selectingRows(fit), features: features.selectingRows(fit))

@@ -56,13 +56,13 @@ public struct ViewMeasures: Sendable, Equatable {
     /// - Parameters:
     ///   - viewStates: the view fitted on all of the layer's fit tokens.
     ///   - roots: the root group of each run token.
-    public static func measure(_ view: View, _ viewStates: ViewStates, projection: Projection, input: LayerInput,
-                               settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
+    ///   - varianceKept: `varianceKept(viewStates, input:)`, which the caller needs first.
+    public static func measure(_ view: View, _ viewStates: ViewStates, varianceKept kept: Double?, projection: Projection,
+                               input: LayerInput, settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
         let fit = input.fit, positions = input.positions, branches = input.branches
         let rows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
         let tokens = rows.map { viewStates.tokens[$0] }
         let y = viewStates.states.selectingRows(rows)
-        let kept = varianceKept(viewStates, input: input)
         if let kept, kept < erasedAll {
             return ViewMeasures(tokens: viewStates.tokens.count, fitTokens: tokens.count, varianceKept: kept,
                                 pcaExplainedVariance: [])

@@ -69,9 +69,10 @@ public struct LayerAnalysis: Sendable {
             guard let viewStates = view.base == .positionMean && !view.standardized ? meanView
                     : view.apply(to: input, settings: options.debias) else { return nil }
             let fitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
-            let erasedAll = ViewMeasures.varianceKept(viewStates, input: input).map { $0 < ViewMeasures.erasedAll } ?? false
+            let kept = ViewMeasures.varianceKept(viewStates, input: input)
+            let erasedAll = kept.map { $0 < ViewMeasures.erasedAll } ?? false
             let projection = Projection.pca(viewStates, fitRows: erasedAll ? [] : fitRows, tokenCount: states.rows)
-            let measures = ViewMeasures.measure(view, viewStates, projection: projection, input: input,
+            let measures = ViewMeasures.measure(view, viewStates, varianceKept: kept, projection: projection, input: input,
                                                 settings: options.debias, roots: roots)
             return ViewResult(view: view, projection: projection, measures: measures)
         }
