@@ -25,12 +25,6 @@ extension Matrix {
         return Matrix(rows: lhs.rows, cols: lhs.cols, storage: zip(lhs.storage, rhs.storage).map { $0 - $1 })
     }
 
-    public func transposed() -> Matrix {
-        var out = Matrix(rows: cols, cols: rows)
-        for r in 0..<rows { for c in 0..<cols { out[c, r] = self[r, c] } }
-        return out
-    }
-
     /// The columns at `indices`, in that order.
     public func selectingColumns(_ indices: [Int]) -> Matrix {
         var out = Matrix(rows: rows, cols: indices.count)
