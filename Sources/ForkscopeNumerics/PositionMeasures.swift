@@ -7,14 +7,8 @@ public enum PositionMeans {
     /// States with their position's mean subtracted, for the supported tokens only.
     /// - Returns: the token index of each output row and the residual states.
     public static func debias(_ x: Matrix, groups: PositionGroups) -> (tokens: [Int], states: Matrix) {
-        let means = groups.means(of: x)
         let tokens = groups.supportedTokens
-        var out = Matrix(rows: tokens.count, cols: x.cols)
-        for (r, t) in tokens.enumerated() {
-            let g = groups.group[t]!
-            for c in 0..<x.cols { out[r, c] = x[t, c] - means[g, c] }
-        }
-        return (tokens, out)
+        return (tokens, residuals(x, rows: tokens, means: groups.means(of: x)) { groups.group[$0]! })
     }
 
     /// States minus position means fitted on some tokens only (`fit`, e.g. all but massive
@@ -24,26 +18,27 @@ public enum PositionMeans {
     public static func debias(_ x: Matrix, positions: [Int], branches: [Int], fit: [Bool]) -> (tokens: [Int], states: Matrix) {
         let fitted = fit.indices.filter { fit[$0] }
         let groups = PositionGroups(positions: fitted.map { positions[$0] }, branches: fitted.map { branches[$0] })
-        let means = groups.means(of: x.selectingRows(fitted))
         let groupOf = Dictionary(uniqueKeysWithValues: groups.positions.enumerated().map { ($1, $0) })
         let covered = positions.indices.filter { groupOf[positions[$0]] != nil }
-        var out = x.selectingRows(covered)
-        for (r, t) in covered.enumerated() {
-            let g = groupOf[positions[t]]!
+        return (covered, residuals(x, rows: covered, means: groups.means(of: x.selectingRows(fitted))) { groupOf[positions[$0]]! })
+    }
+
+    /// Rows `rows` of `x`, each minus the mean of its group.
+    private static func residuals(_ x: Matrix, rows: [Int], means: Matrix, group: (Int) -> Int) -> Matrix {
+        var out = x.selectingRows(rows)
+        for (r, t) in rows.enumerated() {
+            let g = group(t)
             for c in 0..<x.cols { out[r, c] -= means[g, c] }
         }
-        return (covered, out)
+        return out
     }
 
     /// Distance of every token to its position's mean (nil at unsupported positions).
     public static func distances(_ x: Matrix, groups: PositionGroups) -> [Double?] {
-        let means = groups.means(of: x)
-        return (0..<x.rows).map { t in
-            guard let g = groups.group[t] else { return nil }
-            var s = 0.0
-            for c in 0..<x.cols { let e = x[t, c] - means[g, c]; s += e * e }
-            return s.squareRoot()
-        }
+        let (tokens, states) = debias(x, groups: groups)
+        var out = [Double?](repeating: nil, count: x.rows)
+        for (t, norm) in zip(tokens, states.rowNorms()) { out[t] = norm }
+        return out
     }
 
     /// `position_r2`: 1 - Σ‖xᵢ - m_p(i)‖² / Σ‖xᵢ - x̄‖² over the supported tokens, where m_p is

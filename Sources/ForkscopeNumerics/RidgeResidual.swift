@@ -29,7 +29,8 @@ public struct RidgeResidual: Sendable {
         return centred - features.apply(f).selectingColumns(kept).multiplied(by: coefficients)
     }
 
-    /// The fitted prediction φ·B of `ridge(y ~ features)` for a single response (a probe).
+    /// The weights w = (XᵀX + λI)⁻¹Xᵀy of a ridge regression of one response (a probe) on the
+    /// columns of `x`, through whichever of the d x d and n x n systems is smaller.
     static func solveVector(_ x: Matrix, _ y: [Double], penalty: Double) -> [Double] {
         let d = x.cols
         let yMatrix = Matrix(rows: y.count, cols: 1, storage: y)

@@ -59,9 +59,7 @@ public struct LayerAnalysis: Sendable {
         let meanView = View.positionMean.apply(to: input, settings: options.debias)
         var distances = [Double?](repeating: nil, count: states.rows)
         if let meanView {
-            for (r, t) in meanView.tokens.enumerated() {
-                distances[t] = meanView.states.row(r).reduce(0) { $0 + $1 * $1 }.squareRoot()
-            }
+            for (t, norm) in zip(meanView.tokens, meanView.states.rowNorms()) { distances[t] = norm }
         }
         self.distanceToPositionMean = distances
 
