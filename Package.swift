@@ -30,7 +30,7 @@ let package = Package(
         // The thin command line.
         .executableTarget(
             name: "ForkscopeCLI",
-            dependencies: ["Forkscope", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Forkscope", "ForkscopeNumerics", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "ForkscopeNumericsTests", dependencies: ["ForkscopeNumerics"]),

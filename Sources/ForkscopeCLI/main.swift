@@ -1,5 +1,6 @@
 import ArgumentParser
 import Forkscope
+import ForkscopeNumerics
 import Foundation
 
 struct ForkscopeCommand: ParsableCommand {
@@ -7,7 +8,7 @@ struct ForkscopeCommand: ParsableCommand {
         commandName: "forkscope",
         abstract: "Static reports of how a language model's hidden states move across branches of generation.",
         version: Forkscope.version,
-        subcommands: [BuildCommand.self])
+        subcommands: [BuildCommand.self, UMAPCommand.self])
 }
 
 struct BuildCommand: ParsableCommand {
@@ -129,3 +130,69 @@ struct Progress {
 }
 
 ForkscopeCommand.main()
+
+struct UMAPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "umap",
+        abstract: "Lay out the rows of a .npy matrix with Forkscope's UMAP (for benchmarks and scripts).",
+        discussion: "Prints each stage's wall time on stderr as `stage<TAB>seconds`.")
+
+    @Argument(help: "An n x d .npy file (f2, f4 or f8, C order).")
+    var input: String
+
+    @Option(help: "Where to write the n x 2 layout (.npy, f8).")
+    var out: String
+
+    @OptionGroup var umap: UMAPOptions
+
+    @Option(help: "Threads (default: every core). The layout does not depend on it.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        do {
+            let x = try NumpyArray.read(URL(fileURLWithPath: input))
+            BLASThreads.set(1)
+            let result = UMAP(options: try umap.options()).embed(Matrix(rows: x.rows, cols: x.cols, storage: x.values), threads: threads)
+            try NumpyArray.write(rows: x.rows, cols: 2, values: result.layout.storage, to: URL(fileURLWithPath: out))
+            for (stage, seconds) in result.seconds { FileHandle.standardError.write(Data("\(stage)\t\(seconds)\n".utf8)) }
+            if result.initialisation == .random { FileHandle.standardError.write(Data("warning: spectral initialisation failed; random start\n".utf8)) }
+        } catch let error as InputError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// UMAP's options, shared by `build` and `umap`.
+struct UMAPOptions: ParsableArguments {
+    @Option(help: "UMAP: neighbours per point (umap-learn's n_neighbors).")
+    var umapNeighbours = 15
+
+    @Option(help: "UMAP: min_dist.")
+    var umapMinDist = 0.1
+
+    @Option(help: "UMAP: spread.")
+    var umapSpread = 1.0
+
+    @Option(help: "UMAP: epochs (default 500 up to 10,000 points, 200 above).")
+    var umapEpochs: Int?
+
+    @Option(help: "UMAP: input metric, euclidean or cosine.")
+    var umapMetric = "euclidean"
+
+    @Option(help: "UMAP: random seed.")
+    var umapSeed: UInt64 = 42
+
+    func options() throws -> UMAP.Options {
+        var o = UMAP.Options()
+        guard umapNeighbours >= 2 else { throw ValidationError("--umap-neighbours must be at least 2") }
+        guard umapMinDist >= 0, umapSpread > 0, umapMinDist <= umapSpread else { throw ValidationError("--umap-min-dist must lie in [0, --umap-spread]") }
+        o.neighbours = umapNeighbours; o.minDist = umapMinDist; o.spread = umapSpread; o.epochs = umapEpochs; o.seed = umapSeed
+        switch umapMetric {
+        case "euclidean": o.metric = .euclidean
+        case "cosine": o.metric = .cosine
+        default: throw ValidationError("--umap-metric must be euclidean or cosine, not \(umapMetric)")
+        }
+        return o
+    }
+}

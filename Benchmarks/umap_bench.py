@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Forkscope's UMAP against umap-learn, side by side on the same inputs.
+
+    python3 Benchmarks/umap_bench.py [--forkscope .build/release/forkscope] [--runs ../shared/runs]
+                                     [--synthetic out/bench/medium out/bench/large] [--repeats 3]
+
+Inputs: one middle layer of each real run (raw states), and one middle layer of each synthetic
+run given (scripts/synth_run.py --preset medium: 4,096 tokens x 1,024; large: 16,384 x 2,048).
+For each input it prints
+  - trustworthiness (k = 10, scikit-learn) of both layouts,
+  - kNN recall: the share of each point's 10 nearest neighbours in the 2-D layout that are among
+    its 10 nearest in the input (exact, Euclidean),
+  - wall time: Forkscope's (median of --repeats runs of `forkscope umap`, a new process each, on
+    every core), umap-learn's first call in a new Python process (numba JIT included; import not
+    included) and its warm calls (median of the following --repeats calls in that process), both
+    seeded (random_state, which makes umap-learn single-threaded: its reproducible mode), and one
+    unseeded warm call (umap-learn's parallel, non-reproducible mode),
+  - the ratio umap-learn warm (seeded) / Forkscope.
+umap-learn must be installed (pip install umap-learn). Never a test: timings on a shared machine.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "Tests", "Fixtures"))
+import reference  # noqa: E402
+
+K = 10
+
+UMAP_LEARN = r"""
+import sys, time, json, numpy as np
+X = np.load(sys.argv[1]); repeats = int(sys.argv[3])
+import umap
+times = []
+for r in range(1 + repeats):
+    t = time.perf_counter(); Y = umap.UMAP(random_state=42).fit_transform(X); times.append(time.perf_counter() - t)
+    if r == 0: np.save(sys.argv[2], Y)
+t = time.perf_counter(); umap.UMAP().fit_transform(X); unseeded = time.perf_counter() - t
+print(json.dumps({"first": times[0], "warm": times[1:], "unseeded": unseeded}))
+"""
+
+
+def exact_knn(X, k):
+    X = X.astype(np.float64)
+    X = X - X.mean(0)
+    sq = (X * X).sum(1)
+    out = np.empty((len(X), k), dtype=np.int64)
+    for s in range(0, len(X), 1024):
+        d = sq[s:s + 1024, None] + sq[None, :] - 2 * X[s:s + 1024] @ X.T
+        d[np.arange(d.shape[0]), np.arange(s, s + d.shape[0])] = np.inf
+        part = np.argpartition(d, k, axis=1)[:, :k]
+        out[s:s + 1024] = part
+    return out
+
+
+def recall(input_nn, layout):
+    layout_nn = exact_knn(layout, K)
+    hits = sum(len(set(a) & set(b)) for a, b in zip(input_nn, layout_nn))
+    return hits / (len(input_nn) * K)
+
+
+def trustworthiness(X, Y):
+    from sklearn.manifold import trustworthiness as tw
+    return tw(X.astype(np.float64), Y, n_neighbors=K)
+
+
+def middle_layer(run_dir):
+    run = reference.load_run(run_dir)
+    i = len(run.layers) // 2
+    return f"{os.path.basename(os.path.normpath(run_dir))} L{run.layers[i]}", np.ascontiguousarray(run.states[i], dtype=np.float32)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--forkscope", default=".build/release/forkscope")
+    ap.add_argument("--runs", default=os.path.join(HERE, "..", "..", "shared", "runs"))
+    ap.add_argument("--synthetic", nargs="*", default=["out/bench/medium", "out/bench/large"])
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+
+    inputs = []
+    if os.path.isdir(args.runs):
+        for name in sorted(os.listdir(args.runs)):
+            if os.path.exists(os.path.join(args.runs, name, "run.json")):
+                inputs.append(middle_layer(os.path.join(args.runs, name)))
+    for path in args.synthetic:
+        if os.path.exists(os.path.join(path, "run.json")):
+            inputs.append(middle_layer(path))
+        else:
+            print(f"(skipping {path}: make it with scripts/synth_run.py {path} --preset ...)", file=sys.stderr)
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, X in inputs:
+            src = os.path.join(tmp, "x.npy")
+            np.save(src, X)
+            ours, stages = [], {}
+            for r in range(args.repeats):
+                t = time.perf_counter()
+                p = subprocess.run([args.forkscope, "umap", src, "--out", os.path.join(tmp, "f.npy")],
+                                   capture_output=True, text=True, check=True)
+                ours.append(time.perf_counter() - t)
+                for line in p.stderr.splitlines():
+                    if "\t" in line:
+                        stage, sec = line.split("\t")
+                        stages.setdefault(stage, []).append(float(sec))
+            p = subprocess.run([sys.executable, "-c", UMAP_LEARN, src, os.path.join(tmp, "u.npy"), str(args.repeats)],
+                               capture_output=True, text=True, check=True)
+            theirs = json.loads(p.stdout.strip().splitlines()[-1])
+            F, U = np.load(os.path.join(tmp, "f.npy")), np.load(os.path.join(tmp, "u.npy"))
+            nn = exact_knn(X, K)
+            row = dict(input=label, n=X.shape[0], d=X.shape[1],
+                       trust_f=trustworthiness(X, F), trust_u=trustworthiness(X, U),
+                       recall_f=recall(nn, F), recall_u=recall(nn, U),
+                       time_f=statistics.median(ours), first_u=theirs["first"],
+                       warm_u=statistics.median(theirs["warm"]), unseeded_u=theirs["unseeded"],
+                       stages={s: statistics.median(v) for s, v in stages.items()})
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+
+    head = ("input", "n x d", "trust F", "trust U", "diff", "recall F", "recall U", "F s", "U first s", "U warm s",
+            "U unseeded s", "warm/F")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print(f"| {r['input']} | {r['n']} x {r['d']} | {r['trust_f']:.4f} | {r['trust_u']:.4f} | "
+              f"{r['trust_f'] - r['trust_u']:+.4f} | {r['recall_f']:.3f} | {r['recall_u']:.3f} | {r['time_f']:.2f} | "
+              f"{r['first_u']:.2f} | {r['warm_u']:.2f} | {r['unseeded_u']:.2f} | {r['warm_u'] / r['time_f']:.1f}x |")
+    print()
+    print("Forkscope stages (median s): " + "; ".join(
+        f"{r['input']}: " + ", ".join(f"{s} {v:.2f}" for s, v in r["stages"].items()) for r in rows))
+    bars = all(abs(r["trust_f"] - r["trust_u"]) <= 0.01 for r in rows)
+    print(f"quality bar (|trust F - trust U| <= 0.01 on every input): {'met' if bars else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

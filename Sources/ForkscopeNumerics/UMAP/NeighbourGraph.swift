@@ -1,0 +1,156 @@
+import CLapack
+
+/// The `k` nearest neighbours of every row, each row listing itself first and then its `k − 1`
+/// nearest other rows by increasing distance (ties by lower index), as umap-learn's graphs do.
+public struct NeighbourGraph: Sendable, Equatable {
+    public let k: Int
+    /// Row-major n × k neighbour indices.
+    public var indices: [Int]
+    /// Row-major n × k distances (Euclidean, or cosine distance 1 − cos), recomputed exactly in Double.
+    public var distances: [Double]
+    public var count: Int { k == 0 ? 0 : indices.count / k }
+
+    public func neighbours(of i: Int) -> ArraySlice<Int> { indices[(i * k)..<(i * k + k)] }
+}
+
+/// The rows prepared for fast distances in Float: centred (Euclidean; distances do not depend on
+/// the origin and centring keeps ‖a‖² + ‖b‖² − 2a·b from cancelling) or normalised (cosine).
+/// Distances from these only choose candidates; `exactDistance` decides the final order.
+struct PreparedRows {
+    let n: Int, d: Int
+    let metric: Neighbours.Metric
+    var values: [Float]
+    /// ‖row‖² of the prepared rows (Euclidean); unused for cosine.
+    var squaredNorms: [Float]
+    let source: Matrix
+    let sourceNorms: [Double]
+
+    init(_ x: Matrix, metric: Neighbours.Metric) {
+        n = x.rows; d = x.cols; self.metric = metric; source = x
+        sourceNorms = x.rowNorms()
+        let mean = metric == .euclidean ? x.columnMeans() : [Double](repeating: 0, count: x.cols)
+        var v = [Float](repeating: 0, count: n * d)
+        var sq = [Float](repeating: 0, count: n)
+        for r in 0..<n {
+            let scale = metric == .cosine ? (sourceNorms[r] > 0 ? 1 / sourceNorms[r] : 0) : 1
+            var s: Double = 0
+            for c in 0..<d {
+                let y = (x.storage[r * d + c] - mean[c]) * scale
+                v[r * d + c] = Float(y)
+                s += y * y
+            }
+            sq[r] = Float(s)
+        }
+        values = v; squaredNorms = sq
+    }
+
+    /// The fast (Float) distance-like score from a dot product of prepared rows: squared Euclidean
+    /// distance, or cosine distance. Monotone in the true distance up to rounding.
+    @inline(__always) func score(_ i: Int, _ j: Int, dot: Float) -> Float {
+        metric == .euclidean ? max(0, squaredNorms[i] + squaredNorms[j] - 2 * dot) : 1 - dot
+    }
+
+    /// The distance between two source rows in Double, summed directly (no cancellation).
+    func exactDistance(_ i: Int, _ j: Int) -> Double {
+        if i == j { return 0 }
+        return source.storage.withUnsafeBufferPointer { x in
+            let a = x.baseAddress! + i * d, b = x.baseAddress! + j * d
+            switch metric {
+            case .euclidean:
+                var s = 0.0
+                for c in 0..<d { let t = a[c] - b[c]; s += t * t }
+                return s.squareRoot()
+            case .cosine:
+                guard sourceNorms[i] > 0, sourceNorms[j] > 0 else { return 1 }
+                var s = 0.0
+                for c in 0..<d { s += a[c] * b[c] }
+                return max(0, 1 - s / (sourceNorms[i] * sourceNorms[j]))
+            }
+        }
+    }
+
+    /// Orders each row's candidates by exact distance (ties by index), keeps the `k − 1` nearest
+    /// and puts the row itself first.
+    func finish(candidates: [[Int]], k: Int, threads: Int) -> NeighbourGraph {
+        var indices = [Int](repeating: 0, count: n * k)
+        var distances = [Double](repeating: 0, count: n * k)
+        let ranges = ParallelChunks.ranges(n, size: 256)
+        indices.withUnsafeMutableBufferPointer { idx in
+            distances.withUnsafeMutableBufferPointer { dist in
+                ParallelChunks.run(chunks: ranges.count, threads: threads) { c in
+                    for i in ranges[c] {
+                        let scored = candidates[i].filter { $0 != i }.map { ($0, exactDistance(i, $0)) }
+                            .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+                        idx[i * k] = i; dist[i * k] = 0
+                        for s in 0..<(k - 1) {
+                            // Fewer candidates than k − 1 only happens for n < k (then k was clamped).
+                            let (j, dj) = s < scored.count ? scored[s] : (i, 0)
+                            idx[i * k + 1 + s] = j; dist[i * k + 1 + s] = dj
+                        }
+                    }
+                }
+            }
+        }
+        return NeighbourGraph(k: k, indices: indices, distances: distances)
+    }
+}
+
+/// Exact k nearest neighbours: Float Gram blocks through BLAS (sgemm) pick `k − 1 + margin`
+/// candidates per row, then exact Double distances order them. Used below umap-learn's 4,096-point
+/// threshold, where umap-learn also computes all distances.
+enum ExactNeighbours {
+    static let margin = 8
+
+    static func search(_ x: Matrix, k: Int, metric: Neighbours.Metric, threads: Int) -> NeighbourGraph {
+        let n = x.rows, k = min(k, n)
+        let prepared = PreparedRows(x, metric: metric)
+        let m = min(n - 1, k - 1 + margin)
+        var candidates = [[Int]](repeating: [], count: n)
+        let blocks = ParallelChunks.ranges(n, size: 128)
+        let d = prepared.d
+        candidates.withUnsafeMutableBufferPointer { out in
+            prepared.values.withUnsafeBufferPointer { v in
+                ParallelChunks.run(chunks: blocks.count, threads: threads) { c in
+                    let rows = blocks[c]
+                    var products = [Float](repeating: 0, count: rows.count * n)
+                    products.withUnsafeMutableBufferPointer { p in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(n), Int32(d),
+                                    1, v.baseAddress! + rows.lowerBound * d, Int32(d), v.baseAddress!, Int32(d),
+                                    0, p.baseAddress!, Int32(n))
+                    }
+                    for (b, i) in rows.enumerated() {
+                        var best = SmallestK(capacity: m)
+                        for j in 0..<n where j != i {
+                            best.offer(prepared.score(i, j, dot: products[b * n + j]), j)
+                        }
+                        out[i] = best.indices
+                    }
+                }
+            }
+        }
+        return prepared.finish(candidates: candidates, k: k, threads: threads)
+    }
+}
+
+/// The `capacity` smallest (score, index) pairs offered, ties by lower index.
+struct SmallestK {
+    let capacity: Int
+    private(set) var scores: [Float] = []
+    private(set) var indices: [Int] = []
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        scores.reserveCapacity(capacity + 1); indices.reserveCapacity(capacity + 1)
+    }
+
+    mutating func offer(_ score: Float, _ index: Int) {
+        guard capacity > 0 else { return }
+        if scores.count == capacity {
+            guard score < scores[capacity - 1] || (score == scores[capacity - 1] && index < indices[capacity - 1]) else { return }
+            scores.removeLast(); indices.removeLast()
+        }
+        var at = scores.count
+        while at > 0 && (scores[at - 1] > score || (scores[at - 1] == score && indices[at - 1] > index)) { at -= 1 }
+        scores.insert(score, at: at); indices.insert(index, at: at)
+    }
+}

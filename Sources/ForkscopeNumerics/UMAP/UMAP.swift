@@ -1,0 +1,99 @@
+/// Uniform Manifold Approximation and Projection to two dimensions (McInnes, Healy & Melville,
+/// "UMAP: Uniform Manifold Approximation and Projection for Dimension Reduction", 2018), following
+/// umap-learn's algorithm and defaults step by step:
+/// k nearest neighbours (exact below 4,096 points, RP trees + NN-descent above) → fuzzy simplicial
+/// set → pruning of edges under max / epochs → spectral initialisation scaled to 10 with 1e-4 noise,
+/// then each axis rescaled to [0, 10] → SGD with negative sampling.
+/// Deterministic: the same seed gives the same layout on any number of threads.
+public struct UMAP: Sendable {
+    public struct Options: Sendable, Equatable {
+        public var neighbours = 15
+        public var minDist = 0.1
+        public var spread = 1.0
+        /// nil: 500 below 10,001 points, 200 above (umap-learn's default).
+        public var epochs: Int? = nil
+        public var metric: Neighbours.Metric = .euclidean
+        public var seed: UInt64 = 42
+        public var negativeSampleRate = 5
+        /// umap-learn switches from exact to approximate neighbours at this many points.
+        public var exactNeighbourLimit = 4096
+        public init() {}
+    }
+
+    /// A layout and how it was made.
+    public struct Result: Sendable {
+        /// n × 2.
+        public let layout: Matrix
+        public let graph: NeighbourGraph
+        public let initialisation: SpectralLayout.Outcome
+        public let epochs: Int
+        /// Wall time of each stage, in order: neighbours, fuzzy set, initialisation, optimisation.
+        public var seconds: [(stage: String, seconds: Double)] = []
+    }
+
+    public var options: Options
+    public init(options: Options = Options()) { self.options = options }
+
+    public func embed(_ x: Matrix, threads: Int = 1) -> Result {
+        let n = x.rows
+        let k = min(options.neighbours, n)
+        var graph: NeighbourGraph!
+        let seconds = Stopwatch.time {
+            graph = n < options.exactNeighbourLimit
+                ? ExactNeighbours.search(x, k: k, metric: options.metric, threads: threads)
+                : ApproximateNeighbours.search(x, k: k, metric: options.metric, seed: options.seed, threads: threads)
+        }
+        var result = embed(x, neighbours: graph, threads: threads)
+        result.seconds.insert(("neighbours", seconds), at: 0)
+        return result
+    }
+
+    /// The layout from a given neighbour graph (`x` is needed only to place disconnected components).
+    public func embed(_ x: Matrix, neighbours: NeighbourGraph, threads: Int = 1) -> Result {
+        let n = x.rows
+        let epochs = options.epochs ?? (n <= 10_000 ? 500 : 200)
+        guard n > 2 else {
+            return Result(layout: Matrix(rows: n, cols: 2, storage: (0..<(2 * n)).map { Double($0 / 2 + $0 % 2) }),
+                          graph: neighbours, initialisation: .random, epochs: 0)
+        }
+        var seconds = [(stage: String, seconds: Double)]()
+        var fuzzy = SparseGraph(n: 0, triples: [])
+        seconds.append(("fuzzy set", Stopwatch.time {
+            fuzzy = FuzzySimplicialSet.build(neighbours)
+            let maxWeight = fuzzy.weights.max() ?? 0
+            if epochs > 10 { fuzzy = fuzzy.pruned(below: maxWeight / Double(epochs)) }
+        }))
+        var spectral = Matrix(rows: 0, cols: 0), outcome = SpectralLayout.Outcome.random
+        seconds.append(("initialisation", Stopwatch.time {
+            (spectral, outcome) = SpectralLayout.layout(fuzzy, data: x, seed: options.seed)
+        }))
+        // umap-learn's noisy_scale_coords (largest |coordinate| 10, N(0, 1e-4) noise), then each axis
+        // to [0, 10].
+        var rng = RandomStream(seed: options.seed, 6)
+        let peak = spectral.storage.map(abs).max() ?? 0
+        var initial = spectral.storage.map { Float(peak > 0 ? $0 * 10 / peak : $0) + Float(rng.normal() * 1e-4) }
+        for axis in 0..<2 {
+            let values = stride(from: axis, to: initial.count, by: 2).map { initial[$0] }
+            let lo = values.min()!, hi = values.max()!
+            for i in stride(from: axis, to: initial.count, by: 2) { initial[i] = hi > lo ? 10 * (initial[i] - lo) / (hi - lo) : 0 }
+        }
+        let (a, b) = CurveParameters.fit(spread: options.spread, minDist: options.minDist)
+        var optimiser = LayoutOptimizer(a: Float(a), b: Float(b))
+        optimiser.negativeSampleRate = Float(options.negativeSampleRate)
+        var layout = [Float]()
+        seconds.append(("optimisation", Stopwatch.time {
+            layout = optimiser.optimise(fuzzy, initial: initial, epochs: epochs, seed: options.seed, threads: threads)
+        }))
+        return Result(layout: Matrix(rows: n, cols: 2, storage: layout.map(Double.init)), graph: neighbours,
+                      initialisation: outcome, epochs: epochs, seconds: seconds)
+    }
+}
+
+/// Wall-clock seconds of a block, for the stage timings benchmarks print.
+enum Stopwatch {
+    static func time(_ body: () -> Void) -> Double {
+        let clock = ContinuousClock()
+        let elapsed = clock.measure(body)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+}
