@@ -52,6 +52,17 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Principal directions all-but-the-top removes (default: hidden size / 100).")
     var abttComponents: Int?
 
+    @Option(help: "Comma-separated projections to draw: pca, umap.")
+    var projections = "pca,umap"
+
+    @Option(help: "Comma-separated layers to run UMAP on (default: all).")
+    var umapLayers: String?
+
+    @OptionGroup var umap: UMAPOptions
+
+    @Option(help: "Threads (default: every core). The report does not depend on it.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @Flag(help: "Replace the output folder even if forkscope did not write it.")
     var force = false
 
@@ -103,6 +114,22 @@ extension BuildCommand {
             throw ValidationError("--leace-concept must be basis, onehot or both")
         }
         if let abttComponents, abttComponents < 1 { throw ValidationError("--abtt-components must be at least 1") }
+        let projected = projections.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard projected.allSatisfy({ $0 == "pca" || $0 == "umap" }), projected.contains("pca") else {
+            throw ValidationError("--projections: a comma-separated list of pca and umap, with pca (its measures are always computed)")
+        }
+        o.umap = projected.contains("umap")
+        o.umapOptions = try umap.options()
+        if let umapLayers {
+            o.umapLayers = Set(try umapLayers.split(separator: ",").map { part in
+                guard let layer = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--umap-layers: \"\(part)\" is not a layer index")
+                }
+                return layer
+            })
+        }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        o.threads = threads
         o.massiveRatio = massiveRatio
         o.keepMassive = keepMassive
         o.debias.regressDegree = regressDegree

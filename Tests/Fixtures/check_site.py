@@ -15,7 +15,11 @@ fits), recomputes every layer with reference_views.compute and compares:
   every measure: counts exactly, other values within ABS_TOL (null must match None);
 * layers/<L>.csv: one row per token in run order, branch / token_index / position and the token
   text exactly, empty fields exactly where the reference has none, norm and each view's PCA
-  coordinates within REL_TOL * max(1, max |value| of that column in that layer).
+  coordinates within REL_TOL * max(1, max |value| of that column in that layer);
+* UMAP (views whose report entry has a umap_initialisation): the CSV has <view>_umap1/2 columns,
+  a point for exactly the view's fit tokens, and umap_trustworthiness equals the reference's
+  trustworthiness of those points. (The layout itself is Forkscope's own: stochastic, so compared
+  with umap-learn by quality in Benchmarks/umap_bench.py, not point by point.)
 
 Prints one line per layer with the largest deviations, then exactly `N passed, M failed`
 (N, M count layers). Exit status: 0 if everything passed, 1 on any failure, 2 if the run itself
@@ -81,7 +85,7 @@ def compare_measures(name, got, want, problems):
             pairs = [(g, w)]
         for a, b in pairs:
             a, b = num(a), num(b)
-            if not close(a, b, TRUST_TOL if key == "trustworthiness" else ABS_TOL):
+            if not close(a, b, TRUST_TOL if key in ("trustworthiness", "umap_trustworthiness") else ABS_TOL):
                 problems.append(f"{name}.{key}: {a} != {b}")
             elif a is not None:
                 worst = max(worst, abs(a - b))
@@ -93,7 +97,7 @@ def read_csv(path):
         return list(csv.reader(io.StringIO(f.read(), newline="")))
 
 
-def check_csv(run, ref_layer, site_dir, views, problems):
+def check_csv(run, ref_layer, site_dir, views, with_umap, problems):
     path = os.path.join(site_dir, "layers", f"{ref_layer['layer']}.csv")
     if not os.path.exists(path):
         problems.append(f"{path}: missing")
@@ -101,7 +105,7 @@ def check_csv(run, ref_layer, site_dir, views, problems):
     rows = read_csv(path)
     header, body = rows[0], rows[1:]
     want_header = ["branch", "token_index", "position", "norm", "dist_to_position_mean"] + \
-        [f"{v}_pc{k}" for v in views for k in (1, 2)] + ["token"]
+        [f"{v}_pc{k}" for v in views for k in (1, 2)] + [f"{v}_umap{k}" for v in with_umap for k in (1, 2)] + ["token"]
     if header != want_header:
         problems.append(f"{path}: header {header} != {want_header}")
         return 0.0
@@ -169,15 +173,29 @@ def main(argv=None):
         print(f"error: {run_dir}: {e}", file=sys.stderr)
         return 2
     layers = [L for i, L in enumerate(run.layers) if i % every == 0 or i == len(run.layers) - 1]
-    ref, _ = reference_views.compute(run, views, opts, zrun, layers)
+    by_layer = {l.get("layer"): l for l in report.get("layers", [])}
+
+    def umap_layouts(L, v):
+        """The site's UMAP points of view v at layer L (from the CSV), or None if it has none."""
+        rows = read_csv(os.path.join(site_dir, "layers", f"{L}.csv"))
+        header, body = rows[0], rows[1:]
+        if f"{v}_umap1" not in header:
+            return None
+        a, b = header.index(f"{v}_umap1"), header.index(f"{v}_umap2")
+        return [None if r[a] == "" else [float(r[a]), float(r[b])] for r in body]
+
+    ref, checks = reference_views.compute(run, views, opts, zrun, layers, umap_layouts=umap_layouts)
+    umap_problems = {}
+    for info, probs in checks:
+        if "view" in info:
+            umap_problems.setdefault(info["layer"], []).extend(probs)
     passed = failed = 0
     if report.get("format") != REPORT_FORMAT:
         print(f"FAIL report.json format {report.get('format')!r}")
         failed += 1
-    by_layer = {l.get("layer"): l for l in report.get("layers", [])}
     for ref_layer in ref["layers"]:
         L = ref_layer["layer"]
-        problems = []
+        problems = list(umap_problems.get(L, []))
         got = by_layer.get(L)
         if got is None:
             problems.append(f"layer {L} missing from report.json")
@@ -198,7 +216,8 @@ def main(argv=None):
                     problems.append(f"view {v} missing from report.json")
                     continue
                 worst_m = max(worst_m, compare_measures(f"layer {L} {v}", got["views"][v], ref_layer["views"][v], problems))
-            worst_c = check_csv(run, ref_layer, site_dir, views, problems)
+            with_umap = [v for v in views if got.get("views", {}).get(v, {}).get("umap_initialisation") is not None]
+            worst_c = check_csv(run, ref_layer, site_dir, views, with_umap, problems)
         if problems:
             failed += 1
             print(f"FAIL layer {L}: {len(problems)} problem(s)")

@@ -690,7 +690,10 @@ def fit_view(view, ctx, fit, cache, key):
     return cov, Yb, Y
 
 
-def compute(run, views, opts, zrun=None, layers=None, log=None):
+def compute(run, views, opts, zrun=None, layers=None, log=None, umap_layouts=None):
+    """umap_layouts, if given, is a function (layer, view) -> list of [x, y] or None per token (a
+    built site's UMAP columns): the reference then checks that exactly the view's fit tokens have a
+    point and adds umap_trustworthiness, computed from those points the same way as trustworthiness."""
     positions = np.array(run.token_position, dtype=np.int64)
     branches = list(run.token_branch)
     gmap = root_groups(run)
@@ -735,6 +738,16 @@ def compute(run, views, opts, zrun=None, layers=None, log=None):
             m, coords = measures(Y, Yb, X[cov], cov, fit_local, positions, branches, groups,
                                  probe, opts.stable_trust)
             vout[v] = m
+            layout = umap_layouts(L, v) if umap_layouts is not None else None
+            if layout is not None:
+                fit_tokens = set(int(i) for i in cov[fit_local])
+                wrong = [i for i in range(n) if (layout[i] is not None) != (i in fit_tokens)]
+                if wrong:
+                    checks.append(({"layer": L, "view": v}, [f"layer {L} {v}: UMAP points do not match the fit tokens (first: token {wrong[0]})"]))
+                elif m.get("pca_explained_variance") is not None and TRUST_K < len(fit_tokens) / 2:
+                    U = np.array([layout[int(i)] for i in cov[fit_local]], dtype=np.float64)
+                    m["umap_trustworthiness"] = float(trustworthiness_stable(Y[fit_local], U, TRUST_K) if opts.stable_trust
+                                                      else trustworthiness(Y[fit_local], U, n_neighbors=TRUST_K))
             col = [None] * n
             if coords is not None:
                 for row, i in enumerate(cov):

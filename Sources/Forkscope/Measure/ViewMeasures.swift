@@ -17,6 +17,8 @@ public struct ViewMeasures: Sendable, Equatable {
     public var pcaExplainedVariance: [Double]
     public var trustworthiness: Double?
     public var silhouetteRoot: Double?
+    /// Trustworthiness of the view's UMAP layout (nil where UMAP was not computed).
+    public var umapTrustworthiness: Double?
 
     /// How many neighbours the neighbourhood measures use.
     public static let neighbours = 10
@@ -29,7 +31,8 @@ public struct ViewMeasures: Sendable, Equatable {
     init(tokens: Int, fitTokens: Int, varianceKept: Double?, positionR2: Double? = nil, positionR2HeldOut: Double? = nil,
          positionR2Chance: Double? = nil, positionProbe: Double? = nil, rootKnnPurity: Double? = nil,
          rootKnnChance: Double? = nil, branchKnnPurity: Double? = nil, branchKnnChance: Double? = nil,
-         pcaExplainedVariance: [Double], trustworthiness: Double? = nil, silhouetteRoot: Double? = nil) {
+         pcaExplainedVariance: [Double], trustworthiness: Double? = nil, silhouetteRoot: Double? = nil,
+         umapTrustworthiness: Double? = nil) {
         self.tokens = tokens
         self.fitTokens = fitTokens
         self.varianceKept = varianceKept
@@ -44,6 +47,7 @@ public struct ViewMeasures: Sendable, Equatable {
         self.pcaExplainedVariance = pcaExplainedVariance
         self.trustworthiness = trustworthiness
         self.silhouetteRoot = silhouetteRoot
+        self.umapTrustworthiness = umapTrustworthiness
     }
 
     /// Σ var(view before z-scoring) / Σ var(raw) over the view's fit tokens.
@@ -58,7 +62,7 @@ public struct ViewMeasures: Sendable, Equatable {
     ///   - roots: the root group of each run token.
     ///   - varianceKept: `varianceKept(viewStates, input:)`, which the caller needs first.
     public static func measure(_ view: View, _ viewStates: ViewStates, varianceKept kept: Double?, projection: Projection,
-                               input: LayerInput, settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
+                               umap: Projection? = nil, input: LayerInput, settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
         let fit = input.fit, positions = input.positions, branches = input.branches
         let rows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
         let tokens = rows.map { viewStates.tokens[$0] }
@@ -87,7 +91,11 @@ public struct ViewMeasures: Sendable, Equatable {
             branchKnnChance: Neighbours.chancePurity(labels: tokenBranches),
             pcaExplainedVariance: projection.explainedVariance,
             trustworthiness: layout.flatMap { LayoutQuality.trustworthiness(input: y, layout: $0, k: Self.neighbours) },
-            silhouetteRoot: layout.flatMap { LayoutQuality.silhouette($0, labels: tokenRoots) })
+            silhouetteRoot: layout.flatMap { LayoutQuality.silhouette($0, labels: tokenRoots) },
+            umapTrustworthiness: umap.flatMap { u in
+                tokens.allSatisfy { u.points[$0] != nil } && tokens.count >= 2
+                    ? LayoutQuality.trustworthiness(input: y, layout: u.layout(of: tokens), k: Self.neighbours) : nil
+            })
     }
 
     /// `position_probe`: leave one fold (root group, else branch) out at a time, fit the *view* on

@@ -57,15 +57,15 @@ public enum Build {
         return Result(files: files.count, warnings: warnings)
     }
 
-    /// Debias -> project -> measure every layer, as many layers at once as there are cores (each
-    /// with single-threaded BLAS), one layer's states in memory per worker. Results do not depend
-    /// on the number of workers.
+    /// Debias -> project -> measure every layer, `options.threads` layers at once (each with
+    /// single-threaded BLAS), one layer's states in memory per worker. Results do not depend on
+    /// the number of workers.
     static func analyseLayers(_ reader: RunReader, zeroPE: Bool, options: LayerAnalysis.Options,
                               progress: @escaping @Sendable (String) -> Void) throws -> [LayerAnalysis] {
         let run = reader.run
         let results = LayerResults(count: run.layers.count)
         BLASThreads.set(1)
-        DispatchQueue.concurrentPerform(iterations: run.layers.count) { slice in
+        ParallelChunks.run(chunks: run.layers.count, threads: options.threads) { slice in
             guard !results.failed else { return }
             do {
                 let states = try reader.states(slice: slice)

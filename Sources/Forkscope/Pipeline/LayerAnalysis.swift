@@ -6,7 +6,13 @@ import ForkscopeNumerics
 public struct LayerAnalysis: Sendable {
     public struct ViewResult: Sendable {
         public let view: View
+        /// PCA of the view's states.
         public let projection: Projection
+        /// UMAP of the view's fit tokens, aligned to the reference view's UMAP; nil where not asked
+        /// for or too few tokens.
+        public let umap: Projection?
+        /// How UMAP started: spectral, or random where the eigensolver failed.
+        public let umapInitialisation: SpectralLayout.Outcome?
         public let measures: ViewMeasures
     }
 
@@ -30,7 +36,17 @@ public struct LayerAnalysis: Sendable {
         public var debias = DebiasSettings()
         public var massiveRatio = 10.0
         public var keepMassive = false
+        /// Whether to compute UMAP layouts (PCA is always computed: its measures are defined on it).
+        public var umap = true
+        public var umapOptions = UMAP.Options()
+        /// Layers to run UMAP on; nil for all.
+        public var umapLayers: Set<Int>? = nil
+        /// Threads the build may use (layers in parallel, and within each UMAP); the report does
+        /// not depend on it.
+        public var threads = 2
         public init() {}
+
+        func wantsUMAP(layer: Int) -> Bool { umap && (umapLayers?.contains(layer) ?? true) }
     }
 
     public init(layer: Int, states: Matrix, zeroPE: Matrix?, run: ActivationRun, options: Options) {
@@ -63,16 +79,29 @@ public struct LayerAnalysis: Sendable {
         }
         self.distanceToPositionMean = distances
 
-        self.views = options.views.compactMap { view in
+        let views = options.views.compactMap { view -> ViewResult? in
             guard let viewStates = view.base == .positionMean && !view.standardized ? meanView
                     : view.apply(to: input, settings: options.debias) else { return nil }
             let fitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
             let kept = ViewMeasures.varianceKept(viewStates, input: input)
             let erasedAll = kept.map { $0 < ViewMeasures.erasedAll } ?? false
             let projection = Projection.pca(viewStates, fitRows: erasedAll ? [] : fitRows, tokenCount: states.rows)
-            let measures = ViewMeasures.measure(view, viewStates, varianceKept: kept, projection: projection, input: input,
-                                                settings: options.debias, roots: roots)
-            return ViewResult(view: view, projection: projection, measures: measures)
+            let umap = options.wantsUMAP(layer: layer) && !erasedAll
+                ? Projection.umap(viewStates, fitRows: fitRows, tokenCount: states.rows, options: options.umapOptions,
+                                  threads: options.threads)
+                : nil
+            let measures = ViewMeasures.measure(view, viewStates, varianceKept: kept, projection: projection,
+                                                umap: umap?.0, input: input, settings: options.debias, roots: roots)
+            return ViewResult(view: view, projection: projection, umap: umap?.0,
+                              umapInitialisation: umap?.1.initialisation, measures: measures)
+        }
+        // Side by side, UMAP layouts are compared by eye: turn each onto the raw view's (or the
+        // first view's) by orthogonal Procrustes. Rotation and reflection only, so no measure changes.
+        let reference = (views.first { $0.view == .raw } ?? views.first)?.umap
+        self.views = views.map { v in
+            guard let reference, let umap = v.umap else { return v }
+            return ViewResult(view: v.view, projection: v.projection, umap: umap.aligned(to: reference),
+                              umapInitialisation: v.umapInitialisation, measures: v.measures)
         }
     }
 }

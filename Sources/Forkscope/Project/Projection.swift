@@ -26,6 +26,33 @@ public struct Projection: Sendable {
         return Projection(points: points, explainedVariance: fit.explainedVarianceRatio)
     }
 
+    /// UMAP of the view's rows `fitRows` (the others have no point: UMAP has no out-of-sample map
+    /// as faithful as its fit); nil with fewer than 4 of them.
+    public static func umap(_ view: ViewStates, fitRows: [Int], tokenCount: Int, options: UMAP.Options,
+                            threads: Int) -> (Projection, UMAP.Result)? {
+        guard fitRows.count >= 4 else { return nil }
+        let result = UMAP(options: options).embed(view.states.selectingRows(fitRows), threads: threads)
+        var points = [Point?](repeating: nil, count: tokenCount)
+        for (i, row) in fitRows.enumerated() {
+            points[view.tokens[row]] = Point(x: result.layout[i, 0], y: result.layout[i, 1])
+        }
+        return (Projection(points: points, explainedVariance: []), result)
+    }
+
+    /// This layout rotated or reflected and shifted (never scaled) onto `target` by orthogonal
+    /// Procrustes over the tokens both have, so that layouts of one layer's views can be compared
+    /// by eye. Unchanged when they share fewer than 2 tokens.
+    public func aligned(to target: Projection) -> Projection {
+        let shared = points.indices.filter { points[$0] != nil && target.points[$0] != nil }
+        guard shared.count >= 2 else { return self }
+        let fit = Procrustes(moving: layout(of: shared), target: target.layout(of: shared))
+        let mine = points.indices.filter { points[$0] != nil }
+        let moved = fit.apply(layout(of: mine))
+        var aligned = points
+        for (r, t) in mine.enumerated() { aligned[t] = Point(x: moved[r, 0], y: moved[r, 1]) }
+        return Projection(points: aligned, explainedVariance: explainedVariance)
+    }
+
     /// The layout of the given tokens as an n x 2 matrix.
     func layout(of tokens: [Int]) -> Matrix {
         Matrix(rows: tokens.count, cols: 2, storage: tokens.flatMap { [points[$0]!.x, points[$0]!.y] })

@@ -129,6 +129,8 @@ enum DefaultTheme {
 <figcaption><strong>{{title}}</strong> <code>{{name}}</code></figcaption>
 {{{svg}}}
 <p class="caption">PCA of {{fitTokens}} of {{tokens}} tokens: PC1 {{pc1}}, PC2 {{pc2}} of the variance.{{#excluded}} <span class="note">{{excluded}}</span>{{/excluded}}</p>
+{{#umapSvg}}{{{umapSvg}}}
+<p class="caption">{{umapCaption}}</p>{{/umapSvg}}
 <table class="measures">
 {{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}chance {{chance}}{{/chance}}</td></tr>
 {{/measures}}
@@ -153,7 +155,7 @@ enum DefaultTheme {
 </tbody></table>
 </section>
 {{/hasMassive}}
-<p class="howto">Each point is a token; lines join a branch's tokens in order, a child's line starting from the parent token it forks after. Rings mark the first token of each root. Hover over a point for its token, over a line or a legend entry to pick out its branch. Both plots share equal axes: distances on screen are distances in the projection. Full coordinates: <a href="{{dataHref}}">{{dataHref}}</a>.</p>
+<p class="howto">Each point is a token; lines join a branch's tokens in order, a child's line starting from the parent token it forks after. Rings mark the first token of each root. Hover over a point for its token, over a line or a legend entry to pick out its branch. Every plot has equal axes: distances on screen are distances in the projection. UMAP layouts keep neighbourhoods, not distances: compare which tokens sit together, not how far apart groups are. Full coordinates: <a href="{{dataHref}}">{{dataHref}}</a>.</p>
 <svg class="defs" width="0" height="0" aria-hidden="true"><defs>
 <circle id="shape-circle" cx="6" cy="6" r="4.5"/>
 <rect id="shape-square" x="1.5" y="1.5" width="9" height="9"/>

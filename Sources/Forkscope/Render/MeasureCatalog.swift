@@ -28,5 +28,7 @@ enum MeasureCatalog {
                      value: { $0.trustworthiness }, chance: nil, range: 0.5...1),
         MeasureEntry(key: "silhouette_root", label: "silhouette by root", help: "separation of root prompts in the 2-D PCA (−1…1)",
                      value: { $0.silhouetteRoot }, chance: nil, range: 0...0.5),
+        MeasureEntry(key: "umap_trustworthiness", label: "UMAP trustworthiness", help: "how well the 2-D UMAP keeps each token's 10 nearest neighbours",
+                     value: { $0.umapTrustworthiness }, chance: nil, range: 0.5...1),
     ]
 }

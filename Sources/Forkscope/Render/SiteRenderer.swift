@@ -132,12 +132,14 @@ public struct SiteRenderer {
                 "pc1": NumberFormat.share(v.measures.pcaExplainedVariance.first),
                 "pc2": NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first),
                 "tokens": v.measures.tokens, "fitTokens": v.measures.fitTokens,
-                "measures": MeasureCatalog.all.map { entry -> [String: Any] in
+                "measures": measureCatalog.map { entry -> [String: Any] in
                     ["label": entry.label, "help": entry.help, "value": NumberFormat.share(entry.value(v.measures))]
                         .setting("chance", entry.chance?(v.measures).map(NumberFormat.share))
                 },
                 "svg": plot(v, layer: a.layer, massive: Set(a.massive.map(\.token))).svg(),
             ].setting("excluded", note)
+                .setting("umapSvg", v.umap.map { umapPlot(v, $0, layer: a.layer).svg() })
+                .setting("umapCaption", v.umap.map { _ in umapCaption(v, analysis: a) })
         }
         c["massiveExcluded"] = a.massiveExcluded
         c["massive"] = a.massive.map { m -> [String: Any] in
@@ -229,7 +231,7 @@ public struct SiteRenderer {
     func sweepCharts() -> [[String: Any]] {
         let views = analyses.first?.views.map(\.view) ?? []
         let labels = analyses.map { "\($0.layer)" }
-        return MeasureCatalog.all.map { entry in
+        return measureCatalog.map { entry in
             var series = views.enumerated().map { i, view in
                 LineChart.Series(label: view.title, color: ViewPalette.color(i), values: analyses.map { a in
                     a.views.first { $0.view == view }.flatMap { entry.value($0.measures) }
@@ -245,15 +247,47 @@ public struct SiteRenderer {
         }
     }
 
-    /// The scatter plot of one view: a series per branch, a child's trajectory starting from the
-    /// parent token it forks after (when that token is in the view); massive tokens at the edge.
+    /// The measures this build has values for (UMAP's only when UMAP ran).
+    var measureCatalog: [MeasureEntry] {
+        MeasureCatalog.all.filter { entry in analyses.contains { $0.views.contains { entry.value($0.measures) != nil } } }
+    }
+
+    /// The PCA scatter plot of one view: massive tokens at the edge.
     func plot(_ v: LayerAnalysis.ViewResult, layer: Int, massive: Set<Int> = []) -> ScatterPlot {
+        scatter(v.projection, massive: massive,
+                label: "\(v.view.title), layer \(layer): PCA of \(v.measures.tokens) tokens",
+                xLabel: "PC1 (\(NumberFormat.share(v.measures.pcaExplainedVariance.first)))",
+                yLabel: "PC2 (\(NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first)))")
+    }
+
+    /// The UMAP scatter plot of one view (fit tokens only: massive ones are not in it).
+    func umapPlot(_ v: LayerAnalysis.ViewResult, _ layout: Projection, layer: Int) -> ScatterPlot {
+        scatter(layout, massive: [], label: "\(v.view.title), layer \(layer): UMAP of \(v.measures.fitTokens) tokens",
+                xLabel: "UMAP 1", yLabel: "UMAP 2")
+    }
+
+    func umapCaption(_ v: LayerAnalysis.ViewResult, analysis a: LayerAnalysis) -> String {
+        let o = options.umapOptions
+        var text = "UMAP of \(v.measures.fitTokens) tokens (n_neighbors \(o.neighbours), min_dist \(NumberFormat.figure(o.minDist)), "
+            + "\(o.metric == .cosine ? "cosine" : "euclidean"), seed \(o.seed))"
+        let reference = a.views.first { $0.view == .raw } ?? a.views.first
+        if let reference, reference.view != v.view {
+            text += ", rotated or reflected onto the \(reference.view.title) view's UMAP (orthogonal Procrustes on shared tokens)"
+        }
+        text += "."
+        if v.umapInitialisation == .random { text += " The spectral initialisation failed to converge; UMAP started from random points." }
+        return text
+    }
+
+    /// A scatter plot of a layout: a series per branch, a child's trajectory starting from the
+    /// parent token it forks after (when that token is in the layout).
+    private func scatter(_ projection: Projection, massive: Set<Int>, label: String, xLabel: String, yLabel: String) -> ScatterPlot {
         let offsets = run.branchOffsets
         let series = run.branches.indices.map { b -> ScatterPlot.Series in
             let branch = run.branches[b]
             var markers = [ScatterPlot.Marker]()
             for j in branch.tokens.indices {
-                guard let point = v.projection.points[offsets[b] + j] else { continue }
+                guard let point = projection.points[offsets[b] + j] else { continue }
                 let t = offsets[b] + j
                 var tooltip = "\(shown.labels[b]) (\(shown.ids[b])) · position \(branch.positions[j]) · \(TokenText.visible(branch.tokens[j]))"
                 if massive.contains(t) {
@@ -262,13 +296,10 @@ public struct SiteRenderer {
                 markers.append(ScatterPlot.Marker(point: point, tooltip: tooltip, isRootStart: branch.parent == nil && j == 0,
                                                   isMassive: massive.contains(t)))
             }
-            let start = run.forkToken(of: b).flatMap { v.projection.points[$0] }
+            let start = run.forkToken(of: b).flatMap { projection.points[$0] }
             return ScatterPlot.Series(branch: b, style: .forBranch(b), start: start, markers: markers)
         }
-        return ScatterPlot(label: "\(v.view.title), layer \(layer): PCA of \(v.measures.tokens) tokens",
-                           xLabel: "PC1 (\(NumberFormat.share(v.measures.pcaExplainedVariance.first)))",
-                           yLabel: "PC2 (\(NumberFormat.share(v.measures.pcaExplainedVariance.dropFirst().first)))",
-                           series: series)
+        return ScatterPlot(label: label, xLabel: xLabel, yLabel: yLabel, series: series)
     }
 }
 

@@ -62,11 +62,13 @@ public struct Report: Encodable, Sendable {
     /// The measures of a view at a layer; docs/views-and-measures.md defines each.
     public struct Measures: Encodable, Sendable {
         let m: ViewMeasures
+        /// "spectral" or "random" (the eigensolver failed); nil where UMAP was not computed.
+        let umapInitialisation: String?
 
         enum CodingKeys: String, CodingKey {
             case tokens, fit_tokens, variance_kept, position_r2, position_r2_heldout, position_r2_chance,
                  position_probe, root_knn_purity, root_knn_chance, branch_knn_purity, branch_knn_chance,
-                 pca_explained_variance, trustworthiness, silhouette_root
+                 pca_explained_variance, trustworthiness, silhouette_root, umap_trustworthiness, umap_initialisation
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -86,6 +88,8 @@ public struct Report: Encodable, Sendable {
             try c.encode(m.pcaExplainedVariance.isEmpty ? nil : m.pcaExplainedVariance, forKey: .pca_explained_variance)
             try put(m.trustworthiness, .trustworthiness)
             try put(m.silhouetteRoot, .silhouette_root)
+            try put(m.umapTrustworthiness, .umap_trustworthiness)
+            try c.encode(umapInitialisation, forKey: .umap_initialisation)
         }
     }
 
@@ -120,6 +124,36 @@ public struct Report: Encodable, Sendable {
         /// Directions ABTT removed (the d/100 rule when not set).
         var abtt_components: Int
         var neighbours: Int
+        /// The projections drawn: "pca", and "umap" unless turned off.
+        var projections: [String]
+        var umap: UMAPSettings?
+    }
+
+    /// UMAP's settings (umap-learn's names); `layers` null means every layer.
+    public struct UMAPSettings: Encodable, Sendable {
+        var n_neighbors: Int
+        var min_dist: Double
+        var spread: Double
+        /// null: umap-learn's default (500 up to 10,000 points, 200 above).
+        var n_epochs: Int?
+        var metric: String
+        var seed: UInt64
+        var layers: [Int]?
+        /// The view every other view's UMAP is rotated onto (orthogonal Procrustes).
+        var aligned_to: String?
+
+        enum CodingKeys: CodingKey { case n_neighbors, min_dist, spread, n_epochs, metric, seed, layers, aligned_to }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(n_neighbors, forKey: .n_neighbors)
+            try c.encode(min_dist, forKey: .min_dist)
+            try c.encode(spread, forKey: .spread)
+            try c.encode(n_epochs, forKey: .n_epochs)
+            try c.encode(metric, forKey: .metric)
+            try c.encode(seed, forKey: .seed)
+            try c.encode(layers, forKey: .layers)
+            try c.encode(aligned_to, forKey: .aligned_to)
+        }
     }
 
     public var format = Report.format
@@ -144,7 +178,10 @@ extension Report {
                                regress_degree: options.debias.regressDegree, regress_fourier: options.debias.regressFourier,
                                leace_concept: options.debias.leaceConcept.rawValue,
                                abtt_components: options.debias.abttComponents ?? AllButTheTop.defaultComponents(hiddenSize: run.hiddenSize),
-                               neighbours: ViewMeasures.neighbours),
+                               neighbours: ViewMeasures.neighbours,
+                               projections: options.umap ? ["pca", "umap"] : ["pca"],
+                               umap: options.umap ? UMAPSettings(options.umapOptions, layers: options.umapLayers.map { $0.sorted() },
+                                                                 alignedTo: (views.first { $0 == .raw } ?? views.first)?.name) : nil),
             run: RunSummary(
                 title: run.title,
                 model: Model(name: run.model.name, version: run.model.version,
@@ -169,10 +206,19 @@ extension Report {
                                        token: run.branches[b].tokens[j], norm_ratio: m.normRatio, top_dimensions: m.topDimensions)
                     },
                     massive_excluded: a.massiveExcluded,
-                    views: Dictionary(uniqueKeysWithValues: a.views.map { ($0.view.name, Measures(m: $0.measures)) }))
+                    views: Dictionary(uniqueKeysWithValues: a.views.map {
+                        ($0.view.name, Measures(m: $0.measures, umapInitialisation: $0.umapInitialisation?.rawValue))
+                    }))
             },
             verdict: verdict,
             warnings: warnings.map(\.description))
     }
 }
 
+
+extension Report.UMAPSettings {
+    init(_ o: UMAP.Options, layers: [Int]?, alignedTo: String?) {
+        self.init(n_neighbors: o.neighbours, min_dist: o.minDist, spread: o.spread, n_epochs: o.epochs,
+                  metric: o.metric == .cosine ? "cosine" : "euclidean", seed: o.seed, layers: layers, aligned_to: alignedTo)
+    }
+}

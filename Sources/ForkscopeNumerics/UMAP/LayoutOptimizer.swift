@@ -31,51 +31,65 @@ struct LayoutOptimizer {
         var layout = initial, next = initial
         let ranges = ParallelChunks.ranges(n, size: 256)
         let a = self.a, b = self.b, gamma = repulsionStrength
+        let columns = graph.columns, offsets = graph.offsets
         for epoch in 0..<epochs {
             let alpha = initialAlpha * (1 - Float(epoch) / Float(epochs))
             let e = Float(epoch)
-            layout.withUnsafeBufferPointer { y in
-                next.withUnsafeMutableBufferPointer { out in
-                    nextSample.withUnsafeMutableBufferPointer { nextSample in
-                        nextNegative.withUnsafeMutableBufferPointer { nextNegative in
-                            ParallelChunks.run(chunks: ranges.count, threads: threads) { c in
-                                for i in ranges[c] {
-                                    let xi = y[2 * i], yi = y[2 * i + 1]
-                                    var dx: Float = 0, dy: Float = 0
-                                    var rng = RandomStream(seed: seed, 5, UInt64(epoch), UInt64(i))
-                                    for edge in graph.row(i) where perSample[edge] > 0 && nextSample[edge] <= e {
-                                        let j = graph.columns[edge]
-                                        let ox = xi - y[2 * j], oy = yi - y[2 * j + 1]
-                                        let d2 = ox * ox + oy * oy
-                                        if d2 > 0 {
-                                            let p = powf(d2, b - 1)
-                                            let coefficient = -2 * a * b * p / (a * p * d2 + 1)
-                                            dx += clip(coefficient * ox); dy += clip(coefficient * oy)
-                                        }
-                                        nextSample[edge] += perSample[edge]
-                                        let negatives = Int((e - nextNegative[edge]) / perNegative[edge])
-                                        for _ in 0..<max(0, negatives) {
-                                            let k = rng.below(n)
-                                            guard k != i else { continue }
-                                            let nx = xi - y[2 * k], ny = yi - y[2 * k + 1]
-                                            let n2 = nx * nx + ny * ny
-                                            guard n2 > 0 else { continue }
-                                            let coefficient = 2 * gamma * b / ((0.001 + n2) * (a * powf(n2, b) + 1))
-                                            dx += clip(coefficient * nx); dy += clip(coefficient * ny)
-                                        }
-                                        nextNegative[edge] += Float(max(0, negatives)) * perNegative[edge]
-                                    }
-                                    out[2 * i] = xi + alpha * dx
-                                    out[2 * i + 1] = yi + alpha * dy
-                                }
+            withPointers(layout, &next, &nextSample, &nextNegative, perSample, perNegative, columns, offsets) {
+                y, out, nextSample, nextNegative, perSample, perNegative, columns, offsets in
+                ParallelChunks.run(chunks: ranges.count, threads: threads) { c in
+                    for i in ranges[c] {
+                        let xi = y[2 * i], yi = y[2 * i + 1]
+                        var dx: Float = 0, dy: Float = 0
+                        var rng = RandomStream(seed: seed, 5, UInt64(epoch), UInt64(i))
+                        for edge in offsets[i]..<offsets[i + 1] where perSample[edge] > 0 && nextSample[edge] <= e {
+                            let j = columns[edge]
+                            let ox = xi - y[2 * j], oy = yi - y[2 * j + 1]
+                            let d2 = ox * ox + oy * oy
+                            if d2 > 0 {
+                                let p = powf(d2, b - 1)
+                                let coefficient = -2 * a * b * p / (a * p * d2 + 1)
+                                dx += clip(coefficient * ox); dy += clip(coefficient * oy)
                             }
+                            nextSample[edge] += perSample[edge]
+                            let negatives = max(0, Int((e - nextNegative[edge]) / perNegative[edge]))
+                            for _ in 0..<negatives {
+                                let k = rng.below(n)
+                                guard k != i else { continue }
+                                let nx = xi - y[2 * k], ny = yi - y[2 * k + 1]
+                                let n2 = nx * nx + ny * ny
+                                guard n2 > 0 else { continue }
+                                let coefficient = 2 * gamma * b / ((0.001 + n2) * (a * powf(n2, b) + 1))
+                                dx += clip(coefficient * nx); dy += clip(coefficient * ny)
+                            }
+                            nextNegative[edge] += Float(negatives) * perNegative[edge]
                         }
+                        out[2 * i] = xi + alpha * dx
+                        out[2 * i + 1] = yi + alpha * dy
                     }
                 }
             }
             swap(&layout, &next)
         }
         return layout
+    }
+
+    /// The arrays as raw pointers for the hot loop (no bounds checks or reference counting there).
+    private func withPointers(_ y: [Float], _ out: inout [Float], _ nextSample: inout [Float], _ nextNegative: inout [Float],
+                              _ perSample: [Float], _ perNegative: [Float], _ columns: [Int], _ offsets: [Int],
+                              _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                       UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                                       UnsafePointer<Int>, UnsafePointer<Int>) -> Void) {
+        y.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { out in
+            nextSample.withUnsafeMutableBufferPointer { ns in nextNegative.withUnsafeMutableBufferPointer { nn in
+                perSample.withUnsafeBufferPointer { ps in perNegative.withUnsafeBufferPointer { pn in
+                    columns.withUnsafeBufferPointer { cols in offsets.withUnsafeBufferPointer { offs in
+                        body(y.baseAddress!, out.baseAddress!, ns.baseAddress!, nn.baseAddress!, ps.baseAddress!, pn.baseAddress!,
+                             cols.baseAddress!, offs.baseAddress!)
+                    } }
+                } }
+            } }
+        } }
     }
 
     @inline(__always) private func clip(_ v: Float) -> Float { min(4, max(-4, v)) }

@@ -141,6 +141,7 @@ enum Lanczos {
         v = v.map { $0 / beta }
         var basis = [Double]()  // rows of n
         var alphas = [Double](), betas = [Double]()
+        var random = RandomStream(seed: 0x5EED, UInt64(n))
         for step in 0..<maxSteps {
             basis.append(contentsOf: v)
             var w = apply(v)
@@ -149,8 +150,19 @@ enum Lanczos {
             orthogonalise(&w, against: basis, rows: step + 1)
             beta = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
             let m = step + 1
-            let exhausted = beta < 1e-10 || m == maxSteps
-            if m >= count && (m % 10 == 0 || exhausted) {
+            if beta < 1e-10 && m < maxSteps {
+                // An invariant subspace (e.g. a repeated eigenvalue, as copies of one state give):
+                // carry on from a fresh direction orthogonal to everything so far, with β = 0.
+                var fresh = (0..<n).map { _ in random.normal() }
+                orthogonalise(&fresh, against: basis, rows: m)
+                let norm = fresh.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                if norm > 1e-8 {
+                    w = fresh.map { $0 / norm }
+                    beta = 0
+                }
+            }
+            let exhausted = m == maxSteps || (beta < 1e-10 && w.allSatisfy { abs($0) < 1e-8 })
+            if m >= count && (m % 10 == 0 && beta > 0 || exhausted) {
                 var t = Matrix(rows: m, cols: m)
                 for i in 0..<m { t[i, i] = alphas[i]; if i + 1 < m { t[i, i + 1] = betas[i]; t[i + 1, i] = betas[i] } }
                 let (_, s) = SymmetricEigen.largest(count, of: t)  // count x m
@@ -172,7 +184,7 @@ enum Lanczos {
             }
             if exhausted { break }
             betas.append(beta)
-            v = w.map { $0 / beta }
+            v = beta > 0 ? w.map { $0 / beta } : w
         }
         return nil
     }
