@@ -4,8 +4,8 @@
     python3 Benchmarks/umap_bench.py [--forkscope .build/release/forkscope] [--runs ../shared/runs]
                                      [--synthetic out/bench/medium out/bench/large] [--repeats 3]
 
-Inputs: one middle layer of each real run (raw states), and one middle layer of each synthetic
-run given (scripts/synth_run.py --preset medium: 4,096 tokens x 1,024; large: 16,384 x 2,048).
+Inputs: one middle layer of each real run (raw states, and its position_mean view without the
+massive activations), and one middle layer of each synthetic run given (scripts/synth_run.py --preset medium: 4,096 tokens x 1,024; large: 16,384 x 2,048).
 For each input it prints
   - trustworthiness (k = 10, scikit-learn) of both layouts,
   - kNN recall: the share of each point's 10 nearest neighbours in the 2-D layout that are among
@@ -27,11 +27,16 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+# The measurements below run single-threaded NumPy (the same numbers, and no OpenBLAS thread pool
+# competing with the timed runs); umap-learn's process gets the environment as the user has it.
+USER_ENV = dict(os.environ)
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "Tests", "Fixtures"))
 import reference  # noqa: E402
+import reference_views  # noqa: E402
 
 K = 10
 
@@ -68,14 +73,51 @@ def recall(input_nn, layout):
 
 
 def trustworthiness(X, Y):
-    from sklearn.manifold import trustworthiness as tw
-    return tw(X.astype(np.float64), Y, n_neighbors=K)
+    """Trustworthiness at k = K: scikit-learn's up to 5,000 points, the blocked one above."""
+    if len(X) <= 5000:
+        from sklearn.manifold import trustworthiness as tw
+        return tw(X.astype(np.float64), Y, n_neighbors=K)
+    return blocked_trustworthiness(X, Y)
 
 
-def middle_layer(run_dir):
+def blocked_trustworthiness(X, Y):
+    """Venna & Kaski's trustworthiness at k = K as sklearn.manifold.trustworthiness defines it,
+    computed block by block (scikit-learn's needs n x n distances and ranks: 5.5 GB at 16,384
+    points, and crashed here). Agrees with scikit-learn's to 1e-5 without ties and 3e-4 with many
+    tied distances (copies of one state), which the two order differently (--check-trust)."""
+    X = X.astype(np.float64)
+    X = X - X.mean(0)
+    n = len(X)
+    sq = (X * X).sum(1)
+    layout_nn = exact_knn(Y.astype(np.float64), K)
+    total = 0.0
+    for s in range(0, n, 512):
+        rows = np.arange(s, min(s + 512, n))
+        d = sq[rows, None] + sq[None, :] - 2 * X[rows] @ X.T
+        d[np.arange(len(rows)), rows] = -np.inf  # self ranks 0
+        order = np.argsort(d, axis=1, kind="stable")
+        rank = np.empty_like(order)
+        rank[np.arange(len(rows))[:, None], order] = np.arange(n)[None, :]
+        r = rank[np.arange(len(rows))[:, None], layout_nn[rows]]  # rank 1 = nearest other point
+        total += np.maximum(r - K, 0).sum()
+    return 1.0 - total * (2.0 / (n * K * (2.0 * n - 3.0 * K - 1.0)))
+
+
+def middle_layer(run_dir, debiased=False):
+    """The raw states of the run's middle layer; with debiased, also its position_mean view over the
+    tokens the build fits (massive activations left out), the view UMAP most often shows."""
     run = reference.load_run(run_dir)
     i = len(run.layers) // 2
-    return f"{os.path.basename(os.path.normpath(run_dir))} L{run.layers[i]}", np.ascontiguousarray(run.states[i], dtype=np.float32)
+    name = f"{os.path.basename(os.path.normpath(run_dir))} L{run.layers[i]}"
+    X = run.states[i]
+    out = [(name, np.ascontiguousarray(X, dtype=np.float32))]
+    if debiased:
+        mask, *_ = reference_views.detect_massive(X, None, 10.0)
+        positions = np.array(run.token_position)
+        cov, Y = reference_views.view_position_mean(X, positions, run.token_branch, ~mask)
+        keep = ~mask[cov]
+        out.append((name + " position_mean", np.ascontiguousarray(Y[keep], dtype=np.float32)))
+    return out
 
 
 def main():
@@ -84,16 +126,17 @@ def main():
     ap.add_argument("--runs", default=os.path.join(HERE, "..", "..", "shared", "runs"))
     ap.add_argument("--synthetic", nargs="*", default=["out/bench/medium", "out/bench/large"])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--check-trust", action="store_true", help="also compare the blocked trustworthiness with scikit-learn's")
     args = ap.parse_args()
 
     inputs = []
     if os.path.isdir(args.runs):
         for name in sorted(os.listdir(args.runs)):
             if os.path.exists(os.path.join(args.runs, name, "run.json")):
-                inputs.append(middle_layer(os.path.join(args.runs, name)))
+                inputs += middle_layer(os.path.join(args.runs, name), debiased=True)
     for path in args.synthetic:
         if os.path.exists(os.path.join(path, "run.json")):
-            inputs.append(middle_layer(path))
+            inputs += middle_layer(path)
         else:
             print(f"(skipping {path}: make it with scripts/synth_run.py {path} --preset ...)", file=sys.stderr)
 
@@ -113,10 +156,14 @@ def main():
                         stage, sec = line.split("\t")
                         stages.setdefault(stage, []).append(float(sec))
             p = subprocess.run([sys.executable, "-c", UMAP_LEARN, src, os.path.join(tmp, "u.npy"), str(args.repeats)],
-                               capture_output=True, text=True, check=True)
+                               capture_output=True, text=True, check=True, env=USER_ENV)
             theirs = json.loads(p.stdout.strip().splitlines()[-1])
             F, U = np.load(os.path.join(tmp, "f.npy")), np.load(os.path.join(tmp, "u.npy"))
             nn = exact_knn(X, K)
+            if args.check_trust:
+                from sklearn.manifold import trustworthiness as tw
+                ours, theirs_tw = blocked_trustworthiness(X, F), tw(X.astype(np.float64), F, n_neighbors=K)
+                print(f"{label}: blocked trustworthiness {ours:.10f}, scikit-learn {theirs_tw:.10f}", file=sys.stderr)
             row = dict(input=label, n=X.shape[0], d=X.shape[1],
                        trust_f=trustworthiness(X, F), trust_u=trustworthiness(X, U),
                        recall_f=recall(nn, F), recall_u=recall(nn, U),

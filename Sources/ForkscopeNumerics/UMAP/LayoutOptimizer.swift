@@ -20,76 +20,106 @@ struct LayoutOptimizer {
     var repulsionStrength: Float = 1
     var initialAlpha: Float = 1
 
+    /// Points per block: a block is processed in order, one block per worker at a time.
+    static let blockSize = 256
+
     func optimise(_ graph: SparseGraph, initial: [Float], epochs: Int, seed: UInt64, threads: Int) -> [Float] {
         let n = graph.n
         let maxWeight = graph.weights.max() ?? 1
-        // Per stored edge, in row order: epochs between samples, and the next epochs to sample it
-        // and to draw its negatives.
-        let perSample = graph.weights.map { w -> Float in w > 0 ? Float(maxWeight / w) : -1 }
-        let perNegative = perSample.map { $0 / negativeSampleRate }
+        // Per stored edge, in row order (umap-learn's make_epochs_per_sample, in Double as there):
+        // epochs between samples, and the next epochs to sample it and to draw its negatives.
+        let perSample = graph.weights.map { w -> Double in w > 0 ? maxWeight / w : -1 }
+        let perNegative = perSample.map { $0 / Double(negativeSampleRate) }
         var nextSample = perSample, nextNegative = perNegative
-        var layout = initial, next = initial
-        let ranges = ParallelChunks.ranges(n, size: 256)
-        let a = self.a, b = self.b, gamma = repulsionStrength
+        var layout = initial, working = initial
+        let blocks = ParallelChunks.ranges(n, size: Self.blockSize)
+        // Moves of points outside the block that made them, applied when the epoch ends.
+        var deferred = [[Deferred]](repeating: [], count: blocks.count)
         let columns = graph.columns, offsets = graph.offsets
         for epoch in 0..<epochs {
             let alpha = initialAlpha * (1 - Float(epoch) / Float(epochs))
-            let e = Float(epoch)
-            withPointers(layout, &next, &nextSample, &nextNegative, perSample, perNegative, columns, offsets) {
-                y, out, nextSample, nextNegative, perSample, perNegative, columns, offsets in
-                ParallelChunks.run(chunks: ranges.count, threads: threads) { c in
-                    for i in ranges[c] {
-                        let xi = y[2 * i], yi = y[2 * i + 1]
-                        var dx: Float = 0, dy: Float = 0
+            let e = Double(epoch)
+            withPointers(layout, &working, &nextSample, &nextNegative, &deferred) { snapshot, working, nextSample, nextNegative, deferred in
+                ParallelChunks.run(chunks: blocks.count, threads: threads) { c in
+                    let lo = blocks[c].lowerBound, hi = blocks[c].upperBound
+                    var pending = deferred[c]
+                    pending.removeAll(keepingCapacity: true)
+                    // A block sees its own points as they move and the others as the epoch found them.
+                    @inline(__always) func position(_ p: Int) -> (Float, Float) {
+                        p >= lo && p < hi ? (working[2 * p], working[2 * p + 1]) : (snapshot[2 * p], snapshot[2 * p + 1])
+                    }
+                    for i in lo..<hi {
                         var rng = RandomStream(seed: seed, 5, UInt64(epoch), UInt64(i))
                         for edge in offsets[i]..<offsets[i + 1] where perSample[edge] > 0 && nextSample[edge] <= e {
                             let j = columns[edge]
-                            let ox = xi - y[2 * j], oy = yi - y[2 * j + 1]
-                            let d2 = ox * ox + oy * oy
-                            if d2 > 0 {
-                                let p = powf(d2, b - 1)
-                                let coefficient = -2 * a * b * p / (a * p * d2 + 1)
-                                dx += clip(coefficient * ox); dy += clip(coefficient * oy)
+                            let (gx, gy) = attraction(position(i), position(j))
+                            working[2 * i] += alpha * gx; working[2 * i + 1] += alpha * gy
+                            if j >= lo && j < hi {
+                                working[2 * j] -= alpha * gx; working[2 * j + 1] -= alpha * gy
+                            } else {
+                                pending.append(Deferred(point: j, dx: -alpha * gx, dy: -alpha * gy))
                             }
                             nextSample[edge] += perSample[edge]
+                            // The negative samples of one edge sample are all pushed from where i
+                            // stands after its pull (umap-learn moves i between them): independent
+                            // steps pipeline, where a chain through powf would wait on each.
                             let negatives = max(0, Int((e - nextNegative[edge]) / perNegative[edge]))
+                            let here = position(i)
+                            var rx: Float = 0, ry: Float = 0
                             for _ in 0..<negatives {
                                 let k = rng.below(n)
                                 guard k != i else { continue }
-                                let nx = xi - y[2 * k], ny = yi - y[2 * k + 1]
-                                let n2 = nx * nx + ny * ny
-                                guard n2 > 0 else { continue }
-                                let coefficient = 2 * gamma * b / ((0.001 + n2) * (a * powf(n2, b) + 1))
-                                dx += clip(coefficient * nx); dy += clip(coefficient * ny)
+                                let (sx, sy) = repulsion(here, position(k))
+                                rx += sx; ry += sy
                             }
-                            nextNegative[edge] += Float(negatives) * perNegative[edge]
+                            working[2 * i] += alpha * rx; working[2 * i + 1] += alpha * ry
+                            nextNegative[edge] += Double(negatives) * perNegative[edge]
                         }
-                        out[2 * i] = xi + alpha * dx
-                        out[2 * i + 1] = yi + alpha * dy
                     }
+                    deferred[c] = pending
                 }
             }
-            swap(&layout, &next)
+            layout = working
+            for moves in deferred { for m in moves { layout[2 * m.point] += m.dx; layout[2 * m.point + 1] += m.dy } }
+            working = layout
         }
         return layout
     }
 
+    /// A move of a point outside the block that computed it.
+    struct Deferred { let point: Int; let dx: Float, dy: Float }
+
     /// The arrays as raw pointers for the hot loop (no bounds checks or reference counting there).
-    private func withPointers(_ y: [Float], _ out: inout [Float], _ nextSample: inout [Float], _ nextNegative: inout [Float],
-                              _ perSample: [Float], _ perNegative: [Float], _ columns: [Int], _ offsets: [Int],
-                              _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                       UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
-                                       UnsafePointer<Int>, UnsafePointer<Int>) -> Void) {
-        y.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { out in
+    private func withPointers(_ snapshot: [Float], _ working: inout [Float], _ nextSample: inout [Double],
+                              _ nextNegative: inout [Double], _ deferred: inout [[Deferred]],
+                              _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>,
+                                       UnsafeMutablePointer<Double>, UnsafeMutableBufferPointer<[Deferred]>) -> Void) {
+        snapshot.withUnsafeBufferPointer { s in working.withUnsafeMutableBufferPointer { w in
             nextSample.withUnsafeMutableBufferPointer { ns in nextNegative.withUnsafeMutableBufferPointer { nn in
-                perSample.withUnsafeBufferPointer { ps in perNegative.withUnsafeBufferPointer { pn in
-                    columns.withUnsafeBufferPointer { cols in offsets.withUnsafeBufferPointer { offs in
-                        body(y.baseAddress!, out.baseAddress!, ns.baseAddress!, nn.baseAddress!, ps.baseAddress!, pn.baseAddress!,
-                             cols.baseAddress!, offs.baseAddress!)
-                    } }
-                } }
+                deferred.withUnsafeMutableBufferPointer { d in
+                    body(s.baseAddress!, w.baseAddress!, ns.baseAddress!, nn.baseAddress!, d)
+                }
             } }
         } }
+    }
+
+    /// The head's clipped attractive step towards the tail (umap-learn's positive-edge update).
+    @inline(__always) private func attraction(_ p: (Float, Float), _ q: (Float, Float)) -> (Float, Float) {
+        let ox = p.0 - q.0, oy = p.1 - q.1
+        let d2 = ox * ox + oy * oy
+        guard d2 > 0 else { return (0, 0) }
+        let pw = powf(d2, b - 1)
+        let coefficient = -2 * a * b * pw / (a * pw * d2 + 1)
+        return (clip(coefficient * ox), clip(coefficient * oy))
+    }
+
+    /// The head's clipped repulsive step away from a negative sample.
+    @inline(__always) private func repulsion(_ p: (Float, Float), _ q: (Float, Float)) -> (Float, Float) {
+        let ox = p.0 - q.0, oy = p.1 - q.1
+        let d2 = ox * ox + oy * oy
+        guard d2 > 0 else { return (0, 0) }
+        let coefficient = 2 * repulsionStrength * b / ((0.001 + d2) * (a * powf(d2, b) + 1))
+        return (clip(coefficient * ox), clip(coefficient * oy))
     }
 
     @inline(__always) private func clip(_ v: Float) -> Float { min(4, max(-4, v)) }

@@ -5,7 +5,10 @@
 /// set → pruning of edges under max / epochs → spectral initialisation scaled to 10 with 1e-4 noise,
 /// then each axis rescaled to [0, 10] → SGD with negative sampling.
 /// Deterministic: the same seed gives the same layout on any number of threads.
+import Foundation
 public struct UMAP: Sendable {
+    func a0b0() -> String { let (a, b) = CurveParameters.fit(spread: options.spread, minDist: options.minDist); return "\(a) \(b)" }
+
     public struct Options: Sendable, Equatable {
         public var neighbours = 15
         public var minDist = 0.1
@@ -76,6 +79,12 @@ public struct UMAP: Sendable {
             let values = stride(from: axis, to: initial.count, by: 2).map { initial[$0] }
             let lo = values.min()!, hi = values.max()!
             for i in stride(from: axis, to: initial.count, by: 2) { initial[i] = hi > lo ? 10 * (initial[i] - lo) / (hi - lo) : 0 }
+        }
+        if let dump = ProcessInfo.processInfo.environment["UMAP_DUMP"] {
+            var text = "\(a0b0())\n"
+            for i in 0..<fuzzy.n { for e in fuzzy.row(i) { text += "\(i) \(fuzzy.columns[e]) \(fuzzy.weights[e])\n" } }
+            try? text.write(toFile: dump + ".graph", atomically: true, encoding: .utf8)
+            try? initial.map { "\($0)" }.joined(separator: "\n").write(toFile: dump + ".init", atomically: true, encoding: .utf8)
         }
         let (a, b) = CurveParameters.fit(spread: options.spread, minDist: options.minDist)
         var optimiser = LayoutOptimizer(a: Float(a), b: Float(b))

@@ -18,6 +18,11 @@ struct UMAPApproximateNeighboursTests {
         let approximate = ApproximateNeighbours.search(x, k: 15, metric: .euclidean, seed: 42, threads: 4)
         let recall = U.recall(approximate, exact)
         #expect(recall >= 0.95, "recall \(recall)")
+        // The rounds of NN-descent do the work: one tree and no round finds far less.
+        var weak = ApproximateNeighbours.Settings(n: x.rows, k: 15)
+        weak.trees = 1; weak.iterations = 0
+        let treesOnly = U.recall(ApproximateNeighbours.search(x, k: 15, metric: .euclidean, seed: 42, threads: 4, settings: weak), exact)
+        #expect(treesOnly < 0.9, "recall from one tree alone \(treesOnly)")
         // Whatever was found is listed like the exact graph: self first, exact distances, ascending.
         let prepared = PreparedRows(x, metric: .euclidean)
         for i in 0..<approximate.count {

@@ -50,7 +50,6 @@ struct UMAPSpectralLayoutTests {
         let trace = (0..<2).reduce(0.0) { s, a in s + (0..<v.rows).reduce(0.0) { $0 + v[$1, a] * lv[$1, a] } }
         let want = reference.spectral.eigenvalues[1] + reference.spectral.eigenvalues[2]
         #expect(abs(trace - want) < 1e-6, "trace \(trace) vs \(want)")
-        print("spectral (\(swiftGraph ? "Swift" : "umap-learn") graph): subspace distance \(distance), trace error \(abs(trace - want))")
     }
 
     /// The seed only picks Lanczos's start vector: the plane is the same for any seed.

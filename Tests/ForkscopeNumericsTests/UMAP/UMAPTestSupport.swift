@@ -136,8 +136,6 @@ enum UMAPKit {
         return K.frobenius(residual)
     }
 
-    static func columns(_ rows: [[Double]]) -> Matrix { K.matrix(rows) }
-
     /// Mean of the rows of `x` listed in `rows`.
     static func centroid(_ x: Matrix, rows: [Int]) -> [Double] {
         var c = [Double](repeating: 0, count: x.cols)

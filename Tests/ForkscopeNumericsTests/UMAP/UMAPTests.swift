@@ -32,7 +32,6 @@ struct UMAPTests {
             if (0..<3).contains(where: { $0 != labels[i] && U.distance(p, centroids[$0]) <= own }) { misplaced.append(i) }
         }
         #expect(misplaced.isEmpty, "points closer to another cluster's centroid: \(misplaced)")
-        print("three clusters: trustworthiness \(trust)")
     }
 
     /// The same seed gives the same bits on any number of threads, with exact neighbours and with
