@@ -59,7 +59,8 @@ public struct ThinSVD: Sendable {
     public var rank: Int { s.count }
 
     /// - Parameters:
-    ///   - relativeTolerance: singular values at most this times the largest are dropped.
+    ///   - relativeTolerance: singular values at most this times the largest are dropped (a negative
+    ///     value, with a negative `absoluteFloor`, keeps zeros too).
     ///   - absoluteFloor: singular values at most this are dropped too (for a matrix that may be
     ///     all rounding noise, whose largest value is then no yardstick).
     public init(_ x: Matrix, relativeTolerance: Double = 1e-10, absoluteFloor: Double = 0) {

@@ -13,11 +13,12 @@ public struct Procrustes: Sendable {
         movingMean = moving.columnMeans(); targetMean = target.columnMeans()
         let m = moving.subtractingFromRows(movingMean), t = target.subtractingFromRows(targetMean)
         let cross = m.multiplied(by: t, transposeSelf: true)  // k x k
-        let svd = ThinSVD(cross, relativeTolerance: 0)
+        // Every singular value kept, zeros included: U Vᵀ is still a best rotation when the layouts
+        // are collinear (then it is not unique). Only an all-zero cross matrix leaves nothing to fit.
+        let svd = ThinSVD(cross, relativeTolerance: -1, absoluteFloor: -1)
         if svd.rank == cross.rows {
             rotation = svd.u.multiplied(by: svd.v, transposeOther: true)
         } else {
-            // No shared spread to align (fewer than two distinct points): translate only.
             var identity = Matrix(rows: moving.cols, cols: moving.cols)
             for i in 0..<moving.cols { identity[i, i] = 1 }
             rotation = identity

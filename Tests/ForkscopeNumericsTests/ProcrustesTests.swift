@@ -65,10 +65,9 @@ struct ProcrustesTests {
         #expect(fit.apply(K.matrix([[2, 2]])) == K.matrix([[6, -1]]))
     }
 
-    /// KNOWN ISSUE (reported, not fixed here): collinear layouts (all spread along one line) still
-    /// have a rotation that aligns them, which scipy's orthogonal_procrustes finds (R = [[0, 1],
-    /// [−1, 0]] here, exact fit), but the cross-covariance then has an exactly zero singular value,
-    /// ThinSVD drops it, and Procrustes falls back to the identity: translate only.
+    /// Collinear layouts (all spread along one line) still have a rotation that aligns them, which
+    /// scipy's orthogonal_procrustes finds (R = [[0, 1], [−1, 0]] here, exact fit), although the
+    /// cross-covariance then has an exactly zero singular value.
     @Test("collinear layouts are rotated", arguments: [
         // points on the x-axis turned by 90° onto the y-axis
         ([[-2.0, 0], [-1, 0], [0.5, 0], [3, 0]], [[0.0, -2], [0, -1], [0, 0.5], [0, 3]]),
@@ -77,10 +76,8 @@ struct ProcrustesTests {
     ])
     func collinearLayoutsAreRotated(moving: [[Double]], target: [[Double]]) {
         let fit = Procrustes(moving: K.matrix(moving), target: K.matrix(target))
-        withKnownIssue("Procrustes translates only when the cross-covariance is rank-deficient") {
-            let error = K.maxAbsDifference(fit.apply(K.matrix(moving)), K.matrix(target))
-            #expect(error < 1e-12, "largest error \(error), rotation \(fit.rotation.storage)")
-        }
+        let error = K.maxAbsDifference(fit.apply(K.matrix(moving)), K.matrix(target))
+        #expect(error < 1e-12, "largest error \(error), rotation \(fit.rotation.storage)")
     }
 
     /// Two shared points in general position are aligned exactly (the direction between them).

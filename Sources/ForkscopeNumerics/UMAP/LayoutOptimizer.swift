@@ -4,16 +4,22 @@ import Foundation
 /// descent on the fuzzy cross-entropy, sampling each edge in proportion to its weight
 /// (`make_epochs_per_sample`), `negativeSampleRate` uniform negative samples per positive one,
 /// attractive gradient −2ab d^{2(b−1)} / (1 + a d^{2b}), repulsive 2b / ((0.001 + d²)(1 + a d^{2b})),
-/// each coordinate's step clipped to ±4, learning rate decaying linearly from 1 to 0.
+/// each coordinate's step clipped to ±4, learning rate decaying linearly from 1 towards 0.
 ///
-/// What differs, so that the same seed gives the same layout on any number of threads: within an
-/// epoch every point moves by the sum of its own updates computed from the layout as it stood at
-/// the start of the epoch (umap-learn moves points one edge at a time, racing between threads when
-/// parallel). An edge i–j is stored both ways with one weight, so both copies are sampled in the
-/// same epochs; each point takes the attraction of its own copy (as head). umap-learn also moves
-/// it as the tail of the other copy, a second pull that, applied synchronously, overshoots: with it
-/// trustworthiness on topics layer 15 fell to 0.909 against umap-learn's 0.919; without it, 0.920.
-/// Negative samples come from a stream keyed by (seed, epoch, point).
+/// What differs, so that the same seed gives the same layout on any number of threads (umap-learn
+/// is either sequential or races between threads):
+/// - Points are cut into fixed blocks of 256 (independent of the thread count). A block walks its
+///   points' edges in order exactly as umap-learn walks its edge list (head and tail move, as
+///   umap-learn's move_other), seeing its own points move and other blocks' points where the epoch
+///   started; moves of points in other blocks are collected and applied, in block order, when the
+///   epoch ends. Up to 256 points this is umap-learn's sequential order itself.
+/// - The negative samples drawn after one positive sample all push from where the head then is,
+///   rather than each from where the previous one left it: independent steps pipeline, where a
+///   chain through powf would wait on each (twice as fast, trustworthiness unchanged).
+/// - Negative samples come from a stream keyed by (seed, epoch, point).
+/// Measured: a synchronous version (every point moved by the sum of its updates from the epoch's
+/// start) fell 0.01–0.02 short of umap-learn's trustworthiness; this one matches it
+/// (Benchmarks/umap_bench.py).
 struct LayoutOptimizer {
     var a: Float, b: Float
     var negativeSampleRate: Float = 5
@@ -37,7 +43,8 @@ struct LayoutOptimizer {
         var deferred = [[Deferred]](repeating: [], count: blocks.count)
         let columns = graph.columns, offsets = graph.offsets
         for epoch in 0..<epochs {
-            let alpha = initialAlpha * (1 - Float(epoch) / Float(epochs))
+            // umap-learn updates the rate after each epoch: 1 for epochs 0 and 1, then 1 − (e − 1)/N.
+            let alpha = initialAlpha * (1 - Float(max(0, epoch - 1)) / Float(epochs))
             let e = Double(epoch)
             withPointers(layout, &working, &nextSample, &nextNegative, &deferred) { snapshot, working, nextSample, nextNegative, deferred in
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { c in

@@ -22,6 +22,7 @@ struct PreparedRows {
     var values: [Float]
     /// ‖row‖² of the prepared rows (Euclidean); unused for cosine.
     var squaredNorms: [Float]
+    let largestSquaredNorm: Float
     let source: Matrix
     let sourceNorms: [Double]
 
@@ -42,12 +43,28 @@ struct PreparedRows {
             sq[r] = Float(s)
         }
         values = v; squaredNorms = sq
+        largestSquaredNorm = sq.max() ?? 0
     }
 
     /// The fast (Float) distance-like score from a dot product of prepared rows: squared Euclidean
     /// distance, or cosine distance. Monotone in the true distance up to rounding.
     @inline(__always) func score(_ i: Int, _ j: Int, dot: Float) -> Float {
         metric == .euclidean ? max(0, squaredNorms[i] + squaredNorms[j] - 2 * dot) : 1 - dot
+    }
+
+    /// A bound on the rounding error of `score(i, j, ·)` for any j: Float products of d terms
+    /// (√d · 4ε relative, a generous typical-case bound) of vectors up to the largest norm.
+    func scoreError(_ i: Int) -> Float {
+        let scale: Float = metric == .euclidean ? squaredNorms[i] + largestSquaredNorm : 2
+        return Float(d).squareRoot() * 4 * Float.ulpOfOne * scale
+    }
+
+
+    /// The `count` nearest other rows of row i by exact distance (ties by index).
+    func exactNearest(_ i: Int, count: Int) -> [Int] {
+        let scored: [(index: Int, distance: Double)] = (0..<n).filter { $0 != i }.map { ($0, exactDistance(i, $0)) }
+        let sorted = scored.sorted { $0.distance != $1.distance ? $0.distance < $1.distance : $0.index < $1.index }
+        return sorted.prefix(count).map(\.index)
     }
 
     /// The distance between two source rows in Double, summed directly (no cancellation).
@@ -119,11 +136,18 @@ enum ExactNeighbours {
                                     0, p.baseAddress!, Int32(n))
                     }
                     for (b, i) in rows.enumerated() {
-                        var best = SmallestK(capacity: m)
+                        var best = SmallestK(capacity: m + 1)
                         for j in 0..<n where j != i {
                             best.offer(prepared.score(i, j, dot: products[b * n + j]), j)
                         }
-                        out[i] = best.indices
+                        // Trust the Float scores only if the first one left out is clearly
+                        // farther than the (k − 1)-th kept; otherwise (extreme outliers make the
+                        // rounding large) rank this row by exact distances.
+                        if k > 1 && best.scores.count > m && best.scores[m] - best.scores[k - 2] <= 2 * prepared.scoreError(i) {
+                            out[i] = prepared.exactNearest(i, count: m)
+                        } else {
+                            out[i] = Array(best.indices.prefix(m))
+                        }
                     }
                 }
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Uniform Manifold Approximation and Projection to two dimensions (McInnes, Healy & Melville,
 /// "UMAP: Uniform Manifold Approximation and Projection for Dimension Reduction", 2018), following
 /// umap-learn's algorithm and defaults step by step:
@@ -5,9 +7,7 @@
 /// set → pruning of edges under max / epochs → spectral initialisation scaled to 10 with 1e-4 noise,
 /// then each axis rescaled to [0, 10] → SGD with negative sampling.
 /// Deterministic: the same seed gives the same layout on any number of threads.
-import Foundation
 public struct UMAP: Sendable {
-    func a0b0() -> String { let (a, b) = CurveParameters.fit(spread: options.spread, minDist: options.minDist); return "\(a) \(b)" }
 
     public struct Options: Sendable, Equatable {
         public var neighbours = 15
@@ -54,7 +54,8 @@ public struct UMAP: Sendable {
     /// The layout from a given neighbour graph (`x` is needed only to place disconnected components).
     public func embed(_ x: Matrix, neighbours: NeighbourGraph, threads: Int = 1) -> Result {
         let n = x.rows
-        let epochs = options.epochs ?? (n <= 10_000 ? 500 : 200)
+        let defaultEpochs = n <= 10_000 ? 500 : 200
+        let epochs = options.epochs ?? defaultEpochs
         guard n > 2 else {
             return Result(layout: Matrix(rows: n, cols: 2, storage: (0..<(2 * n)).map { Double($0 / 2 + $0 % 2) }),
                           graph: neighbours, initialisation: .random, epochs: 0)
@@ -64,7 +65,9 @@ public struct UMAP: Sendable {
         seconds.append(("fuzzy set", Stopwatch.time {
             fuzzy = FuzzySimplicialSet.build(neighbours)
             let maxWeight = fuzzy.weights.max() ?? 0
-            if epochs > 10 { fuzzy = fuzzy.pruned(below: maxWeight / Double(epochs)) }
+            // umap-learn prunes with the default epoch count when asked for 10 or fewer.
+            let pruning = epochs > 10 ? epochs : defaultEpochs
+            fuzzy = fuzzy.pruned(below: maxWeight / Double(pruning))
         }))
         var spectral = Matrix(rows: 0, cols: 0), outcome = SpectralLayout.Outcome.random
         seconds.append(("initialisation", Stopwatch.time {
@@ -79,12 +82,6 @@ public struct UMAP: Sendable {
             let values = stride(from: axis, to: initial.count, by: 2).map { initial[$0] }
             let lo = values.min()!, hi = values.max()!
             for i in stride(from: axis, to: initial.count, by: 2) { initial[i] = hi > lo ? 10 * (initial[i] - lo) / (hi - lo) : 0 }
-        }
-        if let dump = ProcessInfo.processInfo.environment["UMAP_DUMP"] {
-            var text = "\(a0b0())\n"
-            for i in 0..<fuzzy.n { for e in fuzzy.row(i) { text += "\(i) \(fuzzy.columns[e]) \(fuzzy.weights[e])\n" } }
-            try? text.write(toFile: dump + ".graph", atomically: true, encoding: .utf8)
-            try? initial.map { "\($0)" }.joined(separator: "\n").write(toFile: dump + ".init", atomically: true, encoding: .utf8)
         }
         let (a, b) = CurveParameters.fit(spread: options.spread, minDist: options.minDist)
         var optimiser = LayoutOptimizer(a: Float(a), b: Float(b))

@@ -144,18 +144,16 @@ struct UMAPNeighbourGraphTests {
         #expect(wrongRows.isEmpty, "\(wrongRows.count) of 300 rows have wrong neighbours; recall \(U.recall(got, want))")
     }
 
-    /// KNOWN ISSUE (reported, not fixed here): at 3e5 the ordinary rows' centred squared norms are
-    /// ~2e8, so Float scores carry rounding errors (~10) far above the gaps between their squared
-    /// distances, the `k − 1 + 8` Float candidates miss true neighbours and the "exact" graph is
-    /// wrong for most rows (recall ≈ 0.62), where umap-learn's float64 pairwise distances are exact.
-    @Test func extremeOutliersBreakExactNeighbours() {
+    /// At 3e5 the ordinary rows' centred squared norms are ~2e8, so Float scores carry rounding
+    /// errors (~10) far above the gaps between their squared distances: the Float candidates alone
+    /// would miss true neighbours (recall ≈ 0.62 before the fallback). Rows whose candidate gap is
+    /// within the error bound are ranked by exact distances instead, so the graph stays exact.
+    @Test func extremeOutliersFallBackToExactDistances() {
         let x = Self.withOutliers(ratio: 3e5)
         let got = ExactNeighbours.search(x, k: 15, metric: .euclidean, threads: 2)
         let want = Self.bruteForce(x, k: 15, metric: .euclidean)
-        withKnownIssue("ExactNeighbours picks candidates by Float scores, which lose the neighbours under extreme outliers") {
-            let wrongRows = (0..<300).filter { got.neighbours(of: $0) != want.neighbours(of: $0) }
-            #expect(wrongRows.isEmpty, "\(wrongRows.count) of 300 rows have wrong neighbours; recall \(U.recall(got, want))")
-        }
+        let wrongRows = (0..<300).filter { got.neighbours(of: $0) != want.neighbours(of: $0) }
+        #expect(wrongRows.isEmpty, "\(wrongRows.count) of 300 rows have wrong neighbours; recall \(U.recall(got, want))")
     }
 
     // MARK: SmallestK
