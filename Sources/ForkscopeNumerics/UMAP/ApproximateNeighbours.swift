@@ -41,9 +41,13 @@ enum ApproximateNeighbours {
         guard k > 1 else { return prepared.finish(candidates: Array(repeating: [], count: n), k: k, threads: threads) }
 
         // Leaves of random-projection trees: every pair within a leaf is a first candidate.
-        let leaves = (0..<settings.trees).flatMap { t in
-            RandomProjectionTree.leaves(prepared, leafSize: settings.leafSize, rng: RandomStream(seed: seed, 1, UInt64(t)))
+        var forest = [[[Int]]](repeating: [], count: settings.trees)
+        forest.withUnsafeMutableBufferPointer { forest in
+            ParallelChunks.run(chunks: settings.trees, threads: threads) { t in
+                forest[t] = RandomProjectionTree.leaves(prepared, leafSize: settings.leafSize, rng: RandomStream(seed: seed, 1, UInt64(t)))
+            }
         }
+        let leaves = forest.flatMap { $0 }
         heaps.apply(join(prepared, groups: leaves.map { ($0, []) }, heaps: heaps, threads: threads), threads: threads)
         heaps.fillWithRandom(prepared, seed: seed)
 

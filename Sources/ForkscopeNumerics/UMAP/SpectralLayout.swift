@@ -163,9 +163,7 @@ enum Lanczos {
             }
             let exhausted = m == maxSteps || (beta < 1e-10 && w.allSatisfy { abs($0) < 1e-8 })
             if m >= count && (m % 10 == 0 && beta > 0 || exhausted) {
-                var t = Matrix(rows: m, cols: m)
-                for i in 0..<m { t[i, i] = alphas[i]; if i + 1 < m { t[i, i + 1] = betas[i]; t[i + 1, i] = betas[i] } }
-                let (_, s) = SymmetricEigen.largest(count, of: t)  // count x m
+                let s = largestOfTridiagonal(count, diagonal: alphas, offDiagonal: Array(betas.prefix(m - 1)))  // count x m
                 let residual = (0..<count).map { abs(beta * s[$0, m - 1]) }.max() ?? 0
                 if residual < tolerance || exhausted {
                     var y = Matrix(rows: n, cols: count)
@@ -187,6 +185,26 @@ enum Lanczos {
             v = beta > 0 ? w.map { $0 / beta } : w
         }
         return nil
+    }
+}
+
+extension Lanczos {
+    /// The unit eigenvectors (rows of a count × m matrix, largest eigenvalue first) of the symmetric
+    /// tridiagonal matrix with this diagonal and off-diagonal, by LAPACK's `dstevr`.
+    static func largestOfTridiagonal(_ count: Int, diagonal: [Double], offDiagonal: [Double]) -> Matrix {
+        let m = diagonal.count
+        var d = diagonal, e = offDiagonal + [0]
+        var found: Int32 = 0
+        var w = [Double](repeating: 0, count: m)
+        var z = [Double](repeating: 0, count: m * count)
+        var support = [Int32](repeating: 0, count: 2 * m)
+        let info = LAPACKE_dstevr(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "I")), Int32(m), &d, &e,
+                                  0, 0, Int32(m - count + 1), Int32(m), 0, &found, &w, &z, Int32(count), &support)
+        precondition(info == 0 && Int(found) == count, "LAPACKE_dstevr failed with info \(info)")
+        // dstevr returns ascending eigenvalues in the columns of z.
+        var vectors = Matrix(rows: count, cols: m)
+        for a in 0..<count { for r in 0..<m { vectors[a, r] = z[r * count + (count - 1 - a)] } }
+        return vectors
     }
 }
 

@@ -109,7 +109,8 @@ struct EndToEndTests {
                 let massive = massiveByLayer[l] ?? []
                 let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
                 let scatters = Kit.svgFragments(html).filter { $0.hasPrefix("<svg") && $0.prefix(200).contains("class=\"scatter\"") }
-                #expect(scatters.count == views.count, "layer \(l): \(scatters.count) scatter plots")
+                // A PCA plot per view, and a UMAP plot below it (every view of the demo has both).
+                #expect(scatters.count == 2 * views.count, "layer \(l): \(scatters.count) scatter plots")
                 let figures = Array(html.components(separatedBy: "<figure class=\"plot\">").dropFirst())
                 try #require(figures.count == views.count, "layer \(l): \(figures.count) figures")
                 for (name, figure) in zip(views, figures) {
@@ -120,6 +121,11 @@ struct EndToEndTests {
                     let expected = name == "position_mean" ? info.supportedTokens(excluding: massive).count : info.tokenCount
                     #expect(tokens == expected, "\(at): report.json tokens")
                     #expect(measures[name]?["pca_explained_variance"] is [Any], "\(at): no layout")
+                    // The UMAP plot: the view's fit tokens only (no massive ones), and a note of the alignment.
+                    let umap = try #require(Kit.svgFragments(figure).dropFirst().first, "\(at): no UMAP plot")
+                    let fitTokens = try #require(measures[name]?["fit_tokens"] as? Int)
+                    #expect(Kit.count("class=\"pt\"", in: umap) == fitTokens, "\(at): UMAP points")
+                    #expect(figure.contains("orthogonal Procrustes") == (name != "raw"), "\(at): alignment note")
                     #expect(Kit.count("class=\"pt\"", in: svg) == expected, "\(at): points")
                     // Massive tokens are drawn, at the edge, with a marker (position_mean covers none of the demo's).
                     let coveredMassive = name == "position_mean" ? Set(info.supportedTokens(excluding: massive)).intersection(massive) : massive
@@ -223,19 +229,24 @@ struct EndToEndTests {
         }
     }
 
-    /// Build.run analyses the layers concurrently (a worker per core, each with single-threaded
-    /// BLAS). The same layers analysed one after another, in reverse order, and rendered must
-    /// give the very same bytes: nothing may depend on which worker finished first.
-    @Test("layers analysed one at a time (in reverse) render the same bytes as the concurrent build")
+    /// Build.run analyses the layers concurrently (`threads` workers, each with single-threaded
+    /// BLAS, and UMAP inside each layer on as many threads). The same layers analysed one after
+    /// another, in reverse order, on one thread, and rendered must give the very same bytes,
+    /// UMAP layouts included: nothing may depend on which worker finished first or how many there are.
+    @Test("layers analysed one at a time on one thread (in reverse) render the same bytes as a build on 3 threads")
     func concurrentEqualsSerial() throws {
         try Kit.withTempFolder { tmp in
             let out = tmp.appendingPathComponent("concurrent")
-            let result = try Build.run(BuildOptions(run: Kit.topicsMini, out: out.path))
+            var build = BuildOptions(run: Kit.topicsMini, out: out.path)
+            build.analysis.threads = 3
+            let result = try Build.run(build)
             let built = try Kit.snapshot(out)
+            #expect(String(decoding: built["layers/12.csv"] ?? Data(), as: UTF8.self).contains("position_mean_umap1"))
 
             let reader = try RunReader(directory: Kit.topicsMini)
             let run = reader.run
-            let options = LayerAnalysis.Options()
+            var options = LayerAnalysis.Options()
+            options.threads = 1
             BLASThreads.set(1)
             var analyses = [LayerAnalysis]()
             for slice in run.layers.indices.reversed() {

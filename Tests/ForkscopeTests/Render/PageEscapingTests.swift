@@ -119,8 +119,14 @@ struct PageEscapingTests {
                     }
                 }
             }
-            // 3 layers x one plot per view (raw, position_mean, regress, leace, abtt: no zero_pe variant)
-            #expect(scatterCount == 3 * (try Kit.settingsViews(site)).count)
+            // 3 layers x one PCA plot per view (raw, position_mean, regress, leace, abtt: no zero_pe
+            // variant), plus a UMAP plot for each view with a UMAP layout
+            let layers = try #require((try Kit.reportObject(site))["layers"] as? [[String: Any]])
+            let umaps = layers.reduce(0) { n, layer in
+                n + ((layer["views"] as? [String: [String: Any]])?.values.filter { $0["umap_initialisation"] is String }.count ?? 0)
+            }
+            #expect(umaps > 0)
+            #expect(scatterCount == 3 * (try Kit.settingsViews(site)).count + umaps)
             #expect(try Kit.settingsViews(site).count == 5)
             #expect(sweepCount == MeasureCatalog.all.count)  // the layer sweep: a chart per measure
         }

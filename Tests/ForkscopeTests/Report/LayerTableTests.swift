@@ -48,8 +48,14 @@ struct LayerTableTests {
                 let laidOut = Set(views.filter { measures[$0]?["pca_explained_variance"] is [Any] })
                 #expect(laidOut == Set(views).subtracting(["leace"]), "layer \(l): LEACE of tree-f32's 12-column basis in 8 dimensions erases everything")
                 let records = try Self.parse(try Kit.text(site.appendingPathComponent("layers/\(l).csv")))
-                #expect(records.first == ["branch", "token_index", "position", "norm", "dist_to_position_mean"]
-                                          + views.flatMap { ["\($0)_pc1", "\($0)_pc2"] } + ["token"])
+                // UMAP columns follow, for the views with a UMAP layout (every view with a PCA one here).
+                let withUMAP = views.filter { measures[$0]?["umap_initialisation"] is String }
+                #expect(withUMAP == views.filter { laidOut.contains($0) })
+                let base = ["branch", "token_index", "position", "norm", "dist_to_position_mean"]
+                let pcs: [String] = views.flatMap { ["\($0)_pc1", "\($0)_pc2"] }
+                let umapColumns: [String] = withUMAP.flatMap { ["\($0)_umap1", "\($0)_umap2"] }
+                let header: [String] = base + pcs + umapColumns + ["token"]
+                #expect(records.first == header)
                 let rows = records.dropFirst()
                 #expect(rows.count == info.tokenCount)
                 // The position_mean view (and the distance to the position mean) covers the tokens at supported positions.
@@ -59,7 +65,7 @@ struct LayerTableTests {
                 }
                 let expected = info.branches.flatMap { b in b.tokens.indices.map { (b.id, $0, b.positions[$0], b.tokens[$0]) } }
                 for (t, (row, e)) in zip(rows, expected).enumerated() {
-                    #expect(row.count == 5 + 2 * views.count + 1)
+                    #expect(row.count == 5 + 2 * views.count + 2 * withUMAP.count + 1)
                     #expect(row[0] == e.0 && row[1] == String(e.1) && row[2] == String(e.2), "\(row)")
                     #expect(row.last == e.3, "token \(e.3.debugDescription) came back as \(row.last.debugDescription)")
                     // Numbers: norm always; coordinates of every view with a layout but position_mean always
@@ -74,6 +80,13 @@ struct LayerTableTests {
                         } else {
                             #expect(Double(pc1) != nil && Double(pc2) != nil, "layer \(l) token \(t) \(name): \(pc1), \(pc2)")
                         }
+                    }
+                    // UMAP points: exactly the view's fit tokens (covered and not massive).
+                    for (u, name) in withUMAP.enumerated() {
+                        let x = row[5 + 2 * views.count + 2 * u], y = row[6 + 2 * views.count + 2 * u]
+                        let fit = !(massive[l] ?? []).contains(t) && (name != "position_mean" || supported.contains(t))
+                        #expect((Double(x) != nil && Double(y) != nil) == fit && (x.isEmpty && y.isEmpty) == !fit,
+                                "layer \(l) token \(t) \(name) UMAP: \(x), \(y)")
                     }
                     if e.2 == 10 { #expect(!supported.contains(t)) }
                 }

@@ -51,10 +51,10 @@ struct ReportTests {
     static let measureKeys: Set<String> = [
         "tokens", "fit_tokens", "variance_kept", "position_r2", "position_r2_heldout", "position_r2_chance", "position_probe",
         "root_knn_purity", "root_knn_chance", "branch_knn_purity", "branch_knn_chance", "pca_explained_variance",
-        "trustworthiness", "silhouette_root",
+        "trustworthiness", "silhouette_root", "umap_trustworthiness", "umap_initialisation",
     ]
     static let settingsKeys: Set<String> = ["views", "massive_ratio", "keep_massive", "regress_degree", "regress_fourier",
-                                            "leace_concept", "abtt_components", "neighbours"]
+                                            "leace_concept", "abtt_components", "neighbours", "projections", "umap"]
 
     static func decode(_ site: URL) throws -> (File, [String: Any]) {
         let data = try Data(contentsOf: site.appendingPathComponent("report.json"))
@@ -300,7 +300,8 @@ struct ReportTests {
                     if tokens < 2 || erasedAll {
                         #expect(m["pca_explained_variance"] is NSNull,
                                 "\(name) \(view): \(tokens) tokens, pca_explained_variance = \(m["pca_explained_variance"] ?? "missing")")
-                        for key in ["root_knn_purity", "branch_knn_purity", "trustworthiness", "silhouette_root"] {
+                        for key in ["root_knn_purity", "branch_knn_purity", "trustworthiness", "silhouette_root",
+                                    "umap_trustworthiness", "umap_initialisation"] {
                             #expect(m[key] is NSNull, "\(name) \(view): \(tokens) tokens, \(key) = \(m[key] ?? "missing")")
                         }
                     } else {
@@ -309,10 +310,16 @@ struct ReportTests {
                 }
             }
             // Pages still build and their plots parse.
-            for l in info.layers {
+            let layers = try #require(object["layers"] as? [[String: Any]])
+            for (l, layer) in zip(info.layers, layers) {
                 let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
                 let svgs = Kit.svgFragments(html).filter { $0.contains("class=\"scatter\"") }
-                #expect(svgs.count == names.count, "one plot per view")
+                // UMAP needs 4 fit tokens: a plot for each view that has one, beside the PCA plots.
+                let umaps = (layer["views"] as? [String: [String: Any]])?.values.filter {
+                    guard $0["umap_initialisation"] is String else { return false }
+                    return (($0["fit_tokens"] as? Int) ?? 0) >= 4
+                }.count ?? 0
+                #expect(svgs.count == names.count + umaps, "one PCA plot per view, one UMAP plot per view with UMAP")
                 for svg in svgs { #expect(Kit.xmlError(svg) == nil) }
             }
         }
