@@ -40,6 +40,11 @@ public enum Build {
         let (commentary, contentWarnings) = try loadCommentary(options, run: run)
         warnings += contentWarnings
 
+        if let asked = options.analysis.umapLayers, case let missing = asked.subtracting(run.layers).sorted(), !missing.isEmpty {
+            throw InputError(file: (options.run as NSString).appendingPathComponent("run.json"), field: "layers",
+                             "--umap-layers asks for layer\(missing.count == 1 ? "" : "s") \(missing.map(String.init).joined(separator: ", ")), which the run does not have")
+        }
+
         // Debias -> project -> measure, one layer's states in memory at a time.
         let hasZeroPE = run.variants.contains { $0.name == zeroPEVariant }
         if !hasZeroPE, options.analysis.views.contains(where: { $0.base == .zeroPE }), options.analysis.views != View.defaults {

@@ -127,6 +127,24 @@ public struct Report: Encodable, Sendable {
         /// The projections drawn: "pca", and "umap" unless turned off.
         var projections: [String]
         var umap: UMAPSettings?
+
+        enum CodingKeys: CodingKey {
+            case views, massive_ratio, keep_massive, regress_degree, regress_fourier, leace_concept, abtt_components,
+                 neighbours, projections, umap
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(views, forKey: .views)
+            try c.encode(massive_ratio, forKey: .massive_ratio)
+            try c.encode(keep_massive, forKey: .keep_massive)
+            try c.encode(regress_degree, forKey: .regress_degree)
+            try c.encode(regress_fourier, forKey: .regress_fourier)
+            try c.encode(leace_concept, forKey: .leace_concept)
+            try c.encode(abtt_components, forKey: .abtt_components)
+            try c.encode(neighbours, forKey: .neighbours)
+            try c.encode(projections, forKey: .projections)
+            try c.encode(umap, forKey: .umap)  // null when UMAP is off
+        }
     }
 
     /// UMAP's settings (umap-learn's names); `layers` null means every layer.

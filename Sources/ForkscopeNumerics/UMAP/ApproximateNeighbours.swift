@@ -36,15 +36,19 @@ enum ApproximateNeighbours {
                        settings: Settings? = nil) -> NeighbourGraph {
         let n = x.rows, k = min(k, n)
         let settings = settings ?? Settings(n: n, k: k)
-        let prepared = PreparedRows(x, metric: metric)
+        let prepared = PreparedRows(x, metric: metric, threads: threads)
         var heaps = NeighbourHeaps(n: n, size: k - 1)
         guard k > 1 else { return prepared.finish(candidates: Array(repeating: [], count: n), k: k, threads: threads) }
 
         // Leaves of random-projection trees: every pair within a leaf is a first candidate.
+        // The trees split a Johnson–Lindenstrauss sketch of the rows (Gaussian, 64 dimensions): the
+        // splits only have to be random hyperplanes that roughly respect distances, and reading
+        // 64 numbers per point per level instead of d is what makes them cheap.
+        let sketch = RandomProjectionTree.sketch(prepared, dimensions: min(prepared.d, 64), seed: seed)
         var forest = [[[Int]]](repeating: [], count: settings.trees)
         forest.withUnsafeMutableBufferPointer { forest in
             ParallelChunks.run(chunks: settings.trees, threads: threads) { t in
-                forest[t] = RandomProjectionTree.leaves(prepared, leafSize: settings.leafSize, rng: RandomStream(seed: seed, 1, UInt64(t)))
+                forest[t] = RandomProjectionTree.leaves(sketch, leafSize: settings.leafSize, rng: RandomStream(seed: seed, 1, UInt64(t)))
             }
         }
         let leaves = forest.flatMap { $0 }
@@ -52,7 +56,7 @@ enum ApproximateNeighbours {
         heaps.fillWithRandom(prepared, seed: seed)
 
         for round in 0..<settings.iterations {
-            let groups = heaps.sampleCandidates(max: settings.maxCandidates, seed: seed, round: round)
+            let groups = heaps.sampleCandidates(max: settings.maxCandidates, seed: seed, round: round, threads: threads)
             let changed = heaps.apply(join(prepared, groups: groups, heaps: heaps, threads: threads), threads: threads)
             if Double(changed) <= settings.delta * Double(n * (k - 1)) { break }
         }
@@ -113,6 +117,20 @@ enum ApproximateNeighbours {
 /// Splits the points by random hyperplanes (through the midpoint of two random points, or between
 /// their directions for cosine) until each leaf holds at most `leafSize` points.
 enum RandomProjectionTree {
+    /// The prepared rows times a d × m Gaussian matrix / √m (one BLAS GEMM), as rows of the same kind.
+    static func sketch(_ prepared: PreparedRows, dimensions m: Int, seed: UInt64) -> PreparedRows {
+        guard m < prepared.d else { return prepared }
+        var rng = RandomStream(seed: seed, 7)
+        let scale = 1 / Double(m).squareRoot()
+        let gaussian = (0..<(prepared.d * m)).map { _ in Float(rng.normal() * scale) }
+        var out = [Float](repeating: 0, count: prepared.n * m)
+        prepared.values.withUnsafeBufferPointer { v in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(prepared.n), Int32(m), Int32(prepared.d),
+                        1, v.baseAddress!, Int32(prepared.d), gaussian, Int32(m), 0, &out, Int32(m))
+        }
+        return PreparedRows(sketchOf: prepared, values: out, dimensions: m)
+    }
+
     static func leaves(_ prepared: PreparedRows, leafSize: Int, rng: RandomStream) -> [[Int]] {
         var rng = rng
         var result = [[Int]]()
@@ -254,7 +272,7 @@ struct NeighbourHeaps {
     /// NN-descent's candidate lists: each point's neighbours and reverse neighbours, split into those
     /// new since the last round and old ones, each cut to `max` by a random priority keyed by
     /// (seed, round, point, candidate). New entries that were sampled are marked old.
-    mutating func sampleCandidates(max: Int, seed: UInt64, round: Int) -> [(new: [Int], old: [Int])] {
+    mutating func sampleCandidates(max: Int, seed: UInt64, round: Int, threads: Int) -> [(new: [Int], old: [Int])] {
         var newLists = [[(UInt64, Int)]](repeating: [], count: n)
         var oldLists = [[(UInt64, Int)]](repeating: [], count: n)
         for v in 0..<n {
@@ -275,14 +293,21 @@ struct NeighbourHeaps {
             return list.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.compactMap { seen.insert($0.1).inserted ? $0.1 : nil }
                 .prefix(max).map { $0 }
         }
-        var groups = [(new: [Int], old: [Int])]()
-        groups.reserveCapacity(n)
-        for v in 0..<n {
-            let new = cut(newLists[v])
-            let newSet = Set(new)
-            let old = cut(oldLists[v]).filter { !newSet.contains($0) }
-            for e in 0..<size where isNew[v * size + e] && newSet.contains(Int(index[v * size + e])) { isNew[v * size + e] = false }
-            groups.append((new, old))
+        var groups = [(new: [Int], old: [Int])](repeating: ([], []), count: n)
+        let ranges = ParallelChunks.ranges(n, size: 512)
+        let size = self.size, index = self.index
+        groups.withUnsafeMutableBufferPointer { groups in
+            isNew.withUnsafeMutableBufferPointer { isNew in
+                ParallelChunks.run(chunks: ranges.count, threads: threads) { c in
+                    for v in ranges[c] {
+                        let new = cut(newLists[v])
+                        let newSet = Set(new)
+                        let old = cut(oldLists[v]).filter { !newSet.contains($0) }
+                        for e in 0..<size where isNew[v * size + e] && newSet.contains(Int(index[v * size + e])) { isNew[v * size + e] = false }
+                        groups[v] = (new, old)
+                    }
+                }
+            }
         }
         return groups
     }

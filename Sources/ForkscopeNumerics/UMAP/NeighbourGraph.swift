@@ -26,24 +26,42 @@ struct PreparedRows {
     let source: Matrix
     let sourceNorms: [Double]
 
-    init(_ x: Matrix, metric: Neighbours.Metric) {
+    init(_ x: Matrix, metric: Neighbours.Metric, threads: Int = 1) {
         n = x.rows; d = x.cols; self.metric = metric; source = x
         sourceNorms = x.rowNorms()
         let mean = metric == .euclidean ? x.columnMeans() : [Double](repeating: 0, count: x.cols)
         var v = [Float](repeating: 0, count: n * d)
         var sq = [Float](repeating: 0, count: n)
-        for r in 0..<n {
-            let scale = metric == .cosine ? (sourceNorms[r] > 0 ? 1 / sourceNorms[r] : 0) : 1
-            var s: Double = 0
-            for c in 0..<d {
-                let y = (x.storage[r * d + c] - mean[c]) * scale
-                v[r * d + c] = Float(y)
-                s += y * y
+        let (n, d, norms) = (self.n, self.d, sourceNorms)
+        let ranges = ParallelChunks.ranges(n, size: 256)
+        v.withUnsafeMutableBufferPointer { v in
+            sq.withUnsafeMutableBufferPointer { sq in
+                x.storage.withUnsafeBufferPointer { x in
+                    ParallelChunks.run(chunks: ranges.count, threads: threads) { chunk in
+                        for r in ranges[chunk] {
+                            let scale = metric == .cosine ? (norms[r] > 0 ? 1 / norms[r] : 0) : 1
+                            var s: Double = 0
+                            for c in 0..<d {
+                                let y = (x[r * d + c] - mean[c]) * scale
+                                v[r * d + c] = Float(y)
+                                s += y * y
+                            }
+                            sq[r] = Float(s)
+                        }
+                    }
+                }
             }
-            sq[r] = Float(s)
         }
         values = v; squaredNorms = sq
         largestSquaredNorm = sq.max() ?? 0
+    }
+
+    /// A sketch of `rows`: other values and dimension, same metric and source (for splitting only).
+    init(sketchOf rows: PreparedRows, values: [Float], dimensions: Int) {
+        n = rows.n; d = dimensions; metric = rows.metric; source = rows.source; sourceNorms = rows.sourceNorms
+        self.values = values
+        squaredNorms = (0..<n).map { r in (0..<dimensions).reduce(Float(0)) { $0 + values[r * dimensions + $1] * values[r * dimensions + $1] } }
+        largestSquaredNorm = squaredNorms.max() ?? 0
     }
 
     /// The fast (Float) distance-like score from a dot product of prepared rows: squared Euclidean
@@ -74,16 +92,26 @@ struct PreparedRows {
             let a = x.baseAddress! + i * d, b = x.baseAddress! + j * d
             switch metric {
             case .euclidean:
-                var s = 0.0
-                for c in 0..<d { let t = a[c] - b[c]; s += t * t }
-                return s.squareRoot()
+                return PreparedRows.sum(d) { c in let t = a[c] - b[c]; return t * t }.squareRoot()
             case .cosine:
                 guard sourceNorms[i] > 0, sourceNorms[j] > 0 else { return 1 }
-                var s = 0.0
-                for c in 0..<d { s += a[c] * b[c] }
-                return max(0, 1 - s / (sourceNorms[i] * sourceNorms[j]))
+                return max(0, 1 - PreparedRows.sum(d) { c in a[c] * b[c] } / (sourceNorms[i] * sourceNorms[j]))
             }
         }
+    }
+
+    /// Σ term(c) over 0..<count in a fixed order of four interleaved partial sums (so the compiler
+    /// may vectorise it; the result is the same on every run).
+    @inline(__always)
+    static func sum(_ count: Int, _ term: (Int) -> Double) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var c = 0
+        while c + 4 <= count {
+            s0 += term(c); s1 += term(c + 1); s2 += term(c + 2); s3 += term(c + 3)
+            c += 4
+        }
+        while c < count { s0 += term(c); c += 1 }
+        return (s0 + s1) + (s2 + s3)
     }
 
     /// Orders each row's candidates by exact distance (ties by index), keeps the `k − 1` nearest
@@ -120,7 +148,7 @@ enum ExactNeighbours {
 
     static func search(_ x: Matrix, k: Int, metric: Neighbours.Metric, threads: Int) -> NeighbourGraph {
         let n = x.rows, k = min(k, n)
-        let prepared = PreparedRows(x, metric: metric)
+        let prepared = PreparedRows(x, metric: metric, threads: threads)
         let m = min(n - 1, k - 1 + margin)
         var candidates = [[Int]](repeating: [], count: n)
         let blocks = ParallelChunks.ranges(n, size: 128)

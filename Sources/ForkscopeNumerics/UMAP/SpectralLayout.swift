@@ -122,16 +122,26 @@ enum Lanczos {
     /// the sum of the Ritz vectors as a restart vector; nil if the start vector is degenerate.
     static func largest(_ count: Int, operator apply: ([Double]) -> [Double], n: Int, start: [Double],
                         deflating u: [Double], maxSteps: Int) -> (Matrix, Double, [Double])? {
-        func orthogonalise(_ w: inout [Double], against basis: [Double], rows: Int) {
+        // The basis is kept in Float: reorthogonalisation reads all of it at every step, and it
+        // only has to hold orthogonality far below the 1e-4 tolerance.
+        func orthogonalise(_ w: inout [Double], against basis: [Float], rows: Int) {
             let dotU = zip(w, u).reduce(0) { $0 + $1.0 * $1.1 }
             for i in 0..<n { w[i] -= dotU * u[i] }
             guard rows > 0 else { return }
-            var c = [Double](repeating: 0, count: rows)
-            for _ in 0..<2 {  // "twice is enough" (Parlett)
+            var c = [Float](repeating: 0, count: rows)
+            var correction = [Float](repeating: 0, count: n)
+            // Classical Gram–Schmidt, repeated only when it cancelled most of w (the DGKS criterion,
+            // Daniel, Gragg, Kaufman & Stewart 1976; "twice is enough", Parlett).
+            for pass in 0..<2 {
+                let before = w.reduce(0) { $0 + $1 * $1 }
+                let wf = w.map { Float($0) }
                 basis.withUnsafeBufferPointer { b in
-                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(n), 1, b.baseAddress!, Int32(n), w, 1, 0, &c, 1)
-                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(n), -1, b.baseAddress!, Int32(n), c, 1, 1, &w, 1)
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(n), 1, b.baseAddress!, Int32(n), wf, 1, 0, &c, 1)
+                    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(n), 1, b.baseAddress!, Int32(n), c, 1, 0, &correction, 1)
                 }
+                for i in 0..<n { w[i] -= Double(correction[i]) }
+                let after = w.reduce(0) { $0 + $1 * $1 }
+                if pass == 0 && after > 0.5 * before { break }
             }
         }
         var v = start
@@ -139,11 +149,11 @@ enum Lanczos {
         var beta = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard beta > 1e-300 else { return nil }
         v = v.map { $0 / beta }
-        var basis = [Double]()  // rows of n
+        var basis = [Float]()  // rows of n
         var alphas = [Double](), betas = [Double]()
         var random = RandomStream(seed: 0x5EED, UInt64(n))
         for step in 0..<maxSteps {
-            basis.append(contentsOf: v)
+            basis.append(contentsOf: v.lazy.map { Float($0) })
             var w = apply(v)
             let alpha = zip(w, v).reduce(0) { $0 + $1.0 * $1.1 }
             alphas.append(alpha)
@@ -172,10 +182,22 @@ enum Lanczos {
                         for a in 0..<count {
                             for r in 0..<m {
                                 let coefficient = s[a, r]
-                                for i in 0..<n { y[i, a] += coefficient * b[r * n + i] }
+                                for i in 0..<n { y[i, a] += coefficient * Double(b[r * n + i]) }
                             }
                             for i in 0..<n { restart[i] += y[i, a] }
                         }
+                    }
+                    // The Float basis leaves the Ritz vectors orthonormal to ~1e-8: restore it in
+                    // Double (against the deflated vector, then each other).
+                    for a in 0..<count {
+                        var column = (0..<n).map { y[$0, a] }
+                        orthogonalise(&column, against: [], rows: 0)
+                        for b in 0..<a {
+                            let overlap = (0..<n).reduce(0) { $0 + column[$1] * y[$1, b] }
+                            for i in 0..<n { column[i] -= overlap * y[i, b] }
+                        }
+                        let norm = column.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                        for i in 0..<n { y[i, a] = norm > 0 ? column[i] / norm : 0 }
                     }
                     return (y, residual, restart)
                 }

@@ -297,4 +297,41 @@ struct EndToEndTests {
             #expect(!FileManager.default.fileExists(atPath: out.path))
         }
     }
+
+    @Test("--umap-layers limits UMAP to those layers (plots, CSV columns, report); --projections pca turns it off; an unknown layer is an InputError")
+    func umapLayers() throws {
+        try Kit.withTempFolder { tmp in
+            let info = try Kit.runInfo(Kit.treeF32)
+            let chosen = try #require(info.layers.last)
+            var options = BuildOptions(run: Kit.treeF32, out: tmp.appendingPathComponent("some").path)
+            options.analysis.umapLayers = [chosen]
+            _ = try Build.run(options)
+            let site = tmp.appendingPathComponent("some")
+            let report = try Kit.reportObject(site)
+            let umap = try #require((report["settings"] as? [String: Any])?["umap"] as? [String: Any])
+            #expect(umap["layers"] as? [Int] == [chosen])
+            #expect(umap["aligned_to"] as? String == "raw")
+            for l in info.layers {
+                let csv = try Kit.text(site.appendingPathComponent("layers/\(l).csv"))
+                let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
+                #expect(csv.contains("raw_umap1") == (l == chosen), "layer \(l) CSV")
+                #expect(html.contains("UMAP of") == (l == chosen), "layer \(l) page")
+            }
+
+            options.out = tmp.appendingPathComponent("none").path
+            options.analysis.umapLayers = nil
+            options.analysis.umap = false
+            _ = try Build.run(options)
+            let off = try Kit.reportObject(tmp.appendingPathComponent("none"))
+            #expect((off["settings"] as? [String: Any])?["projections"] as? [String] == ["pca"])
+            #expect((off["settings"] as? [String: Any])?["umap"] is NSNull)
+            #expect(!(try Kit.text(tmp.appendingPathComponent("none/layers/\(chosen).csv"))).contains("_umap1"))
+
+            options.out = tmp.appendingPathComponent("bad").path
+            options.analysis.umap = true
+            options.analysis.umapLayers = [chosen, 999]
+            #expect(throws: InputError.self) { try Build.run(options) }
+            #expect(!FileManager.default.fileExists(atPath: options.out))
+        }
+    }
 }
