@@ -210,11 +210,18 @@ struct UMAPOptions: ParsableArguments {
     @Option(help: "UMAP: random seed.")
     var umapSeed: UInt64 = 42
 
+    @Option(help: "UMAP: how the layout starts, spectral or random (umap-learn's init).")
+    var umapInit = "spectral"
+
     func options() throws -> UMAP.Options {
         var o = UMAP.Options()
         guard umapNeighbours >= 2 else { throw ValidationError("--umap-neighbours must be at least 2") }
         guard umapMinDist >= 0, umapSpread > 0, umapMinDist <= umapSpread else { throw ValidationError("--umap-min-dist must lie in [0, --umap-spread]") }
         o.neighbours = umapNeighbours; o.minDist = umapMinDist; o.spread = umapSpread; o.epochs = umapEpochs; o.seed = umapSeed
+        guard let start = SpectralLayout.Outcome(rawValue: umapInit) else {
+            throw ValidationError("--umap-init must be spectral or random, not \(umapInit)")
+        }
+        o.initialisation = start
         switch umapMetric {
         case "euclidean": o.metric = .euclidean
         case "cosine": o.metric = .cosine

@@ -275,7 +275,9 @@ public struct SiteRenderer {
             text += ", rotated or reflected onto the \(reference.view.title) view's UMAP (orthogonal Procrustes on shared tokens)"
         }
         text += "."
-        if v.umapInitialisation == .random { text += " The spectral initialisation failed to converge; UMAP started from random points." }
+        if o.initialisation == .spectral && v.umapInitialisation == .random {
+            text += " The spectral initialisation failed to converge; UMAP started from random points."
+        }
         return text
     }
 

@@ -156,11 +156,13 @@ public struct Report: Encodable, Sendable {
         var n_epochs: Int?
         var metric: String
         var seed: UInt64
+        /// "spectral" or "random": how layouts were asked to start (umap-learn's init).
+        var `init`: String
         var layers: [Int]?
         /// The view every other view's UMAP is rotated onto (orthogonal Procrustes).
         var aligned_to: String?
 
-        enum CodingKeys: CodingKey { case n_neighbors, min_dist, spread, n_epochs, metric, seed, layers, aligned_to }
+        enum CodingKeys: CodingKey { case n_neighbors, min_dist, spread, n_epochs, metric, seed, `init`, layers, aligned_to }
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(n_neighbors, forKey: .n_neighbors)
@@ -169,6 +171,7 @@ public struct Report: Encodable, Sendable {
             try c.encode(n_epochs, forKey: .n_epochs)
             try c.encode(metric, forKey: .metric)
             try c.encode(seed, forKey: .seed)
+            try c.encode(`init`, forKey: .`init`)
             try c.encode(layers, forKey: .layers)
             try c.encode(aligned_to, forKey: .aligned_to)
         }
@@ -237,6 +240,7 @@ extension Report {
 extension Report.UMAPSettings {
     init(_ o: UMAP.Options, layers: [Int]?, alignedTo: String?) {
         self.init(n_neighbors: o.neighbours, min_dist: o.minDist, spread: o.spread, n_epochs: o.epochs,
-                  metric: o.metric == .cosine ? "cosine" : "euclidean", seed: o.seed, layers: layers, aligned_to: alignedTo)
+                  metric: o.metric == .cosine ? "cosine" : "euclidean", seed: o.seed, init: o.initialisation.rawValue,
+                  layers: layers, aligned_to: alignedTo)
     }
 }

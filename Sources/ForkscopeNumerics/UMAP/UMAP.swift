@@ -17,6 +17,8 @@ public struct UMAP: Sendable {
         public var epochs: Int? = nil
         public var metric: Neighbours.Metric = .euclidean
         public var seed: UInt64 = 42
+        /// How the layout starts (umap-learn's `init`): spectral, or uniform random in [−10, 10]².
+        public var initialisation: SpectralLayout.Outcome = .spectral
         public var negativeSampleRate = 5
         /// umap-learn switches from exact to approximate neighbours at this many points.
         public var exactNeighbourLimit = 4096
@@ -71,13 +73,21 @@ public struct UMAP: Sendable {
         }))
         var spectral = Matrix(rows: 0, cols: 0), outcome = SpectralLayout.Outcome.random
         seconds.append(("initialisation", Stopwatch.time {
-            (spectral, outcome) = SpectralLayout.layout(fuzzy, data: x, seed: options.seed)
+            if options.initialisation == .spectral {
+                (spectral, outcome) = SpectralLayout.layout(fuzzy, data: x, seed: options.seed)
+            } else {
+                var rng = RandomStream(seed: options.seed, 8)
+                spectral = Matrix(rows: n, cols: 2, storage: (0..<(2 * n)).map { _ in rng.uniform() * 20 - 10 })
+            }
         }))
-        // umap-learn's noisy_scale_coords (largest |coordinate| 10, N(0, 1e-4) noise), then each axis
-        // to [0, 10].
+        // After a spectral start umap-learn's noisy_scale_coords (largest |coordinate| 10, N(0, 1e-4)
+        // noise); after any start each axis to [0, 10].
         var rng = RandomStream(seed: options.seed, 6)
         let peak = spectral.storage.map(abs).max() ?? 0
-        var initial = spectral.storage.map { Float(peak > 0 ? $0 * 10 / peak : $0) + Float(rng.normal() * 1e-4) }
+        let noisy = options.initialisation == .spectral
+        var initial = spectral.storage.map {
+            noisy ? Float(peak > 0 ? $0 * 10 / peak : $0) + Float(rng.normal() * 1e-4) : Float($0)
+        }
         for axis in 0..<2 {
             let values = stride(from: axis, to: initial.count, by: 2).map { initial[$0] }
             let lo = values.min()!, hi = values.max()!
