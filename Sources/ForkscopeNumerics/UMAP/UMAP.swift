@@ -59,7 +59,8 @@ public struct UMAP: Sendable {
         let defaultEpochs = n <= 10_000 ? 500 : 200
         let epochs = options.epochs ?? defaultEpochs
         guard n > 2 else {
-            return Result(layout: Matrix(rows: n, cols: 2, storage: (0..<(2 * n)).map { Double($0 / 2 + $0 % 2) }),
+            // Fewer than 3 points have no neighbourhoods to keep: put them on a line, in order.
+            return Result(layout: Matrix(rows: n, cols: 2, storage: (0..<n).flatMap { [Double($0), 0] }),
                           graph: neighbours, initialisation: .random, epochs: 0)
         }
         var seconds = [(stage: String, seconds: Double)]()

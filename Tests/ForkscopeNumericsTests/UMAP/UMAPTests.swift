@@ -68,6 +68,23 @@ struct UMAPTests {
         #expect(difference > 1e-3, "largest difference \(difference)")
     }
 
+    /// `initialisation: .random` starts from uniform points (umap-learn's init="random"): it is
+    /// reported, differs from the spectral start, is reproducible and still separates the clusters
+    /// (trustworthiness above 0.9, as the spectral start must reach in `separatesThreeClusters`).
+    @Test func randomStart() throws {
+        let (x, _) = Self.threeClusters
+        var options = UMAP.Options()
+        options.epochs = 200
+        let spectral = UMAP(options: options).embed(x, threads: 2)
+        options.initialisation = .random
+        let random = UMAP(options: options).embed(x, threads: 2)
+        #expect(spectral.initialisation == .spectral && random.initialisation == .random)
+        #expect(K.maxAbsDifference(spectral.layout, random.layout) > 1e-3)
+        #expect(UMAP(options: options).embed(x, threads: 1).layout == random.layout)
+        let trust = try #require(LayoutQuality.trustworthiness(input: x, layout: random.layout, k: 10))
+        #expect(trust > 0.9, "trustworthiness \(trust)")
+    }
+
     /// Options reach the stages: epochs, neighbours; umap-learn's default epochs by size.
     @Test func optionsAreUsed() {
         let (x, _) = U.clustered(clusters: 2, perCluster: 30, dims: 4, separation: 3, seed: 3)
@@ -96,12 +113,12 @@ struct UMAPTests {
         #expect(fromGraph.layout == fromData.layout)
     }
 
-    /// Two points or fewer: a fixed placeholder layout, no optimisation.
+    /// Two points or fewer: no optimisation, a line in index order.
     @Test func tinyInputs() {
         for n in [1, 2] {
             let result = UMAP().embed(K.random(rows: n, cols: 3, seed: 1))
-            #expect(result.layout.rows == n && result.epochs == 0 && result.initialisation == .random)
-            #expect(result.layout.storage.allSatisfy { $0.isFinite })
+            #expect(result.layout == Matrix(rows: n, cols: 2, storage: (0..<n).flatMap { [Double($0), 0] }))
+            #expect(result.epochs == 0 && result.initialisation == .random)
         }
         let three = UMAP().embed(K.random(rows: 3, cols: 3, seed: 1))
         #expect(three.layout.rows == 3 && three.layout.storage.allSatisfy { $0.isFinite })
