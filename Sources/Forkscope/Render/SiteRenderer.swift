@@ -268,7 +268,7 @@ public struct SiteRenderer {
 
     func umapCaption(_ v: LayerAnalysis.ViewResult, analysis a: LayerAnalysis) -> String {
         let o = options.umapOptions
-        var text = "UMAP of \(v.measures.fitTokens) tokens (n_neighbors \(o.neighbours), min_dist \(NumberFormat.figure(o.minDist)), "
+        var text = "UMAP of \(v.measures.fitTokens) tokens (n_neighbors \(o.neighbours), min_dist \(o.minDist), "
             + "\(o.metric == .cosine ? "cosine" : "euclidean"), seed \(o.seed))"
         let reference = a.views.first { $0.view == .raw } ?? a.views.first
         if let reference, reference.view != v.view {

@@ -7,7 +7,9 @@ import CLapack
 /// similarity measures", WWW 2011) repeatedly compares each point's neighbours with each other,
 /// since a neighbour of a neighbour is likely a neighbour.
 ///
-/// Two departures, both for speed and determinism, neither changing what is computed:
+/// Three departures, for speed and determinism:
+/// - the trees split a 64-dimensional Gaussian sketch of the rows rather than the rows (below);
+///   they only seed the search, and the NN-descent rounds correct what they miss;
 /// - each point's local join is one small Float GEMM over its gathered candidates, so every row is
 ///   read once per join rather than once per pair;
 /// - a round first proposes updates against the heaps as they stood, then applies them grouped by

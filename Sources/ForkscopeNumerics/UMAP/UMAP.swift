@@ -39,7 +39,12 @@ public struct UMAP: Sendable {
     public var options: Options
     public init(options: Options = Options()) { self.options = options }
 
+    /// Runs OpenBLAS on one thread (process-wide): UMAP spreads its own work over `threads`, and
+    /// OpenBLAS's kernels round differently with more threads (its gemv on the Lanczos basis gave a
+    /// different layout on 2 threads than on 1), which would make the layout depend on whoever set
+    /// OpenBLAS's thread count last.
     public func embed(_ x: Matrix, threads: Int = 1) -> Result {
+        BLASThreads.set(1)
         let n = x.rows
         let k = min(options.neighbours, n)
         var graph: NeighbourGraph!
@@ -55,6 +60,7 @@ public struct UMAP: Sendable {
 
     /// The layout from a given neighbour graph (`x` is needed only to place disconnected components).
     public func embed(_ x: Matrix, neighbours: NeighbourGraph, threads: Int = 1) -> Result {
+        BLASThreads.set(1)
         let n = x.rows
         let defaultEpochs = n <= 10_000 ? 500 : 200
         let epochs = options.epochs ?? defaultEpochs
