@@ -49,6 +49,11 @@ public struct LayerAnalysis: Sendable {
         func wantsUMAP(layer: Int) -> Bool { umap && (umapLayers?.contains(layer) ?? true) }
     }
 
+    /// The view every other view's UMAP layout is turned onto: raw, or the first view without it.
+    static func alignmentReference(_ views: [View]) -> View? {
+        views.contains(.raw) ? .raw : views.first
+    }
+
     public init(layer: Int, states: Matrix, zeroPE: Matrix?, run: ActivationRun, options: Options) {
         let positions = run.tokenPositions, branches = run.tokenBranch, roots = run.tokenRootGroups
         self.layer = layer
@@ -97,7 +102,8 @@ public struct LayerAnalysis: Sendable {
         }
         // Side by side, UMAP layouts are compared by eye: turn each onto the raw view's (or the
         // first view's) by orthogonal Procrustes. Rotation and reflection only, so no measure changes.
-        let reference = (views.first { $0.view == .raw } ?? views.first)?.umap
+        let referenceView = Self.alignmentReference(views.map(\.view))
+        let reference = views.first { $0.view == referenceView }?.umap
         self.views = views.map { v in
             guard let reference, let umap = v.umap else { return v }
             return ViewResult(view: v.view, projection: v.projection, umap: umap.aligned(to: reference),

@@ -270,9 +270,8 @@ public struct SiteRenderer {
         let o = options.umapOptions
         var text = "UMAP of \(v.measures.fitTokens) tokens (n_neighbors \(o.neighbours), min_dist \(o.minDist), "
             + "\(o.metric == .cosine ? "cosine" : "euclidean"), seed \(o.seed))"
-        let reference = a.views.first { $0.view == .raw } ?? a.views.first
-        if let reference, reference.view != v.view {
-            text += ", rotated or reflected onto the \(reference.view.title) view's UMAP (orthogonal Procrustes on shared tokens)"
+        if let reference = LayerAnalysis.alignmentReference(a.views.map(\.view)), reference != v.view {
+            text += ", rotated or reflected onto the \(reference.title) view's UMAP (orthogonal Procrustes on shared tokens)"
         }
         text += "."
         if o.initialisation == .spectral && v.umapInitialisation == .random {

@@ -202,7 +202,7 @@ extension Report {
                                neighbours: ViewMeasures.neighbours,
                                projections: options.umap ? ["pca", "umap"] : ["pca"],
                                umap: options.umap ? UMAPSettings(options.umapOptions, layers: options.umapLayers.map { $0.sorted() },
-                                                                 alignedTo: (views.first { $0 == .raw } ?? views.first)?.name) : nil),
+                                                                 alignedTo: LayerAnalysis.alignmentReference(views)?.name) : nil),
             run: RunSummary(
                 title: run.title,
                 model: Model(name: run.model.name, version: run.model.version,

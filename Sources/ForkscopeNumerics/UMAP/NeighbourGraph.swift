@@ -80,9 +80,13 @@ struct PreparedRows {
 
     /// The `count` nearest other rows of row i by exact distance (ties by index).
     func exactNearest(_ i: Int, count: Int) -> [Int] {
-        let scored: [(index: Int, distance: Double)] = (0..<n).filter { $0 != i }.map { ($0, exactDistance(i, $0)) }
-        let sorted = scored.sorted { $0.distance != $1.distance ? $0.distance < $1.distance : $0.index < $1.index }
-        return sorted.prefix(count).map(\.index)
+        ranked(i, among: Array(0..<n)).prefix(count).map(\.index)
+    }
+
+    /// `candidates` other than i with their exact distances to i, nearest first (ties by index).
+    func ranked(_ i: Int, among candidates: [Int]) -> [(index: Int, distance: Double)] {
+        let scored: [(index: Int, distance: Double)] = candidates.filter { $0 != i }.map { ($0, exactDistance(i, $0)) }
+        return scored.sorted { $0.distance != $1.distance ? $0.distance < $1.distance : $0.index < $1.index }
     }
 
     /// The distance between two source rows in Double, summed directly (no cancellation).
@@ -124,8 +128,7 @@ struct PreparedRows {
             distances.withUnsafeMutableBufferPointer { dist in
                 ParallelChunks.run(chunks: ranges.count, threads: threads) { c in
                     for i in ranges[c] {
-                        let scored = candidates[i].filter { $0 != i }.map { ($0, exactDistance(i, $0)) }
-                            .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+                        let scored = ranked(i, among: candidates[i])
                         idx[i * k] = i; dist[i * k] = 0
                         for s in 0..<(k - 1) {
                             // Fewer candidates than k − 1 only happens for n < k (then k was clamped).

@@ -23,7 +23,7 @@ public enum SpectralLayout {
         let (count, labels) = graph.components()
         if count == 1 {
             if let coords = eigenvectors(graph, seed: seed) { return (coords, .spectral) }
-            return (Matrix(rows: graph.n, cols: dim, storage: (0..<(graph.n * dim)).map { _ in rng.uniform() * 20 - 10 }), .random)
+            return (randomLayout(graph.n, rng: &rng), .random)
         }
         let members = (0..<count).map { c in labels.indices.filter { labels[$0] == c } }
         let meta = metaLayout(members: members, data: data)
@@ -51,6 +51,12 @@ public enum SpectralLayout {
             }
         }
         return (result, allSpectral ? .spectral : .random)
+    }
+
+    /// n points uniform on [−10, 10]²: umap-learn's random start and its fallback when the
+    /// eigensolver fails.
+    static func randomLayout(_ n: Int, rng: inout RandomStream) -> Matrix {
+        Matrix(rows: n, cols: dim, storage: (0..<(n * dim)).map { _ in rng.uniform() * 20 - 10 })
     }
 
     /// Where each component goes: the ± unit axes for up to 2 · dim components, otherwise the PCA of

@@ -84,7 +84,7 @@ public struct UMAP: Sendable {
                 (spectral, outcome) = SpectralLayout.layout(fuzzy, data: x, seed: options.seed)
             } else {
                 var rng = RandomStream(seed: options.seed, 8)
-                spectral = Matrix(rows: n, cols: 2, storage: (0..<(2 * n)).map { _ in rng.uniform() * 20 - 10 })
+                spectral = SpectralLayout.randomLayout(n, rng: &rng)
             }
         }))
         // After a spectral start umap-learn's noisy_scale_coords (largest |coordinate| 10, N(0, 1e-4)
