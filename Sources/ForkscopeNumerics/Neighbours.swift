@@ -20,22 +20,52 @@ public enum Neighbours {
         guard k > 0 else { return Array(repeating: [], count: n) }
         var result = [[Int]](repeating: [], count: n)
         forEachDistanceRow(x, metric: metric) { i, distances in
-            // Only the rows up to the end of the k-th nearest's chain of ties need ordering: grow
-            // the cut-off until no row lies within the tolerance beyond it.
-            let tol = tolerance(distances, excluding: i, metric)
-            var limit = (smallest(k, of: distances, excluding: i).last.map { distances[$0] } ?? 0) + tol
-            var candidates = [Int]()
-            while true {
-                candidates = distances.indices.filter { $0 != i && distances[$0] <= limit }
-                let farthest = candidates.map { distances[$0] }.max() ?? limit
-                guard farthest + tol > limit else { break }
-                let grown = farthest + tol
-                if !distances.indices.contains(where: { $0 != i && distances[$0] > limit && distances[$0] <= grown }) { break }
-                limit = grown
-            }
-            result[i] = Array(order(candidates, by: distances, tolerance: tol).prefix(k))
+            result[i] = nearest(distances: distances, of: i, k: k, metric: metric)
         }
         return result
+    }
+
+    /// Row i's `k` nearest other rows, given its distances to every row.
+    public static func nearest(distances: [Double], of i: Int, k: Int, metric: Metric) -> [Int] {
+        // Only the rows up to the end of the k-th nearest's chain of ties need ordering: grow the
+        // cut-off until no row lies within the tolerance beyond it.
+        let tol = tolerance(distances, excluding: i, metric)
+        var limit = (smallest(k, of: distances, excluding: i).last.map { distances[$0] } ?? 0) + tol
+        var candidates = [Int]()
+        while true {
+            candidates = distances.indices.filter { $0 != i && distances[$0] <= limit }
+            let farthest = candidates.map { distances[$0] }.max() ?? limit
+            guard farthest + tol > limit else { break }
+            let grown = farthest + tol
+            if !distances.indices.contains(where: { $0 != i && distances[$0] > limit && distances[$0] <= grown }) { break }
+            limit = grown
+        }
+        return Array(order(candidates, by: distances, tolerance: tol).prefix(k))
+    }
+
+    /// Row i's `k` nearest other rows of a low-dimensional `x` (a 2-D layout), from distances
+    /// summed directly: O(n·d) for one row, without the Gram matrix of all rows.
+    public static func nearest(_ x: Matrix, of i: Int, k: Int, metric: Metric) -> [Int] {
+        nearest(distances: directDistances(x, from: i, metric: metric), of: i, k: min(k, x.rows - 1), metric: metric)
+    }
+
+    /// Distances from row i to every row, summed directly in Double.
+    static func directDistances(_ x: Matrix, from i: Int, metric: Metric) -> [Double] {
+        let d = x.cols
+        return x.storage.withUnsafeBufferPointer { s in
+            let a = s.baseAddress! + i * d
+            let normA = metric == .cosine ? (0..<d).reduce(0.0) { $0 + a[$1] * a[$1] }.squareRoot() : 0
+            return (0..<x.rows).map { j in
+                let b = s.baseAddress! + j * d
+                switch metric {
+                case .euclidean:
+                    return (0..<d).reduce(0.0) { let t = a[$1] - b[$1]; return $0 + t * t }.squareRoot()
+                case .cosine:
+                    let normB = (0..<d).reduce(0.0) { $0 + b[$1] * b[$1] }.squareRoot()
+                    return 1 - (normA > 0 && normB > 0 ? (0..<d).reduce(0.0) { $0 + a[$1] * b[$1] } / (normA * normB) : 0)
+                }
+            }
+        }
     }
 
     static func tolerance(_ distances: [Double], excluding i: Int, _ metric: Metric) -> Double {
@@ -108,9 +138,15 @@ public enum Neighbours {
 
     /// Mean over rows of the share of a row's neighbours with the same label.
     public static func purity(_ neighbours: [[Int]], labels: [Int]) -> Double? {
+        purity(neighbours, of: labels, labels: labels)
+    }
+
+    /// Mean over query rows of the share of their neighbours (`neighbours[q]`, indices into
+    /// `labels`) that have the query's own label (`queryLabels[q]`).
+    public static func purity(_ neighbours: [[Int]], of queryLabels: [Int], labels: [Int]) -> Double? {
         guard !neighbours.isEmpty, neighbours.allSatisfy({ !$0.isEmpty }) else { return nil }
-        let shares = neighbours.enumerated().map { i, list in
-            Double(list.filter { labels[$0] == labels[i] }.count) / Double(list.count)
+        let shares = neighbours.enumerated().map { q, list in
+            Double(list.filter { labels[$0] == queryLabels[q] }.count) / Double(list.count)
         }
         return shares.reduce(0, +) / Double(shares.count)
     }
@@ -133,43 +169,36 @@ public enum LayoutQuality {
     /// both spaces, as scikit-learn's `trustworthiness`, but with ties (within `euclideanTieTolerance`)
     /// broken by lower index in both spaces. Nil unless 1 ≤ k < n/2.
     public static func trustworthiness(input: Matrix, layout: Matrix, k: Int) -> Double? {
-        let n = input.rows
-        guard k >= 1, Double(k) < Double(n) / 2 else { return nil }
-        let layoutNeighbours = Neighbours.nearest(layout, k: k, metric: .euclidean)
-        var penalty = 0.0
-        Neighbours.forEachDistanceRow(input, metric: .euclidean) { i, distances in
-            // Rank of every row among i's neighbours in input space (1 = nearest).
-            let others = distances.indices.filter { $0 != i }
-            let ranked = Neighbours.order(others, by: distances, tolerance: Neighbours.tolerance(distances, excluding: i, .euclidean))
-            var rank = [Int](repeating: 0, count: n)
-            for (r, j) in ranked.enumerated() { rank[j] = r + 1 }
-            for j in layoutNeighbours[i] where rank[j] > k { penalty += Double(rank[j] - k) }
-        }
-        let nd = Double(n), kd = Double(k)
-        return 1 - penalty * 2 / (nd * kd * (2 * nd - 3 * kd - 1))
+        NeighbourhoodMeasures(input: input, layouts: [layout], k: k, queries: Array(0..<input.rows)).trustworthiness[0]
     }
 
-    /// Mean silhouette (Rousseeuw, 1987) with Euclidean distances: s(i) = (b − a) / max(a, b),
-    /// a the mean distance to the rest of i's cluster, b the smallest mean distance to another
-    /// cluster; 0 for a point alone in its cluster. Nil unless 2 ≤ clusters ≤ n − 1.
-    public static func silhouette(_ x: Matrix, labels: [Int]) -> Double? {
+    /// Mean silhouette (Rousseeuw, 1987) with Euclidean distances over the `queries` rows (all by
+    /// default): s(i) = (b − a) / max(a, b), a the mean distance to the rest of i's cluster, b the
+    /// smallest mean distance to another cluster, both over all rows; 0 for a point alone in its
+    /// cluster. Distances are summed directly (a layout has few columns). Nil unless
+    /// 2 ≤ clusters ≤ n − 1.
+    public static func silhouette(_ x: Matrix, labels: [Int], queries: [Int]? = nil) -> Double? {
         let n = x.rows
         let clusters = Array(Set(labels)).sorted()
         guard clusters.count >= 2, clusters.count <= n - 1 else { return nil }
         let index = Dictionary(uniqueKeysWithValues: clusters.enumerated().map { ($1, $0) })
+        let cluster = labels.map { index[$0]! }
         var sizes = [Int](repeating: 0, count: clusters.count)
-        for l in labels { sizes[index[l]!] += 1 }
+        for c in cluster { sizes[c] += 1 }
+        let queries = queries ?? Array(0..<n)
         var total = 0.0
-        Neighbours.forEachDistanceRow(x, metric: .euclidean) { i, distances in
+        for i in queries {
+            let own = cluster[i]
+            guard sizes[own] > 1 else { continue }
             var sums = [Double](repeating: 0, count: clusters.count)
-            for j in 0..<n where j != i { sums[index[labels[j]]!] += distances[j] }
-            let own = index[labels[i]]!
-            guard sizes[own] > 1 else { return }
+            for (j, distance) in Neighbours.directDistances(x, from: i, metric: .euclidean).enumerated() where j != i {
+                sums[cluster[j]] += distance
+            }
             let a = sums[own] / Double(sizes[own] - 1)
             let b = (0..<clusters.count).filter { $0 != own }.map { sums[$0] / Double(sizes[$0]) }.min()!
             let m = max(a, b)
             total += m > 0 ? (b - a) / m : 0
         }
-        return total / Double(n)
+        return total / Double(queries.count)
     }
 }

@@ -19,6 +19,9 @@ public struct ViewMeasures: Sendable, Equatable {
     public var silhouetteRoot: Double?
     /// Trustworthiness of the view's UMAP layout (nil where UMAP was not computed).
     public var umapTrustworthiness: Double?
+    /// How many fit tokens the neighbourhood measures (kNN purities, trustworthiness, silhouette)
+    /// average over: all up to `NeighbourhoodMeasures.queryLimit`, else an even spread of that many.
+    public var neighbourQueries: Int?
 
     /// How many neighbours the neighbourhood measures use.
     public static let neighbours = 10
@@ -32,7 +35,7 @@ public struct ViewMeasures: Sendable, Equatable {
          positionR2Chance: Double? = nil, positionProbe: Double? = nil, rootKnnPurity: Double? = nil,
          rootKnnChance: Double? = nil, branchKnnPurity: Double? = nil, branchKnnChance: Double? = nil,
          pcaExplainedVariance: [Double], trustworthiness: Double? = nil, silhouetteRoot: Double? = nil,
-         umapTrustworthiness: Double? = nil) {
+         umapTrustworthiness: Double? = nil, neighbourQueries: Int? = nil) {
         self.tokens = tokens
         self.fitTokens = fitTokens
         self.varianceKept = varianceKept
@@ -48,6 +51,7 @@ public struct ViewMeasures: Sendable, Equatable {
         self.trustworthiness = trustworthiness
         self.silhouetteRoot = silhouetteRoot
         self.umapTrustworthiness = umapTrustworthiness
+        self.neighbourQueries = neighbourQueries
     }
 
     /// Σ var(view before z-scoring) / Σ var(raw) over the view's fit tokens.
@@ -75,8 +79,13 @@ public struct ViewMeasures: Sendable, Equatable {
         let tokenBranches = tokens.map { branches[$0] }, tokenRoots = tokens.map { roots[$0] }
         let layerFit = fit.indices.filter { fit[$0] }
         let folds = Set(layerFit.map { roots[$0] }).count >= 2 ? roots : branches
-        let knn = Neighbours.nearest(y, k: Self.neighbours, metric: .cosine)
-        let layout = tokens.count >= 2 ? projection.layout(of: tokens) : nil
+        // One pass over the view's distances: cosine neighbours of the queries, and the
+        // trustworthiness of the PCA layout and of the UMAP layout (where it covers every fit token).
+        let queries = NeighbourhoodMeasures.queries(count: tokens.count)
+        let pcaLayout = tokens.count >= 2 ? projection.layout(of: tokens) : nil
+        let umapLayout = umap.flatMap { u in tokens.count >= 2 && tokens.allSatisfy { u.points[$0] != nil } ? u.layout(of: tokens) : nil }
+        let pass = NeighbourhoodMeasures(input: y, layouts: [pcaLayout, umapLayout].compactMap { $0 }, k: Self.neighbours, queries: queries)
+        let queryRoots = queries.map { tokenRoots[$0] }, queryBranches = queries.map { tokenBranches[$0] }
         return ViewMeasures(
             tokens: viewStates.tokens.count,
             fitTokens: tokens.count,
@@ -85,17 +94,15 @@ public struct ViewMeasures: Sendable, Equatable {
             positionR2HeldOut: PositionMeans.heldOutR2(y, groups: groups, branches: tokenBranches),
             positionR2Chance: PositionMeans.chanceR2(groups: groups),
             positionProbe: heldOutProbe(view, input: input, settings: settings, folds: folds),
-            rootKnnPurity: Neighbours.purity(knn, labels: tokenRoots),
+            rootKnnPurity: Neighbours.purity(pass.cosineNeighbours, of: queryRoots, labels: tokenRoots),
             rootKnnChance: Neighbours.chancePurity(labels: tokenRoots),
-            branchKnnPurity: Neighbours.purity(knn, labels: tokenBranches),
+            branchKnnPurity: Neighbours.purity(pass.cosineNeighbours, of: queryBranches, labels: tokenBranches),
             branchKnnChance: Neighbours.chancePurity(labels: tokenBranches),
             pcaExplainedVariance: projection.explainedVariance,
-            trustworthiness: layout.flatMap { LayoutQuality.trustworthiness(input: y, layout: $0, k: Self.neighbours) },
-            silhouetteRoot: layout.flatMap { LayoutQuality.silhouette($0, labels: tokenRoots) },
-            umapTrustworthiness: umap.flatMap { u in
-                tokens.allSatisfy { u.points[$0] != nil } && tokens.count >= 2
-                    ? LayoutQuality.trustworthiness(input: y, layout: u.layout(of: tokens), k: Self.neighbours) : nil
-            })
+            trustworthiness: pcaLayout == nil ? nil : pass.trustworthiness[0],
+            silhouetteRoot: pcaLayout.flatMap { LayoutQuality.silhouette($0, labels: tokenRoots, queries: queries) },
+            umapTrustworthiness: umapLayout == nil ? nil : pass.trustworthiness[pcaLayout == nil ? 0 : 1],
+            neighbourQueries: tokens.isEmpty ? nil : queries.count)
     }
 
     /// `position_probe`: leave one fold (root group, else branch) out at a time, fit the *view* on

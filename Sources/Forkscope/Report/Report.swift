@@ -68,7 +68,8 @@ public struct Report: Encodable, Sendable {
         enum CodingKeys: String, CodingKey {
             case tokens, fit_tokens, variance_kept, position_r2, position_r2_heldout, position_r2_chance,
                  position_probe, root_knn_purity, root_knn_chance, branch_knn_purity, branch_knn_chance,
-                 pca_explained_variance, trustworthiness, silhouette_root, umap_trustworthiness, umap_initialisation
+                 pca_explained_variance, trustworthiness, silhouette_root, umap_trustworthiness, umap_initialisation,
+                 neighbour_queries
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -90,6 +91,7 @@ public struct Report: Encodable, Sendable {
             try put(m.silhouetteRoot, .silhouette_root)
             try put(m.umapTrustworthiness, .umap_trustworthiness)
             try c.encode(umapInitialisation, forKey: .umap_initialisation)
+            try c.encode(m.neighbourQueries, forKey: .neighbour_queries)
         }
     }
 
