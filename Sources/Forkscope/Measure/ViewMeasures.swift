@@ -110,7 +110,24 @@ public struct ViewMeasures: Sendable, Equatable {
     /// tokens; R² of all held-out predictions pooled. Fitting the view inside the fold matters:
     /// an eraser fitted on the held-out tokens too leaks their positions (their own position means
     /// are subtracted), which makes a probe anti-correlated rather than blind.
-    static func heldOutProbe(_ view: View, input: LayerInput, settings: DebiasSettings, folds: [Int]) -> Double? {
+    ///
+    /// Views that need no refit, and `position_mean`, whose probe weights are exactly zero, take
+    /// the closed forms of `PositionProbe` (z-scoring a view first changes nothing: the probe
+    /// z-scores its training rows itself). `general` forces the refit of every fold.
+    static func heldOutProbe(_ view: View, input: LayerInput, settings: DebiasSettings, folds: [Int], general: Bool = false) -> Double? {
+        let rows = input.fitTokens
+        if !general {
+            switch view.base {
+            case .raw:
+                return PositionProbe.heldOutR2(input.states, positions: input.positions, rows: rows, folds: folds)
+            case .zeroPE:
+                return input.zeroPE.flatMap { PositionProbe.heldOutR2($0, positions: input.positions, rows: rows, folds: folds) }
+            case .positionMean:
+                return PositionProbe.heldOutR2OfPositionMeans(positions: input.positions, branches: input.branches, rows: rows, folds: folds)
+            case .regress, .leace, .abtt:
+                break
+            }
+        }
         let labels = Set(input.fit.indices.filter { input.fit[$0] }.map { folds[$0] }).sorted()
         guard labels.count >= 2 else { return nil }
         var truth = [Int](), predicted = [Double]()
