@@ -69,6 +69,9 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors and warnings.")
     var quiet = false
 
+    @Option(help: "Write each stage's wall time, CPU time and peak memory to this JSON file (forkscope.timings/1).")
+    var timings: String?
+
     func run() throws {
         do {
             let settings = try config.map(SiteConfiguration.init(file:))
@@ -83,9 +86,15 @@ struct BuildCommand: ParsableCommand {
                                        templates: templates ?? settings?.templates)
             options.force = force
             options.analysis = try analysisOptions()
+            if timings != nil { options.timings = StageTimings() }
             let progress = Progress(enabled: !quiet)
             let result = try Build.run(options, progress: progress.report)
             progress.finish()
+            if let timings, let figures = options.timings {
+                do { try figures.json(threads: threads).write(to: URL(fileURLWithPath: timings)) } catch {
+                    throw InputError(file: timings, "cannot be written")
+                }
+            }
             for w in result.warnings { FileHandle.standardError.write(Data("forkscope: warning: \(w)\n".utf8)) }
             if !quiet { print("Wrote \(result.files) files to \(outPath)/ — open \(outPath)/index.html") }
         } catch let error as InputError {

@@ -58,9 +58,10 @@ public struct NeighbourhoodMeasures: Sendable {
                         let row = QueryRow(rows: rows, i: i, products: products[(b * n)..<((b + 1) * n)])
                         if kCosine > 0 { nb[q] = row.cosineNeighbours(kCosine) }
                         guard trusted else { continue }
+                        let cutoff = row.squaredCutoff(k)
                         for (l, layout) in layouts.enumerated() {
                             var penalty = 0
-                            for j in Neighbours.nearest(layout, of: i, k: k, metric: .euclidean) {
+                            for j in Neighbours.nearest(layout, of: i, k: k, metric: .euclidean) where row.squared[j] > cutoff {
                                 let rank = row.euclideanRank(of: j)
                                 if rank > k { penalty += rank - k }
                             }
@@ -213,6 +214,23 @@ private struct QueryRow {
         }
         let all = (0..<rows.n).map { rows.exactCosine(i, $0) }
         return Neighbours.nearest(distances: all, of: i, k: k, metric: .cosine)
+    }
+
+    /// An approximate squared distance at or below which a row is surely among i's k nearest
+    /// (rank ≤ k), rounding and ties included; rows beyond it need `euclideanRank`. With v the
+    /// (k+1)-th smallest approximate squared distance, rows at or beyond v are exactly at least
+    /// √(v − error) away, and at most k rows (j among them) are nearer: if j is surely nearer than
+    /// that by more than a chain of k + 1 tie tolerances, no row beyond can precede or tie with it.
+    func squaredCutoff(_ k: Int) -> Double {
+        var best = SmallestK(capacity: k + 1)
+        for l in 0..<rows.n where l != i { best.offer(Float(squared[l]), l) }
+        guard best.scores.count == k + 1 else { return .infinity }
+        // Rounding to Float is monotone: the (k+1)-th Float score, lowered by its rounding, is at
+        // most the (k+1)-th Double one.
+        let next = Double(best.scores[k]) * (1 - Double(Float.ulpOfOne))
+        let reach = max(0, next - squaredError).squareRoot() - Double(k + 1) * euclideanTolerance
+        guard reach > 0 else { return -1 }
+        return reach * reach - squaredError
     }
 
     /// The rank (1 = nearest) of row j among i's other rows by Euclidean distance, tie rule included.

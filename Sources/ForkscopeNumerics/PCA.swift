@@ -49,15 +49,11 @@ public struct PCA: Sendable {
                 }
                 ratios[j] = values[j] / total
             }
+            for j in 0..<k { Self.orientByLargestEntry(&components, row: j) }
         } else {
-            let (values, v) = SymmetricEigen.largest(k, of: centered.crossProductUpper())
-            for j in 0..<values.count where values[j] > negligible {
-                for c in 0..<d { components[j, c] = v[j, c] }
-                ratios[j] = values[j] / total
-            }
+            (components, ratios) = Self.directions(scatter: centered.crossProductUpper(), total: total, negligible: negligible, count: k)
         }
         for j in 0..<k {
-            Self.orientByLargestEntry(&components, row: j)
             for i in 0..<n {
                 var dot = 0.0
                 for c in 0..<d { dot += centered[i, c] * components[j, c] }
@@ -65,6 +61,45 @@ public struct PCA: Sendable {
             }
         }
         self.init(components: components, ratios: ratios, mean: mean, scores: scores)
+    }
+
+    /// PCA from the scatter matrix S = Σ (x − μ)(x − μ)ᵀ (upper triangle read) of `rows` rows
+    /// with mean μ and sum of squares Σ‖x‖² (for the noise floor), as `init(fitting:)` but with
+    /// no scores: `project` maps any rows. For callers that already hold S, or build it from
+    /// moments shared with other fits.
+    public init(scatter: Matrix, mean: [Double], rows n: Int, sumOfSquares: Double, components count: Int = 2) {
+        let total = (0..<scatter.rows).reduce(0.0) { $0 + scatter[$1, $1] }
+        let noiseFloor = sumOfSquares * 1e-24
+        guard n >= 2, total > noiseFloor else {
+            self.init(components: Matrix(rows: count, cols: scatter.cols), ratios: [Double](repeating: 0, count: count),
+                      mean: mean, scores: Matrix(rows: 0, cols: count))
+            return
+        }
+        let (components, ratios) = Self.directions(scatter: scatter, total: total, negligible: max(total * 1e-13, noiseFloor), count: count)
+        self.init(components: components, ratios: ratios, mean: mean, scores: Matrix(rows: 0, cols: count))
+    }
+
+    /// Coordinates of any rows: (x − mean)·componentsᵀ, without a centred copy of x.
+    public func project(_ x: Matrix) -> Matrix {
+        var out = x.multiplied(by: components, transposeOther: true)
+        let shift = (0..<components.rows).map { j in (0..<mean.count).reduce(0.0) { $0 + mean[$1] * components[j, $1] } }
+        for i in 0..<out.rows { for j in 0..<out.cols { out[i, j] -= shift[j] } }
+        return out
+    }
+
+    /// The top eigenvectors of a scatter matrix as oriented unit directions (zero vectors for
+    /// negligible eigenvalues), with their shares of `total`.
+    private static func directions(scatter: Matrix, total: Double, negligible: Double, count k: Int) -> (Matrix, [Double]) {
+        let d = scatter.cols
+        var components = Matrix(rows: k, cols: d)
+        var ratios = [Double](repeating: 0, count: k)
+        let (values, v) = SymmetricEigen.largest(k, of: scatter)
+        for j in 0..<values.count where values[j] > negligible {
+            for c in 0..<d { components[j, c] = v[j, c] }
+            ratios[j] = values[j] / total
+        }
+        for j in 0..<k { orientByLargestEntry(&components, row: j) }
+        return (components, ratios)
     }
 
     private init(components: Matrix, ratios: [Double], mean: [Double], scores: Matrix) {

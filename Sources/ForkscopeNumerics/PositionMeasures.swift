@@ -144,25 +144,26 @@ extension PositionProbe {
     /// come from one Gram matrix: Σ_train xxᵀ = Σ_all xxᵀ − Σ_fold xxᵀ, and z-scoring on the
     /// training rows is a diagonal rescaling of their covariance. That is 2·n·d² flops in all
     /// instead of (folds − 1)·n·d².
-    public static func heldOutR2(_ x: Matrix, positions: [Int], rows: [Int], folds: [Int], penalty: Double = 100) -> Double? {
+    ///
+    /// - Parameter moments: `RowMoments.of(x, rows:, y: positions)` if the caller has them.
+    public static func heldOutR2(_ x: Matrix, positions: [Int], rows: [Int], folds: [Int], penalty: Double = 100,
+                                 moments: RowMoments? = nil) -> Double? {
         let labels = Set(rows.map { folds[$0] }).sorted()
         guard labels.count >= 2 else { return nil }
-        // Shifting every row by the same vector changes neither the fits nor the predictions;
-        // shifting by the rows' mean keeps the one-pass covariance Σxxᵀ − n·μμᵀ from cancelling.
-        let shift = x.selectingRows(rows).columnMeans()
-        let all = FoldSums(x, rows: rows, shift: shift, positions: positions)
+        let all = moments ?? RowMoments.of(x, rows: rows, y: { Double(positions[$0]) })
+        let shift = all.shift
         var truth = [Int](), predicted = [Double]()
         for label in labels {
             let test = rows.filter { folds[$0] == label }
-            let held = FoldSums(x, rows: test, shift: shift, positions: positions)
-            let n = all.count - held.count
+            let held = RowMoments(x, rows: test, shift: shift, y: { Double(positions[$0]) })
+            let train = all - held
+            let n = train.count
             guard n >= 2, !test.isEmpty else { continue }
             let d = x.cols, nd = Double(n)
-            let mean = (0..<d).map { (all.sum[$0] - held.sum[$0]) / nd }
-            let yMean = (all.ySum - held.ySum) / nd
-            // Covariance of the training rows (upper triangle), then the standardiser's scales.
-            var a = Matrix(rows: d, cols: d)
-            for r in 0..<d { for c in r..<d { a[r, c] = all.gram[r, c] - held.gram[r, c] - nd * mean[r] * mean[c] } }
+            let mean = train.sum.map { $0 / nd }
+            let yMean = train.ySum / nd
+            // Covariance of the training rows, then the standardiser's scales.
+            var a = train.scatter
             let std = (0..<d).map { (max(0, a[$0, $0]) / nd).squareRoot() }
             let floor = (std.max() ?? 0) * 1e-12
             let scale = std.map { $0 > floor && $0 > 0 ? 1 / $0 : 0 }
@@ -170,10 +171,8 @@ extension PositionProbe {
                 for c in r..<d { a[r, c] *= scale[r] * scale[c] }
                 a[r, r] += penalty
             }
-            // Zᵀ(y − ȳ) = D·(Σ x·y − ȳ·Σ x) over the training rows.
-            let b = Matrix(rows: d, cols: 1, storage: (0..<d).map { c in
-                scale[c] * ((all.ySums[c] - held.ySums[c]) - yMean * (all.sum[c] - held.sum[c]))
-            })
+            // Zᵀ(y − ȳ) = D·(Σ x̃·y − ȳ·Σ x̃) over the training rows.
+            let b = Matrix(rows: d, cols: 1, storage: (0..<d).map { c in scale[c] * (train.weightedSum[c] - yMean * train.sum[c]) })
             let w = PositiveDefinite.solve(a, b).storage
             let weights = (0..<d).map { w[$0] * scale[$0] }
             for t in test {
@@ -210,37 +209,34 @@ extension PositionProbe {
     }
 }
 
-/// Σ xxᵀ (upper triangle, through dsyrk), Σ x, Σ x·y and Σ y over some rows, shifted by a vector.
-private struct FoldSums {
-    var gram: Matrix
-    var sum: [Double], ySums: [Double]
-    var ySum = 0.0
-    let count: Int
 
-    init(_ x: Matrix, rows: [Int], shift: [Double], positions: [Int]) {
+extension PositionMeans {
+    /// PCA of the per-position-mean residuals of the fit rows (the `position_mean` view's own
+    /// fit), from the moments of all fit rows instead of a pass over the residuals:
+    /// Σ rrᵀ = Σ_covered x̃x̃ᵀ − Σ_g n_g·m̃_g m̃_gᵀ, since each position's residuals sum to zero
+    /// (so their mean is zero too). Only the rows at unsupported positions and the group sums are
+    /// touched: O(n·d + groups·d²) instead of n·d².
+    public static func residualPCA(_ x: Matrix, fitMoments: RowMoments, fitRows: [Int], positions: [Int], branches: [Int],
+                                   components: Int = 2) -> PCA {
         let d = x.cols
-        count = rows.count
-        gram = Matrix(rows: d, cols: d)
-        sum = [Double](repeating: 0, count: d); ySums = sum
-        // Blocks of rows gathered and shifted, so no copy of all rows is made.
-        for range in ParallelChunks.ranges(rows.count, size: 256) {
-            var block = Matrix(rows: range.count, cols: d)
-            for (b, t) in rows[range].enumerated() {
-                let y = Double(positions[t])
-                ySum += y
-                for c in 0..<d {
-                    let v = x[t, c] - shift[c]
-                    block[b, c] = v
-                    sum[c] += v
-                    ySums[c] += v * y
-                }
-            }
-            block.storage.withUnsafeBufferPointer { a in
-                gram.storage.withUnsafeMutableBufferPointer { g in
-                    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(d), blasint(range.count), 1,
-                                a.baseAddress, blasint(d), 1, g.baseAddress, blasint(d))
-                }
+        let groups = PositionGroups(positions: fitRows.map { positions[$0] }, branches: fitRows.map { branches[$0] })
+        let uncovered = fitRows.indices.filter { groups.group[$0] == nil }.map { fitRows[$0] }
+        var scatter = (fitMoments - RowMoments(x, rows: uncovered, shift: fitMoments.shift)).gram
+        // Rows √n_g·m̃_g = s_g/√n_g, subtracted from the upper triangle with one dsyrk.
+        var scaled = [Double](repeating: 0, count: groups.members.count * d)
+        for (g, members) in groups.members.enumerated() {
+            for m in members { for c in 0..<d { scaled[g * d + c] += x[fitRows[m], c] - fitMoments.shift[c] } }
+            let s = 1 / Double(members.count).squareRoot()
+            for c in 0..<d { scaled[g * d + c] *= s }
+        }
+        scaled.withUnsafeBufferPointer { a in
+            scatter.storage.withUnsafeMutableBufferPointer { out in
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(d), blasint(groups.members.count), -1,
+                            a.baseAddress, blasint(d), 1, out.baseAddress, blasint(d))
             }
         }
+        let covered = fitRows.count - uncovered.count
+        let total = (0..<d).reduce(0.0) { $0 + scatter[$1, $1] }
+        return PCA(scatter: scatter, mean: [Double](repeating: 0, count: d), rows: covered, sumOfSquares: total, components: components)
     }
 }

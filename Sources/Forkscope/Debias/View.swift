@@ -103,6 +103,9 @@ public struct LayerInput: Sendable {
     /// Tokens the fits may use (not massive).
     public let fit: [Bool]
     public let basis: PositionBasis
+    /// `RowMoments.of(states, rows: fit tokens, y: position)`, where the layer computed them to
+    /// share between fits (the raw and position_mean PCAs, the raw probe); nil otherwise.
+    public var fitMoments: RowMoments? = nil
 
     var fitTokens: [Int] { fit.indices.filter { fit[$0] } }
 }

@@ -119,7 +119,7 @@ public struct ViewMeasures: Sendable, Equatable {
         if !general {
             switch view.base {
             case .raw:
-                return PositionProbe.heldOutR2(input.states, positions: input.positions, rows: rows, folds: folds)
+                return PositionProbe.heldOutR2(input.states, positions: input.positions, rows: rows, folds: folds, moments: input.fitMoments)
             case .zeroPE:
                 return input.zeroPE.flatMap { PositionProbe.heldOutR2($0, positions: input.positions, rows: rows, folds: folds) }
             case .positionMean:

@@ -12,6 +12,8 @@ public struct BuildOptions: Sendable {
     /// Views, debiasing settings and the handling of massive activations.
     public var analysis = LayerAnalysis.Options()
     public var force = false
+    /// Where each stage's time is added (`--timings`), if anywhere.
+    public var timings: StageTimings?
 
     public init(run: String, out: String, content: String? = nil, templates: String? = nil) {
         self.run = run
@@ -51,37 +53,47 @@ public enum Build {
             warnings.append(Warning(file: (options.run as NSString).appendingPathComponent("run.json"), field: "variants",
                                     "no \"\(zeroPEVariant)\" variant; the zero_pe view is left out"))
         }
-        let analyses = try analyseLayers(reader, zeroPE: hasZeroPE, options: options.analysis, progress: progress)
+        let analyses = try analyseLayers(reader, zeroPE: hasZeroPE, options: options.analysis, timings: options.timings, progress: progress)
 
         // Render -> write.
         progress("rendering")
-        let files = try SiteRenderer(run: run, analyses: analyses, options: options.analysis, commentary: commentary,
-                                     theme: theme, warnings: warnings).files()
+        let files = try timed(options.timings, .render) {
+            try SiteRenderer(run: run, analyses: analyses, options: options.analysis, commentary: commentary,
+                             theme: theme, warnings: warnings).files()
+        }
         progress("writing \(options.out)")
-        try SiteWriter.write(files, to: options.out, force: options.force)
+        try timed(options.timings, .write) { try SiteWriter.write(files, to: options.out, force: options.force) }
         return Result(files: files.count, warnings: warnings)
     }
 
     /// Debias -> project -> measure every layer, `options.threads` layers at once (each with
-    /// single-threaded BLAS), one layer's states in memory per worker. Results do not depend on
-    /// the number of workers.
-    static func analyseLayers(_ reader: RunReader, zeroPE: Bool, options: LayerAnalysis.Options,
+    /// single-threaded BLAS, and single-threaded UMAP unless there are fewer layers than threads),
+    /// one layer's states in memory per worker. Results do not depend on the number of workers.
+    static func analyseLayers(_ reader: RunReader, zeroPE: Bool, options: LayerAnalysis.Options, timings: StageTimings? = nil,
                               progress: @escaping @Sendable (String) -> Void) throws -> [LayerAnalysis] {
         let run = reader.run
         let results = LayerResults(count: run.layers.count)
+        let workers = max(1, min(options.threads, run.layers.count))
+        let inner = max(1, options.threads / workers)
         BLASThreads.set(1)
-        ParallelChunks.run(chunks: run.layers.count, threads: options.threads) { slice in
+        ParallelChunks.run(chunks: run.layers.count, threads: workers) { slice in
             guard !results.failed else { return }
             do {
-                let states = try reader.states(slice: slice)
-                let variant = zeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil
-                let analysis = LayerAnalysis(layer: run.layers[slice], states: states, zeroPE: variant, run: run, options: options)
-                progress("analysed \(results.store(analysis, at: slice))/\(run.layers.count) layers")
+                let (states, variant) = try timed(timings, .read) {
+                    (try reader.states(slice: slice), zeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil)
+                }
+                let analysis = LayerAnalysis(layer: run.layers[slice], states: states, zeroPE: variant, run: run, options: options,
+                                             threads: inner, timings: timings)
+                progress(results.store(analysis, at: slice))
             } catch {
                 results.fail(error)
             }
         }
         return try results.collect()
+    }
+
+    private static func timed<T>(_ timings: StageTimings?, _ stage: StageTimings.Stage, _ body: () throws -> T) rethrows -> T {
+        try timings.map { try $0.measure(stage, body) } ?? body()
     }
 
     /// The variant name whose states are the `zero_pe` view.
@@ -107,14 +119,22 @@ private final class LayerResults: @unchecked Sendable {
     private var slots: [LayerAnalysis?]
     private var error: Error?
     private var done = 0
+    private let started = Date()
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
     var failed: Bool { lock.withLock { error != nil } }
 
-    /// Stores a result; returns how many are done.
-    func store(_ analysis: LayerAnalysis, at slice: Int) -> Int {
-        lock.withLock { slots[slice] = analysis; done += 1; return done }
+    /// Stores a result; returns a progress line: layers done, percent and time left (from the
+    /// mean time per layer so far).
+    func store(_ analysis: LayerAnalysis, at slice: Int) -> String {
+        lock.withLock {
+            slots[slice] = analysis
+            done += 1
+            let elapsed = Date().timeIntervalSince(started)
+            let left = elapsed / Double(done) * Double(slots.count - done)
+            return "analysing layers: \(done)/\(slots.count) (\(100 * done / slots.count)%), about \(Int(left.rounded())) s left"
+        }
     }
 
     func fail(_ e: Error) { lock.withLock { if error == nil { error = e } } }

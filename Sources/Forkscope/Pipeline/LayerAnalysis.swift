@@ -49,12 +49,34 @@ public struct LayerAnalysis: Sendable {
         func wantsUMAP(layer: Int) -> Bool { umap && (umapLayers?.contains(layer) ?? true) }
     }
 
+    /// The PCA of the raw or position_mean view from the layer's shared moments, if it has them.
+    static func sharedPCA(_ view: View, _ input: LayerInput) -> PCA? {
+        guard let moments = input.fitMoments else { return nil }
+        switch view {
+        case .raw:
+            return PCA(scatter: moments.scatter, mean: moments.mean, rows: moments.count, sumOfSquares: moments.sumOfSquares)
+        case .positionMean:
+            return PositionMeans.residualPCA(input.states, fitMoments: moments, fitRows: input.fitTokens,
+                                             positions: input.positions, branches: input.branches)
+        default:
+            return nil
+        }
+    }
+
     /// The view every other view's UMAP layout is turned onto: raw, or the first view without it.
     static func alignmentReference(_ views: [View]) -> View? {
         views.contains(.raw) ? .raw : views.first
     }
 
-    public init(layer: Int, states: Matrix, zeroPE: Matrix?, run: ActivationRun, options: Options) {
+    /// - Parameters:
+    ///   - threads: threads this layer may use (UMAP); the build runs layers in parallel instead
+    ///     when it has more layers than threads.
+    ///   - timings: where each stage's time is added, if anywhere.
+    public init(layer: Int, states: Matrix, zeroPE: Matrix?, run: ActivationRun, options: Options,
+                threads: Int = 1, timings: StageTimings? = nil) {
+        func timed<T>(_ stage: StageTimings.Stage, _ body: () -> T) -> T {
+            timings.map { $0.measure(stage, body) } ?? body()
+        }
         let positions = run.tokenPositions, branches = run.tokenBranch, roots = run.tokenRootGroups
         self.layer = layer
         self.norms = states.rowNorms()
@@ -74,10 +96,15 @@ public struct LayerAnalysis: Sendable {
         var fit = [Bool](repeating: true, count: states.rows)
         if !options.keepMassive { for m in massive { fit[m.token] = false } }
 
-        let input = LayerInput(states: states, zeroPE: zeroPE, positions: positions, branches: branches, fit: fit,
+        var input = LayerInput(states: states, zeroPE: zeroPE, positions: positions, branches: branches, fit: fit,
                                basis: PositionBasis(degree: options.debias.regressDegree, fourier: options.debias.regressFourier,
                                                     largestPosition: positions.max() ?? 0))
-        let meanView = View.positionMean.apply(to: input, settings: options.debias)
+        // One pass over the fit rows serves the raw PCA, the raw probe and the position_mean PCA.
+        let fitRows = input.fitTokens
+        if fitRows.count > states.cols, options.views.contains(where: { $0.base == .raw || $0 == .positionMean }) {
+            input.fitMoments = timed(.pca) { RowMoments.of(states, rows: fitRows, y: { Double(positions[$0]) }) }
+        }
+        let meanView = timed(.debias) { View.positionMean.apply(to: input, settings: options.debias) }
         var distances = [Double?](repeating: nil, count: states.rows)
         if let meanView {
             for (t, norm) in zip(meanView.tokens, meanView.states.rowNorms()) { distances[t] = norm }
@@ -86,17 +113,19 @@ public struct LayerAnalysis: Sendable {
 
         let views = options.views.compactMap { view -> ViewResult? in
             guard let viewStates = view.base == .positionMean && !view.standardized ? meanView
-                    : view.apply(to: input, settings: options.debias) else { return nil }
-            let fitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
-            let kept = ViewMeasures.varianceKept(viewStates, input: input)
+                    : timed(.debias, { view.apply(to: input, settings: options.debias) }) else { return nil }
+            let viewFitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
+            let kept = timed(.measures) { ViewMeasures.varianceKept(viewStates, input: input) }
             let erasedAll = kept.map { $0 < ViewMeasures.erasedAll } ?? false
-            let projection = Projection.pca(viewStates, fitRows: erasedAll ? [] : fitRows, tokenCount: states.rows)
+            let projection = timed(.pca) {
+                Projection.pca(viewStates, fitRows: erasedAll ? [] : viewFitRows, tokenCount: states.rows, fit: Self.sharedPCA(view, input))
+            }
             let umap = options.wantsUMAP(layer: layer) && !erasedAll
-                ? Projection.umap(viewStates, fitRows: fitRows, tokenCount: states.rows, options: options.umapOptions,
-                                  threads: options.threads)
+                ? timed(.umap) { Projection.umap(viewStates, fitRows: viewFitRows, tokenCount: states.rows, options: options.umapOptions,
+                                                 threads: threads) }
                 : nil
-            let measures = ViewMeasures.measure(view, viewStates, varianceKept: kept, projection: projection,
-                                                umap: umap?.0, input: input, settings: options.debias, roots: roots)
+            let measures = timed(.measures) { ViewMeasures.measure(view, viewStates, varianceKept: kept, projection: projection,
+                                                umap: umap?.0, input: input, settings: options.debias, roots: roots) }
             return ViewResult(view: view, projection: projection, umap: umap?.0,
                               umapInitialisation: umap?.1.initialisation, measures: measures)
         }

@@ -15,15 +15,24 @@ public struct Projection: Sendable {
     public let explainedVariance: [Double]
 
     /// Exact PCA to two components, fitted on the view's rows `fitRows` and applied to all its rows.
-    public static func pca(_ view: ViewStates, fitRows: [Int], tokenCount: Int) -> Projection {
+    /// - Parameter fit: the fit, where the caller computed it from moments it shares with other fits.
+    public static func pca(_ view: ViewStates, fitRows: [Int], tokenCount: Int, fit given: PCA? = nil) -> Projection {
         var points = [Point?](repeating: nil, count: tokenCount)
         guard fitRows.count >= 2 else { return Projection(points: points, explainedVariance: []) }
-        let fit = PCA(fitting: view.states.selectingRows(fitRows), components: 2)
-        let scores = view.states.subtractingFromRows(fit.mean).multiplied(by: fit.components, transposeOther: true)
+        let fit = given ?? fitted(view.states, rows: fitRows)
+        let scores = fit.project(view.states)
         for (row, t) in view.tokens.enumerated() {
             points[t] = Point(x: scores[row, 0], y: scores[row, 1])
         }
         return Projection(points: points, explainedVariance: fit.explainedVarianceRatio)
+    }
+
+    /// PCA of some rows: from their scatter matrix (one pass, no copy) when they outnumber the
+    /// dimensions, else from the copied rows' Gram matrix, the smaller problem.
+    static func fitted(_ x: Matrix, rows: [Int]) -> PCA {
+        guard rows.count > x.cols else { return PCA(fitting: x.selectingRows(rows), components: 2) }
+        let m = RowMoments.of(x, rows: rows)
+        return PCA(scatter: m.scatter, mean: m.mean, rows: m.count, sumOfSquares: m.sumOfSquares)
     }
 
     /// UMAP of the view's rows `fitRows` (the others have no point: UMAP has no out-of-sample map
