@@ -47,7 +47,7 @@ public struct NeighbourhoodMeasures: Sendable {
         let rows = FloatRows(x)
         var neighbours = [[Int]](repeating: [], count: queries.count)
         var penalties = [Double](repeating: 0, count: queries.count * layouts.count)
-        let blocks = ParallelChunks.ranges(queries.count, size: 64)
+        let blocks = ParallelChunks.ranges(queries.count, size: 256)
         neighbours.withUnsafeMutableBufferPointer { nb in
             penalties.withUnsafeMutableBufferPointer { pen in
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { chunk in
