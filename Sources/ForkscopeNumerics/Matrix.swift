@@ -28,8 +28,9 @@ public struct Matrix: Sendable, Equatable {
         storage[(r * cols)..<((r + 1) * cols)]
     }
 
-    /// The rows at `indices`, in that order.
+    /// The rows at `indices`, in that order (this matrix itself, uncopied, for all rows in order).
     public func selectingRows(_ indices: [Int]) -> Matrix {
+        if indices.count == rows && indices.elementsEqual(0..<rows) { return self }
         var out = [Double]()
         out.reserveCapacity(indices.count * cols)
         for r in indices { out.append(contentsOf: row(r)) }
@@ -67,6 +68,17 @@ public struct Matrix: Sendable, Equatable {
     /// Euclidean norm of every row.
     public func rowNorms() -> [Double] {
         (0..<rows).map { r in row(r).reduce(0) { $0 + $1 * $1 }.squareRoot() }
+    }
+
+    /// Σ over `indices` of ‖row − mean of those rows‖², without copying them (two passes).
+    public func sumOfSquaredDeviations(rows indices: [Int]) -> Double {
+        guard !indices.isEmpty else { return 0 }
+        var mean = [Double](repeating: 0, count: cols)
+        for r in indices { for c in 0..<cols { mean[c] += self[r, c] } }
+        for c in 0..<cols { mean[c] /= Double(indices.count) }
+        return indices.reduce(0.0) { total, r in
+            total + (0..<cols).reduce(0.0) { let e = self[r, $1] - mean[$1]; return $0 + e * e }
+        }
     }
 
     /// Sum of squares of every entry.

@@ -57,8 +57,8 @@ public struct ViewMeasures: Sendable, Equatable {
     /// Σ var(view before z-scoring) / Σ var(raw) over the view's fit tokens.
     static func varianceKept(_ viewStates: ViewStates, input: LayerInput) -> Double? {
         let rows = viewStates.tokens.indices.filter { input.fit[viewStates.tokens[$0]] }
-        let raw = input.states.selectingRows(rows.map { viewStates.tokens[$0] }).totalVariance
-        return raw > 0 ? viewStates.unstandardized.selectingRows(rows).totalVariance / raw : nil
+        let raw = input.states.sumOfSquaredDeviations(rows: rows.map { viewStates.tokens[$0] })
+        return raw > 0 ? viewStates.unstandardized.sumOfSquaredDeviations(rows: rows) / raw : nil
     }
 
     /// - Parameters:

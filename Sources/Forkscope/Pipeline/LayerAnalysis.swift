@@ -89,9 +89,11 @@ public struct LayerAnalysis: Sendable {
             massive.sort { $0.token < $1.token }
         }
         self.massive = massive
-        let centred = states.subtractingFromRows(states.columnMeans())
-        let total = centred.sumOfSquares
-        self.massiveVarianceShare = total > 0 ? massive.reduce(0) { $0 + centred.row($1.token).reduce(0) { $0 + $1 * $1 } } / total : 0
+        let mean = states.columnMeans()
+        let total = states.sumOfSquaredDeviations(rows: Array(0..<states.rows))
+        self.massiveVarianceShare = total > 0
+            ? massive.reduce(0) { sum, m in sum + (0..<states.cols).reduce(0.0) { let e = states[m.token, $1] - mean[$1]; return $0 + e * e } } / total
+            : 0
         self.massiveExcluded = !options.keepMassive
         var fit = [Bool](repeating: true, count: states.rows)
         if !options.keepMassive { for m in massive { fit[m.token] = false } }

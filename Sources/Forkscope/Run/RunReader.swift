@@ -82,19 +82,17 @@ public final class RunReader: Sendable {
     static func states(of run: ActivationRun, in file: SafetensorsFile, slice: Int) throws -> Matrix {
         let d = run.hiddenSize
         var out = Matrix(rows: run.tokenCount, cols: d)
-        var buffer = [Float]()
         var row = 0
         for b in run.branches {
             let tensor = file.tensors[b.id]!
             let n = b.tokens.count
             let start = slice * n * d
-            file.floats(tensor, elements: start..<(start + n * d), into: &buffer)
-            if let bad = buffer.firstIndex(where: { !$0.isFinite }) {
-                throw InputError(file: file.displayName, field: "tensor \"\(b.id)\"",
-                                 "\(buffer[bad]) at layer \(run.layers[slice]), token \(bad / d), dimension \(bad % d)")
+            let bad = out.storage.withUnsafeMutableBufferPointer { dst in
+                file.convert(tensor, elements: start..<(start + n * d), into: UnsafeMutableBufferPointer(rebasing: dst[(row * d)..<((row + n) * d)]))
             }
-            out.storage.withUnsafeMutableBufferPointer { dst in
-                for (i, v) in buffer.enumerated() { dst[row * d + i] = Double(v) }
+            if let bad {
+                throw InputError(file: file.displayName, field: "tensor \"\(b.id)\"",
+                                 "\(out.storage[row * d + bad]) at layer \(run.layers[slice]), token \(bad / d), dimension \(bad % d)")
             }
             row += n
         }

@@ -87,35 +87,86 @@ public struct SafetensorsFile: Sendable {
     }
 
     /// Elements `range` of `tensor` (counted in elements, row-major), converted to `Float`.
-    public func floats(_ tensor: Tensor, elements range: Range<Int>, into out: inout [Float]) {
+    /// Converts elements `range` of a tensor into `out` (as many Doubles), straight from the
+    /// memory map. Returns the offset in `range` of the first NaN or infinity, if any.
+    public func convert(_ tensor: Tensor, elements range: Range<Int>, into out: UnsafeMutableBufferPointer<Double>) -> Int? {
         let width = tensor.dtype.byteWidth
         let start = tensor.byteRange.lowerBound + range.lowerBound * width
-        precondition(start + range.count * width <= tensor.byteRange.upperBound)
+        precondition(start + range.count * width <= tensor.byteRange.upperBound && out.count == range.count)
         let slice = UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + range.count * width)])
-        HalfConversion.convert(slice, dtype: tensor.dtype, count: range.count, into: &out)
+        return HalfConversion.convert(slice, dtype: tensor.dtype, into: out)
     }
 }
 
-/// Conversion of stored elements to `Float`.
+/// Conversion of stored elements to `Double`, 16 at a time with SIMD integer and float
+/// operations (no per-element call into a half-precision routine), checking finiteness on the way.
 enum HalfConversion {
-    static func convert(_ raw: UnsafeRawBufferPointer, dtype: TensorDType, count: Int, into out: inout [Float]) {
-        out.removeAll(keepingCapacity: true)
-        out.reserveCapacity(count)
+    typealias Lanes = SIMD16<UInt32>
+
+    /// - Returns: the index of the first element that is NaN or infinite, if any.
+    static func convert(_ raw: UnsafeRawBufferPointer, dtype: TensorDType, into out: UnsafeMutableBufferPointer<Double>) -> Int? {
+        let count = out.count
+        var i = 0
+        var bad = false
+        // Vector loads read the file's little-endian bytes as they are: little-endian hosts only.
+        while isLittleEndian && i + 16 <= count {
+            let bits = load(raw, dtype, at: i)
+            // An exponent of all ones (float32 layout) is infinity or NaN.
+            bad = bad || any((bits & 0x7F80_0000) .== 0x7F80_0000)
+            let floats = unsafeBitCast(bits, to: SIMD16<Float>.self)
+            for l in 0..<16 { out[i + l] = Double(floats[l]) }
+            i += 16
+        }
+        while i < count {
+            let bits = scalar(raw, dtype, at: i)
+            bad = bad || (bits & 0x7F80_0000) == 0x7F80_0000
+            out[i] = Double(Float(bitPattern: bits))
+            i += 1
+        }
+        guard bad else { return nil }
+        return out.firstIndex { !$0.isFinite }
+    }
+
+    #if _endian(little)
+    static let isLittleEndian = true
+    #else
+    static let isLittleEndian = false
+    #endif
+
+    /// 16 elements from index i as float32 bit patterns.
+    @inline(__always)
+    private static func load(_ raw: UnsafeRawBufferPointer, _ dtype: TensorDType, at i: Int) -> Lanes {
         switch dtype {
         case .f32:
-            for i in 0..<count {
-                out.append(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
-            }
-        case .f16:
-            for i in 0..<count {
-                out.append(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))))
-            }
+            return raw.loadUnaligned(fromByteOffset: 4 * i, as: Lanes.self)
         case .bf16:
             // bfloat16 is the top half of an IEEE float32.
-            for i in 0..<count {
-                let bits = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16
-                out.append(Float(bitPattern: bits))
-            }
+            return Lanes(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)) &<< 16
+        case .f16:
+            return halfToSingle(Lanes(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)))
+        }
+    }
+
+    /// IEEE binary16 to binary32 bit patterns: exponent and mantissa moved into place and the
+    /// value rescaled by 2¹¹² (the bias difference), which also turns subnormal halves into
+    /// normal floats; infinity and NaN (exponent all ones) become infinity and NaN.
+    @inline(__always)
+    static func halfToSingle(_ h: Lanes) -> Lanes {
+        let sign = (h & 0x8000) &<< 16
+        let magnitude = (h & 0x7FFF) &<< 13
+        let scaled = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD16<Float>.self) * 0x1p112, to: Lanes.self)
+        let special = (h & 0x7C00) .== 0x7C00
+        return sign | scaled.replacing(with: magnitude | 0x7F80_0000, where: special)
+    }
+
+    @inline(__always)
+    private static func scalar(_ raw: UnsafeRawBufferPointer, _ dtype: TensorDType, at i: Int) -> UInt32 {
+        switch dtype {
+        case .f32: return UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+        case .bf16: return UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16
+        case .f16:
+            let h = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            return halfToSingle(Lanes(repeating: h))[0]
         }
     }
 }
