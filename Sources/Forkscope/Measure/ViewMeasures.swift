@@ -102,7 +102,7 @@ public struct ViewMeasures: Sendable, Equatable {
             trustworthiness: pcaLayout == nil ? nil : pass.trustworthiness[0],
             silhouetteRoot: pcaLayout.flatMap { LayoutQuality.silhouette($0, labels: tokenRoots, queries: queries) },
             umapTrustworthiness: umapLayout == nil ? nil : pass.trustworthiness[pcaLayout == nil ? 0 : 1],
-            neighbourQueries: tokens.isEmpty ? nil : queries.count)
+            neighbourQueries: tokens.count < 2 ? nil : queries.count)
     }
 
     /// `position_probe`: leave one fold (root group, else branch) out at a time, fit the *view* on

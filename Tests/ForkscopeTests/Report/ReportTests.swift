@@ -51,7 +51,7 @@ struct ReportTests {
     static let measureKeys: Set<String> = [
         "tokens", "fit_tokens", "variance_kept", "position_r2", "position_r2_heldout", "position_r2_chance", "position_probe",
         "root_knn_purity", "root_knn_chance", "branch_knn_purity", "branch_knn_chance", "pca_explained_variance",
-        "trustworthiness", "silhouette_root", "umap_trustworthiness", "umap_initialisation",
+        "trustworthiness", "silhouette_root", "umap_trustworthiness", "umap_initialisation", "neighbour_queries",
     ]
     static let settingsKeys: Set<String> = ["views", "massive_ratio", "keep_massive", "regress_degree", "regress_fourier",
                                             "leace_concept", "abtt_components", "neighbours", "projections", "umap"]
@@ -301,7 +301,7 @@ struct ReportTests {
                         #expect(m["pca_explained_variance"] is NSNull,
                                 "\(name) \(view): \(tokens) tokens, pca_explained_variance = \(m["pca_explained_variance"] ?? "missing")")
                         for key in ["root_knn_purity", "branch_knn_purity", "trustworthiness", "silhouette_root",
-                                    "umap_trustworthiness", "umap_initialisation"] {
+                                    "umap_trustworthiness", "umap_initialisation", "neighbour_queries"] {
                             #expect(m[key] is NSNull, "\(name) \(view): \(tokens) tokens, \(key) = \(m[key] ?? "missing")")
                         }
                     } else {
