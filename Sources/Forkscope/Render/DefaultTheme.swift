@@ -129,8 +129,12 @@ enum DefaultTheme {
 <figcaption><strong>{{title}}</strong> <code>{{name}}</code></figcaption>
 {{{svg}}}
 <p class="caption">PCA of {{fitTokens}} of {{tokens}} tokens: PC1 {{pc1}}, PC2 {{pc2}} of the variance.{{#excluded}} <span class="note">{{excluded}}</span>{{/excluded}}</p>
+{{#thinning}}<p class="caption thinning">{{thinning}}; full coordinates in <a href="{{dataHref}}">{{dataName}}</a>.</p>
+{{/thinning}}
 {{#umapSvg}}{{{umapSvg}}}
-<p class="caption">{{umapCaption}}</p>{{/umapSvg}}
+<p class="caption">{{umapCaption}}</p>
+{{#umapThinning}}<p class="caption thinning">{{umapThinning}}; full coordinates in <a href="{{dataHref}}">{{dataName}}</a>.</p>
+{{/umapThinning}}{{/umapSvg}}
 <table class="measures">
 {{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}chance {{chance}}{{/chance}}</td></tr>
 {{/measures}}
@@ -155,7 +159,7 @@ enum DefaultTheme {
 </tbody></table>
 </section>
 {{/hasMassive}}
-<p class="howto">Each point is a token; lines join a branch's tokens in order, a child's line starting from the parent token it forks after. Rings mark the first token of each root. Hover over a point for its token, over a line or a legend entry to pick out its branch. Every plot has equal axes: distances on screen are distances in the projection. UMAP layouts keep neighbourhoods, not distances: compare which tokens sit together, not how far apart groups are. Full coordinates: <a href="{{dataHref}}">{{dataHref}}</a>.</p>
+<p class="howto">Each point is a token; lines join a branch's tokens in order, a child's line starting from the parent token it forks after. Rings mark the first token of each root.{{#thinned}} A plot with more points than this page draws as markers shows every point in grey cells, darker where more of them fall, under a sample drawn as markers (each branch's first token, root starts and massive tokens, then an even share of the rest) and the lines of as many whole branches as fit (roots first, the others spread over the legend); its caption says how many.{{/thinned}} Hover over a point for its branch, position and token, over a line for its branch's name; hover over a point, a line or a legend entry to pick out its branch. Every plot has equal axes: distances on screen are distances in the projection. UMAP layouts keep neighbourhoods, not distances: compare which tokens sit together, not how far apart groups are. Full coordinates: <a href="{{dataHref}}">{{dataHref}}</a>.</p>
 <svg class="defs" width="0" height="0" aria-hidden="true"><defs>
 <circle id="shape-circle" cx="6" cy="6" r="4.5"/>
 <rect id="shape-square" x="1.5" y="1.5" width="9" height="9"/>
@@ -228,6 +232,8 @@ table.measures th { font-weight: normal; color: var(--muted); border: 0; padding
 table.measures td { border: 0; padding: 0 .4rem; }
 table.measures td.chance { color: var(--muted); }
 figure.plot .caption { font-size: .82rem; margin: .3rem 0; }
+figure.plot .caption.thinning { color: var(--muted); }
+.scatter .density { pointer-events: none; }
 details summary { font-size: .82rem; color: var(--muted); cursor: pointer; }
 p.verdict { font-size: 1.05rem; max-width: 60rem; }
 .sweep { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 1rem; }

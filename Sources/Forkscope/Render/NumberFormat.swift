@@ -21,4 +21,15 @@ enum NumberFormat {
         let s = String(format: "%.\(decimals)f", v)
         return s.hasPrefix("-") && Double(s) == 0 ? String(s.dropFirst()) : s
     }
+
+    /// A count with thousands separated by commas ("16,384"), whatever the locale.
+    static func count(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return n < 0 ? "-" + out : out
+    }
 }

@@ -123,10 +123,25 @@ public struct SiteRenderer {
         c["layerLinks"] = layerLinks(current: a.layer) { root + paths.layerPage($0) }
         c["dataHref"] = root + paths.layerData(a.layer)
         c = c.setting("commentary", commentary.layers[a.layer].map(Markdown.html))
-        c["plots"] = a.views.map { v -> [String: Any] in
+        // The page's plots share its budget of markers: a PCA plot per view, a UMAP plot below each that has one.
+        let budget = ScatterPlot.Budget.page(plots: a.views.count + a.views.filter { $0.umap != nil }.count)
+        let massive = Set(a.massive.map(\.token))
+        var thinned = false
+        c["plots"] = a.views.enumerated().map { i, v -> [String: Any] in
             let excluded = run.tokenCount - v.measures.tokens
             let note = excluded == 0 ? nil
                 : "\(excluded) token\(excluded == 1 ? " is" : "s are") not in this view: no other branch has a token the fit uses (not massive) at \(excluded == 1 ? "its position" : "their positions")."
+            var pca = plot(v, layer: a.layer, massive: massive)
+            pca.budget = budget
+            pca.idPrefix = "p\(i)"
+            let pcaDrawing = pca.draw()
+            let umapDrawing = v.umap.map { layout -> ScatterPlot.Drawing in
+                var umap = umapPlot(v, layout, layer: a.layer)
+                umap.budget = budget
+                umap.idPrefix = "u\(i)"
+                return umap.draw()
+            }
+            if pcaDrawing.thinning != nil || umapDrawing?.thinning != nil { thinned = true }
             return [
                 "title": v.view.title, "name": v.view.name, "summary": v.view.summary,
                 "pc1": NumberFormat.share(v.measures.pcaExplainedVariance.first),
@@ -136,11 +151,16 @@ public struct SiteRenderer {
                     ["label": entry.label, "help": entry.help, "value": NumberFormat.share(entry.value(v.measures))]
                         .setting("chance", entry.chance?(v.measures).map(NumberFormat.share))
                 },
-                "svg": plot(v, layer: a.layer, massive: Set(a.massive.map(\.token))).svg(),
+                "svg": pcaDrawing.svg,
+                "dataHref": root + paths.layerData(a.layer),
+                "dataName": (paths.layerData(a.layer) as NSString).lastPathComponent,
             ].setting("excluded", note)
-                .setting("umapSvg", v.umap.map { umapPlot(v, $0, layer: a.layer).svg() })
+                .setting("thinning", pcaDrawing.thinning?.summary)
+                .setting("umapSvg", umapDrawing?.svg)
                 .setting("umapCaption", v.umap.map { _ in umapCaption(v, analysis: a) })
+                .setting("umapThinning", umapDrawing?.thinning?.summary)
         }
+        c["thinned"] = thinned
         c["massiveExcluded"] = a.massiveExcluded
         c["massive"] = a.massive.map { m -> [String: Any] in
             let b = run.tokenBranch[m.token], j = m.token - run.branchOffsets[b]
@@ -280,7 +300,13 @@ public struct SiteRenderer {
         return text
     }
 
-    /// A scatter plot of a layout: a series per branch, a child's trajectory starting from the
+    /// A branch as a plot names it: "label (id)", or the id alone when the label is the same.
+    func branchName(_ b: Int) -> String {
+        shown.labels[b] == shown.ids[b] ? shown.ids[b] : "\(shown.labels[b]) (\(shown.ids[b]))"
+    }
+
+    /// A scatter plot of a layout: a series per branch (named once, in its line's tooltip; a
+    /// marker's tooltip gives the branch id, the position and the token), a child's trajectory starting from the
     /// parent token it forks after (when that token is in the layout).
     private func scatter(_ projection: Projection, massive: Set<Int>, label: String, xLabel: String, yLabel: String) -> ScatterPlot {
         let offsets = run.branchOffsets
@@ -290,7 +316,7 @@ public struct SiteRenderer {
             for j in branch.tokens.indices {
                 guard let point = projection.points[offsets[b] + j] else { continue }
                 let t = offsets[b] + j
-                var tooltip = "\(shown.labels[b]) (\(shown.ids[b])) · position \(branch.positions[j]) · \(TokenText.visible(branch.tokens[j]))"
+                var tooltip = "\(shown.ids[b]) · position \(branch.positions[j]) · \(TokenText.visible(branch.tokens[j]))"
                 if massive.contains(t) {
                     tooltip += " · massive activation, drawn at the edge; at (\(NumberFormat.figure(point.x)), \(NumberFormat.figure(point.y)))"
                 }
@@ -298,7 +324,7 @@ public struct SiteRenderer {
                                                   isMassive: massive.contains(t)))
             }
             let start = run.forkToken(of: b).flatMap { projection.points[$0] }
-            return ScatterPlot.Series(branch: b, style: .forBranch(b), start: start, markers: markers)
+            return ScatterPlot.Series(branch: b, style: .forBranch(b), start: start, markers: markers, name: branchName(b))
         }
         return ScatterPlot(label: label, xLabel: xLabel, yLabel: yLabel, series: series)
     }

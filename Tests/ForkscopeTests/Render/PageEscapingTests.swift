@@ -59,7 +59,7 @@ struct PageEscapingTests {
                 let ids = try #require(owners[raw], "fixture lost token \(raw.debugDescription)")
                 for layer in info.layers {
                     let layerPage = try Kit.text(site.appendingPathComponent("layers/\(layer).html"))
-                    // SVG tooltip: "label (id) · position P · <visible token>"
+                    // SVG tooltip: "id · position P · <visible token>" (the label is on the branch's line)
                     #expect(layerPage.contains(" \u{B7} \(visible)</title>"),
                             "layer \(layer): no escaped SVG <title> for \(raw.debugDescription)")
                     for id in ids {

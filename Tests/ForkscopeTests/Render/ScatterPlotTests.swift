@@ -17,9 +17,17 @@ struct ScatterPlotTests {
                            })
     }
 
-    /// Centres of `<circle class="pt">` markers, in order.
+    /// Centres of the markers (`<use class="pt" href="#…" x y>` of a shape centred on the origin), in order.
     static func centres(_ svg: String) -> [(x: Double, y: Double)] {
-        Kit.elements("<circle class=\"pt\"", in: svg).map { (Kit.number("cx", of: $0)!, Kit.number("cy", of: $0)!) }
+        Kit.elements("<use class=\"pt\"", in: svg).map { (Kit.number("x", of: $0)!, Kit.number("y", of: $0)!) }
+    }
+
+    /// The vertices of a `<polyline>` element.
+    static func vertices(_ polyline: String) throws -> [(x: Double, y: Double)] {
+        try #require(Kit.attributeValues("points", in: polyline).first).split(separator: " ").map { pair in
+            let xy = pair.split(separator: ",").compactMap { Double($0) }
+            return (xy.first ?? .nan, xy.dropFirst().first ?? .nan)
+        }
     }
 
     struct Rect { var x, y, w, h: Double }
@@ -46,9 +54,9 @@ struct ScatterPlotTests {
         let sx = (c[1].x - c[0].x) / (points[1].0 - points[0].0)
         let sy = (c[0].y - c[2].y) / (points[2].1 - points[0].1)  // y grows downwards in SVG
         #expect(sx > 0 && sy > 0, "axes flipped: sx \(sx) sy \(sy)")
-        // Coordinates are written with two decimals: allow that rounding over the smaller span.
+        // Coordinates are written with one decimal: allow that rounding over the smaller span.
         let span = min(abs(c[1].x - c[0].x), abs(c[0].y - c[2].y))
-        #expect(abs(sx - sy) / max(sx, sy) <= 0.02 / span + 1e-9, "x scale \(sx), y scale \(sy)")
+        #expect(abs(sx - sy) / max(sx, sy) <= 0.2 / span + 1e-9, "x scale \(sx), y scale \(sy)")
         let f = try Self.frame(svg)
         #expect(f.w == f.h, "the plot frame is not square")
     }
@@ -87,14 +95,15 @@ struct ScatterPlotTests {
         let parentCentres = Self.centres(try #require(Self.group(svg, 0)))
         let childGroup = try #require(Self.group(svg, 1))
         let line = try #require(Kit.elements("<polyline class=\"traj\"", in: childGroup).first)
-        let vertices = try #require(Kit.attributeValues("points", in: line).first).split(separator: " ").map(String.init)
+        let vertices = try Self.vertices(line)
         #expect(vertices.count == 3)  // fork point + two own markers
         let fork = parentCentres[2]
-        #expect(vertices.first == String(format: "%.2f,%.2f", fork.x, fork.y))
+        #expect(vertices.first?.x == fork.x && vertices.first?.y == fork.y)
+        #expect(vertices[1].x == Self.centres(childGroup)[0].x && vertices[2].y == Self.centres(childGroup)[1].y)
         // And without a start the line starts at the first own marker.
         let rootLine = try #require(Kit.elements("<polyline class=\"traj\"", in: Self.group(svg, 0)!).first)
-        let first = try #require(Kit.attributeValues("points", in: rootLine).first?.split(separator: " ").first)
-        #expect(String(first) == String(format: "%.2f,%.2f", parentCentres[0].x, parentCentres[0].y))
+        let first = try #require(try Self.vertices(rootLine).first)
+        #expect(first.x == parentCentres[0].x && first.y == parentCentres[0].y)
     }
 
     @Test("a lone marker without a start draws no polyline")
@@ -131,12 +140,18 @@ struct ScatterPlotTests {
             }
         }
         #expect(Kit.count("<g class=\"series ", in: svg) == branches.count)
-        // Branch 9 wraps the palette: same colour as branch 0, a square instead of a circle.
+        // Branch 9 wraps the palette: same colour as branch 0, a square instead of a circle; each
+        // shape is defined once, centred on the origin, and the markers use it.
         let g9 = Self.group(svg, 9)!
         #expect(g9.contains("fill=\"\(BranchStyle.colors[0])\""))
-        #expect(g9.contains("<rect class=\"pt\""))
-        #expect(Self.group(svg, 18)!.contains("<polygon class=\"pt\""))
+        #expect(Kit.count("href=\"#ss\"", in: g9) == 2 && Kit.count("href=\"#sc\"", in: g9) == 0)
+        #expect(Kit.count("href=\"#st\"", in: Self.group(svg, 18)!) == 2)
+        #expect(Kit.count("href=\"#sd\"", in: Self.group(svg, 27)!) == 2)
+        for id in ["sc", "ss", "st", "sd"] { #expect(Kit.count("id=\"\(id)\"", in: svg) == 1, "\(id) not defined once") }
+        #expect(svg.contains("<circle id=\"sc\" r=\"3.20\"/>"))
         #expect(Kit.count("class=\"pt\"", in: svg) == 2 * branches.count)
+        // A plot without squares defines none.
+        #expect(!Self.plot([Self.series(0, [(0, 0), (1, 1)])]).contains("id=\"ss\""))
     }
 
     @Test("niceStep: 1, 2 or 5 times a power of ten, not below the rough step", arguments: [
@@ -209,13 +224,29 @@ struct ScatterPlotTests {
         #expect(Kit.xmlError(svg) == nil)
     }
 
-    @Test("the same input gives the same bytes; -0 is written as 0.00")
+    @Test("the same input gives the same bytes; -0 is written as 0")
     func deterministic() {
         let s = [Self.series(0, [(0, 0), (-0.0, 1), (1, -0.0)], rootStart: true)]
         #expect(Self.plot(s) == Self.plot(s))
-        #expect(!Self.plot(s).contains("-0.00"))
+        #expect(!Self.plot(s).contains("-0.00") && !Self.plot(s).contains("\"-0\""))
         #expect(fmt(-0.0001) == "0.00")
         #expect(fmt(1.005) == "1.00" || fmt(1.005) == "1.01")
+    }
+
+    @Test("plot coordinates: tenths, no trailing .0, no -0", arguments: [
+        (0.0, "0"), (-0.0, "0"), (-0.04, "0"), (0.04, "0"), (0.05, "0.1"), (-0.05, "-0.1"), (-0.5, "-0.5"),
+        (12.0, "12"), (12.34, "12.3"), (12.36, "12.4"), (-12.96, "-13"), (439.99, "440"), (46.0, "46"), (.nan, "0"),
+    ])
+    func coordinates(value: Double, expected: String) {
+        #expect(coord(value) == expected, "coord(\(value))")
+    }
+
+    @Test("counts are written with thousands separators", arguments: [
+        (0, "0"), (7, "7"), (999, "999"), (1_000, "1,000"), (4_096, "4,096"), (16_384, "16,384"),
+        (1_234_567, "1,234,567"), (-4_096, "-4,096"),
+    ])
+    func counts(value: Int, expected: String) {
+        #expect(NumberFormat.count(value) == expected)
     }
 
     @Test("site layer pages: in every view's plot, child lines start at the parent's fork token, one ring per root")
@@ -239,14 +270,13 @@ struct ScatterPlotTests {
                 }
                 #expect(Kit.count("class=\"root-start\"", in: svg) == info.roots, "\(name)")
                 // r1.a (branch 1) forks after r1's token 6 (index 5): its line starts at r1's 6th marker.
-                let r1 = Kit.elements("class=\"pt\"", in: try #require(Self.group(svg, 0)))
+                let r1 = Self.centres(try #require(Self.group(svg, 0)))
                 try #require(r1.count == 6, "\(name): r1 has \(r1.count) markers")
                 let forkMarker = r1[5]
                 let child = try #require(Self.group(svg, 1))
                 let line = try #require(Kit.elements("<polyline", in: child).first)
-                let start = try #require(Kit.attributeValues("points", in: line).first?.split(separator: " ").first)
-                let (cx, cy) = (Kit.number("cx", of: forkMarker), Kit.number("cy", of: forkMarker))
-                #expect(String(start) == "\(String(format: "%.2f", cx ?? .nan)),\(String(format: "%.2f", cy ?? .nan))", "\(name)")
+                let start = try #require(try Self.vertices(line).first)
+                #expect(start.x == forkMarker.x && start.y == forkMarker.y, "\(name)")
             }
         }
     }
