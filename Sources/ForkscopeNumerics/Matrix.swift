@@ -19,6 +19,16 @@ public struct Matrix: Sendable, Equatable {
         self.init(rows: rows, cols: cols, storage: Array(repeating: value, count: rows * cols))
     }
 
+    /// A matrix whose every entry `fill` writes (through the pointer it is given) before it is
+    /// used: no zero-filling pass over memory that is about to be overwritten.
+    public init(rows: Int, cols: Int, filling fill: (UnsafeMutableBufferPointer<Double>) throws -> Void) rethrows {
+        let storage = try [Double](unsafeUninitializedCapacity: rows * cols) { buffer, count in
+            try fill(buffer)
+            count = rows * cols
+        }
+        self.init(rows: rows, cols: cols, storage: storage)
+    }
+
     public subscript(row: Int, col: Int) -> Double {
         get { storage[row * cols + col] }
         set { storage[row * cols + col] = newValue }

@@ -81,21 +81,23 @@ public final class RunReader: Sendable {
 
     static func states(of run: ActivationRun, in file: SafetensorsFile, slice: Int) throws -> Matrix {
         let d = run.hiddenSize
-        var out = Matrix(rows: run.tokenCount, cols: d)
-        var row = 0
-        for b in run.branches {
-            let tensor = file.tensors[b.id]!
-            let n = b.tokens.count
-            let start = slice * n * d
-            let bad = out.storage.withUnsafeMutableBufferPointer { dst in
-                file.convert(tensor, elements: start..<(start + n * d), into: UnsafeMutableBufferPointer(rebasing: dst[(row * d)..<((row + n) * d)]))
+        var failure: InputError?
+        let out = Matrix(rows: run.tokenCount, cols: d) { storage in
+            var row = 0
+            for b in run.branches {
+                let tensor = file.tensors[b.id]!
+                let n = b.tokens.count
+                let start = slice * n * d
+                let rows = UnsafeMutableBufferPointer(rebasing: storage[(row * d)..<((row + n) * d)])
+                if failure == nil, let bad = file.convert(tensor, elements: start..<(start + n * d), into: rows) {
+                    failure = InputError(file: file.displayName, field: "tensor \"\(b.id)\"",
+                                         "\(rows[bad]) at layer \(run.layers[slice]), token \(bad / d), dimension \(bad % d)")
+                }
+                if failure != nil { rows.initialize(repeating: 0) }
+                row += n
             }
-            if let bad {
-                throw InputError(file: file.displayName, field: "tensor \"\(b.id)\"",
-                                 "\(out.storage[row * d + bad]) at layer \(run.layers[slice]), token \(bad / d), dimension \(bad % d)")
-            }
-            row += n
         }
+        if let failure { throw failure }
         return out
     }
 }

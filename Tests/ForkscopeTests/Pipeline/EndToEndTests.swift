@@ -279,10 +279,14 @@ struct EndToEndTests {
             _ = try Build.run(BuildOptions(run: Kit.treeF32, out: tmp.appendingPathComponent("s").path)) { collected.append($0) }
             let messages = collected.all
             // Layers are analysed concurrently, so reports may arrive out of order, but each count comes once.
-            #expect(messages.filter { $0.hasPrefix("analysed ") }.sorted() == ["analysed 1/3 layers", "analysed 2/3 layers", "analysed 3/3 layers"],
-                    "\(messages)")
+            // "analysing layers: 2/3 (66%), about 1 s left": count, percent, time left.
+            let layers = messages.filter { $0.hasPrefix("analysing layers: ") }
+            #expect(layers.map { $0.split(separator: " ")[2] }.sorted() == ["1/3", "2/3", "3/3"], "\(messages)")
+            #expect(layers.map { $0.split(separator: " ")[3] }.sorted() == ["(100%),", "(33%),", "(66%),"], "\(messages)")
+            #expect(layers.allSatisfy { $0.hasSuffix(" s left") })
+            #expect(layers.contains { $0.contains("3/3") && $0.hasSuffix("about 0 s left") })
             let rendering = try #require(messages.firstIndex(of: "rendering"))
-            #expect(messages.prefix(rendering).filter { $0.hasPrefix("analysed ") }.count == 3, "rendering before every layer was analysed")
+            #expect(messages.prefix(rendering).filter { $0.hasPrefix("analysing layers: ") }.count == 3, "rendering before every layer was analysed")
             #expect(messages.last?.hasPrefix("writing") == true)
         }
     }
