@@ -31,3 +31,11 @@ theme:
 
 clean:
 	rm -rf .build out
+
+# Forkscope against the NumPy / scikit-learn / umap-learn reference on the synthetic medium and
+# large runs, stage by stage, with each stage's floor (Benchmarks/README.md). About an hour: the
+# reference alone takes tens of minutes on large. BENCH_FLAGS="--skip-reference" for a quick look.
+.PHONY: bench
+BENCH_FLAGS ?=
+bench: build
+	python3 Benchmarks/bench.py --presets medium,large --forkscope .build/release/forkscope $(BENCH_FLAGS)

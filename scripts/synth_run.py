@@ -30,10 +30,11 @@ same sink.  The seed's draws are independent of the dtype and of --zero-pe.
 Tensors are written branch by branch and layer by layer (header computed up front), so memory
 stays at a few layer-by-branch blocks whatever the run's size.
 
-Presets (explicit options override them):
-    small   4 roots x (32 + 6 x 16)  =   512 tokens,  5 layers, hidden  256
-    medium  8 roots x (32 + 15 x 32) =  4096 tokens, 13 layers, hidden 1024
-    large  16 roots x (64 + 15 x 64) = 16384 tokens, 13 layers, hidden 2048
+Presets (explicit options override them, e.g. --dtype F32):
+    small   4 roots x (32 + 6 x 16)  =   512 tokens,  5 layers, hidden  256, F16 (1.3 MB)
+    medium  8 roots x (32 + 15 x 32) =  4096 tokens, 13 layers, hidden 1024, F16 (109 MB)
+    large  16 roots x (64 + 15 x 64) = 16384 tokens, 13 layers, hidden 2048, F16 (872 MB)
+Without a preset the dtype is F32.
 
 Usage:
     python3 scripts/synth_run.py OUT_DIR [--preset small|medium|large] [--roots R]
@@ -62,9 +63,11 @@ SINK_FACTOR = 100.0
 SINK_WEIGHTS = (0.8, 0.5, 0.3)
 
 PRESETS = {
-    "small": dict(roots=4, samples=6, prompt_len=32, cont_len=16, layers=5, hidden=256),
-    "medium": dict(roots=8, samples=15, prompt_len=32, cont_len=32, layers=13, hidden=1024),
-    "large": dict(roots=16, samples=15, prompt_len=64, cont_len=64, layers=13, hidden=2048),
+    "small": dict(roots=4, samples=6, prompt_len=32, cont_len=16, layers=5, hidden=256, dtype="F16"),
+    "medium": dict(roots=8, samples=15, prompt_len=32, cont_len=32, layers=13, hidden=1024,
+                   dtype="F16"),
+    "large": dict(roots=16, samples=15, prompt_len=64, cont_len=64, layers=13, hidden=2048,
+                  dtype="F16"),
 }
 DEFAULTS = dict(roots=4, samples=3, prompt_len=6, cont_len=10, layers=3, hidden=48,
                 grandchildren=0, dtype="F32", seed=0, pos_strength=3.0, topic_strength=1.0)
