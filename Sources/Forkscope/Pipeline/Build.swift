@@ -73,17 +73,21 @@ public enum Build {
                               progress: @escaping @Sendable (String) -> Void) throws -> [LayerAnalysis] {
         let run = reader.run
         let results = LayerResults(count: run.layers.count)
+        let memory = MatrixPool()
         let workers = max(1, min(options.threads, run.layers.count))
         let inner = max(1, options.threads / workers)
         BLASThreads.set(1)
         ParallelChunks.run(chunks: run.layers.count, threads: workers) { slice in
             guard !results.failed else { return }
             do {
-                let (states, variant) = try timed(timings, .read) {
-                    (try reader.states(slice: slice), zeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil)
+                var states = memory.take()
+                let variant = try timed(timings, .read) {
+                    try reader.read(slice: slice, into: &states)
+                    return zeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil
                 }
                 let analysis = LayerAnalysis(layer: run.layers[slice], states: states, zeroPE: variant, run: run, options: options,
                                              threads: inner, timings: timings)
+                memory.give(states)
                 progress(results.store(analysis, at: slice))
             } catch {
                 results.fail(error)
@@ -111,6 +115,15 @@ public enum Build {
         guard FileManager.default.fileExists(atPath: own) else { return (Commentary(), []) }
         return try ContentFolder.load(own, run: run)
     }
+}
+
+/// Layer matrices a worker has finished with, for the next layer's states to be read into.
+private final class MatrixPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free = [Matrix]()
+
+    func take() -> Matrix { lock.withLock { free.popLast() } ?? Matrix(rows: 0, cols: 0) }
+    func give(_ m: Matrix) { lock.withLock { free.append(m) } }
 }
 
 /// The layers' analyses as the workers finish them, or the first error.

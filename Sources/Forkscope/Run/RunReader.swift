@@ -68,7 +68,16 @@ public final class RunReader: Sendable {
     /// The states of slice `slice` (an index into `run.layers`) for every token in run order, as a
     /// tokens x hidden matrix. Fails on NaN or infinity, naming the tensor, layer and token.
     public func states(slice: Int) throws -> Matrix {
-        try Self.states(of: run, in: main, slice: slice)
+        var out = Matrix(rows: 0, cols: 0)
+        try Self.read(run, in: main, slice: slice, into: &out)
+        return out
+    }
+
+    /// `states(slice:)` written into `matrix`, whose memory (already paged in) is reused when it
+    /// has the right shape and no other owner: a build reads layer after layer into the same
+    /// memory instead of faulting in a new matrix each time.
+    public func read(slice: Int, into matrix: inout Matrix) throws {
+        try Self.read(run, in: main, slice: slice, into: &matrix)
     }
 
     /// The states of slice `slice` of a variant (e.g. `zero_pe`), as `states(slice:)`.
@@ -76,13 +85,15 @@ public final class RunReader: Sendable {
         guard let file = variants[variant] else {
             throw InputError(file: directory.appendingPathComponent("run.json").path, field: "variants", "no usable variant \"\(variant)\"")
         }
-        return try Self.states(of: run, in: file, slice: slice)
+        var out = Matrix(rows: 0, cols: 0)
+        try Self.read(run, in: file, slice: slice, into: &out)
+        return out
     }
 
-    static func states(of run: ActivationRun, in file: SafetensorsFile, slice: Int) throws -> Matrix {
+    static func read(_ run: ActivationRun, in file: SafetensorsFile, slice: Int, into out: inout Matrix) throws {
         let d = run.hiddenSize
         var failure: InputError?
-        let out = Matrix(rows: run.tokenCount, cols: d) { storage in
+        func fill(_ storage: UnsafeMutableBufferPointer<Double>) {
             var row = 0
             for b in run.branches {
                 let tensor = file.tensors[b.id]!
@@ -97,7 +108,11 @@ public final class RunReader: Sendable {
                 row += n
             }
         }
+        if out.rows == run.tokenCount && out.cols == d {
+            out.storage.withUnsafeMutableBufferPointer { fill($0) }
+        } else {
+            out = Matrix(rows: run.tokenCount, cols: d, filling: fill)
+        }
         if let failure { throw failure }
-        return out
     }
 }

@@ -94,92 +94,67 @@ public struct SafetensorsFile: Sendable {
         let start = tensor.byteRange.lowerBound + range.lowerBound * width
         precondition(start + range.count * width <= tensor.byteRange.upperBound && out.count == range.count)
         let slice = UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + range.count * width)])
+        defer { file.release(start..<(start + range.count * width)) }
         return HalfConversion.convert(slice, dtype: tensor.dtype, into: out)
     }
 }
 
-/// Conversion of stored elements to `Double`, 16 at a time with SIMD integer and float
-/// operations (no per-element call into a half-precision routine), checking finiteness on the way.
+/// Conversion of stored elements to `Double`, in plain loops of integer and float operations with
+/// no calls and no branches, which the compiler vectorises (SSE2 and up): a layer converts at
+/// memory speed, checking finiteness on the way.
 enum HalfConversion {
-    typealias Lanes = SIMD16<UInt32>
-
     /// - Returns: the index of the first element that is NaN or infinite, if any.
     static func convert(_ raw: UnsafeRawBufferPointer, dtype: TensorDType, into out: UnsafeMutableBufferPointer<Double>) -> Int? {
         let count = out.count
-        var bad = false
-        // Chunks of float32 bit patterns in a small scratch buffer (cache-resident), then one plain
-        // widening loop to Double that the compiler vectorises.
-        let chunk = 4096
-        var scratch = [UInt32](repeating: 0, count: min(chunk, count))
-        scratch.withUnsafeMutableBufferPointer { bits in
-            var base = 0
-            while base < count {
-                let length = min(chunk, count - base)
-                var i = 0
-                // Vector loads read the file's little-endian bytes as they are: little-endian hosts only.
-                while isLittleEndian && i + 16 <= length {
-                    let lanes = load(raw, dtype, at: base + i)
-                    // An exponent of all ones (float32 layout) is infinity or NaN.
-                    bad = bad || any((lanes & 0x7F80_0000) .== 0x7F80_0000)
-                    UnsafeMutableRawPointer(bits.baseAddress! + i).storeBytes(of: lanes, as: Lanes.self)
-                    i += 16
+        guard count > 0 else { return nil }
+        let target = out.baseAddress!
+        var special: UInt32 = 0
+        switch dtype {
+        case .f32:
+            for k in 0..<count {
+                let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
+                special |= (bits & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+                target[k] = Double(Float(bitPattern: bits))
+            }
+        case .bf16:
+            // bfloat16 is the top half of an IEEE float32.
+            for k in 0..<count {
+                let bits = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))) << 16
+                special |= (bits & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+                target[k] = Double(Float(bitPattern: bits))
+            }
+        case .f16:
+            // Three simple loops over cache-sized chunks, each of which the compiler vectorises:
+            // flag specials, convert to float32 bits, widen to Double.
+            let chunk = 2048
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: chunk) { bits in
+                var base = 0
+                while base < count {
+                    let length = min(chunk, count - base)
+                    let halves = UnsafeRawBufferPointer(rebasing: raw[(2 * base)..<(2 * (base + length))])
+                    for k in 0..<length {
+                        let h = UInt32(UInt16(littleEndian: halves.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
+                        special |= ((h & 0x7C00) &+ 0x0400) & 0x8000   // 0x8000 exactly when the exponent is all ones
+                        bits[k] = halfToSingle(h, special: (h & 0x7C00) == 0x7C00)
+                    }
+                    let floats = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: Float.self)
+                    for k in 0..<length { target[base + k] = Double(floats[k]) }
+                    base += length
                 }
-                while i < length {
-                    let b = scalar(raw, dtype, at: base + i)
-                    bad = bad || (b & 0x7F80_0000) == 0x7F80_0000
-                    bits[i] = b
-                    i += 1
-                }
-                let floats = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: Float.self)
-                let target = out.baseAddress! + base
-                for k in 0..<length { target[k] = Double(floats[k]) }
-                base += length
             }
         }
-        guard bad else { return nil }
+        guard special != 0 else { return nil }
         return out.firstIndex { !$0.isFinite }
     }
 
-    #if _endian(little)
-    static let isLittleEndian = true
-    #else
-    static let isLittleEndian = false
-    #endif
-
-    /// 16 elements from index i as float32 bit patterns.
+    /// IEEE binary16 to binary32 bits: exponent and mantissa moved into place and the value
+    /// rescaled by 2¹¹² (the bias difference), which also turns subnormal halves into normal
+    /// floats; infinity and NaN (exponent all ones) keep an exponent of all ones.
     @inline(__always)
-    private static func load(_ raw: UnsafeRawBufferPointer, _ dtype: TensorDType, at i: Int) -> Lanes {
-        switch dtype {
-        case .f32:
-            return raw.loadUnaligned(fromByteOffset: 4 * i, as: Lanes.self)
-        case .bf16:
-            // bfloat16 is the top half of an IEEE float32.
-            return Lanes(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)) &<< 16
-        case .f16:
-            return halfToSingle(Lanes(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)))
-        }
-    }
-
-    /// IEEE binary16 to binary32 bit patterns: exponent and mantissa moved into place and the
-    /// value rescaled by 2¹¹² (the bias difference), which also turns subnormal halves into
-    /// normal floats; infinity and NaN (exponent all ones) become infinity and NaN.
-    @inline(__always)
-    static func halfToSingle(_ h: Lanes) -> Lanes {
-        let sign = (h & 0x8000) &<< 16
-        let magnitude = (h & 0x7FFF) &<< 13
-        let scaled = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD16<Float>.self) * 0x1p112, to: Lanes.self)
-        let special = (h & 0x7C00) .== 0x7C00
-        return sign | scaled.replacing(with: magnitude | 0x7F80_0000, where: special)
-    }
-
-    @inline(__always)
-    private static func scalar(_ raw: UnsafeRawBufferPointer, _ dtype: TensorDType, at i: Int) -> UInt32 {
-        switch dtype {
-        case .f32: return UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
-        case .bf16: return UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16
-        case .f16:
-            let h = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-            return halfToSingle(Lanes(repeating: h))[0]
-        }
+    static func halfToSingle(_ h: UInt32, special: Bool) -> UInt32 {
+        let sign = (h & 0x8000) << 16
+        let magnitude = (h & 0x7FFF) << 13
+        let scaled = (Float(bitPattern: magnitude) * 0x1p112).bitPattern
+        return sign | (special ? magnitude | 0x7F80_0000 : scaled)
     }
 }
