@@ -57,12 +57,12 @@ public enum Build {
 
         // Render -> write.
         progress("rendering")
-        let files = try timed(options.timings, .render) {
+        let files = try StageTimings.measure(options.timings, .render) {
             try SiteRenderer(run: run, analyses: analyses, options: options.analysis, commentary: commentary,
                              theme: theme, warnings: warnings).files()
         }
         progress("writing \(options.out)")
-        try timed(options.timings, .write) { try SiteWriter.write(files, to: options.out, force: options.force) }
+        try StageTimings.measure(options.timings, .write) { try SiteWriter.write(files, to: options.out, force: options.force) }
         return Result(files: files.count, warnings: warnings)
     }
 
@@ -81,7 +81,7 @@ public enum Build {
             guard !results.failed else { return }
             do {
                 var states = memory.take()
-                let variant = try timed(timings, .read) {
+                let variant = try StageTimings.measure(timings, .read) {
                     try reader.read(slice: slice, into: &states)
                     return zeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil
                 }
@@ -94,10 +94,6 @@ public enum Build {
             }
         }
         return try results.collect()
-    }
-
-    private static func timed<T>(_ timings: StageTimings?, _ stage: StageTimings.Stage, _ body: () throws -> T) rethrows -> T {
-        try timings.map { try $0.measure(stage, body) } ?? body()
     }
 
     /// The variant name whose states are the `zero_pe` view.

@@ -75,7 +75,7 @@ public struct LayerAnalysis: Sendable {
     public init(layer: Int, states: Matrix, zeroPE: Matrix?, run: ActivationRun, options: Options,
                 threads: Int = 1, timings: StageTimings? = nil) {
         func timed<T>(_ stage: StageTimings.Stage, _ body: () -> T) -> T {
-            timings.map { $0.measure(stage, body) } ?? body()
+            StageTimings.measure(timings, stage, body)
         }
         let positions = run.tokenPositions, branches = run.tokenBranch, roots = run.tokenRootGroups
         self.layer = layer

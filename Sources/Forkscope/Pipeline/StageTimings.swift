@@ -33,6 +33,11 @@ public final class StageTimings: @unchecked Sendable {
         return try body()
     }
 
+    /// `body`, timed under `stage` when there are timings to add to.
+    public static func measure<T>(_ timings: StageTimings?, _ stage: Stage, _ body: () throws -> T) rethrows -> T {
+        try timings.map { try $0.measure(stage, body) } ?? body()
+    }
+
     /// `forkscope.timings/1`: the stages in pipeline order, then the process's totals.
     public func json(threads: Int) -> Data {
         var usage = rusage()

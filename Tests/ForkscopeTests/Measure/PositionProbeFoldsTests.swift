@@ -16,13 +16,11 @@ struct PositionProbeFoldsTests {
         var branch = 0
         for _ in 0..<5 {
             positions += Array(0..<6); branches += Array(repeating: branch, count: 6)
-            let root = branch
             branch += 1
             for _ in 0..<2 {
                 positions += Array(6..<12); branches += Array(repeating: branch, count: 6)
                 branch += 1
             }
-            _ = root
         }
         let n = positions.count
         var x = Matrix(rows: n, cols: cols)
