@@ -17,13 +17,17 @@ let package = Package(
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
         .systemLibrary(name: "CLapack", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
 
+        // Kernels Swift cannot vectorise for baseline x86-64 (conversions with F16C), in C with a
+        // run-time choice of instruction set.
+        .target(name: "CKernels"),
+
         // Pure numerics: no file I/O, no rendering.
         .target(name: "ForkscopeNumerics", dependencies: ["CLapack"]),
         // The engine: read run -> debias -> project -> measure -> render -> write site.
         .target(
             name: "Forkscope",
             dependencies: [
-                "ForkscopeNumerics", "CCmark",
+                "ForkscopeNumerics", "CCmark", "CKernels",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
@@ -35,5 +39,6 @@ let package = Package(
 
         .testTarget(name: "ForkscopeNumericsTests", dependencies: ["ForkscopeNumerics"]),
         .testTarget(name: "ForkscopeTests", dependencies: ["Forkscope", "ForkscopeNumerics"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
     ]
 )

@@ -181,7 +181,8 @@ private struct QueryRow {
         var largest = 0.0
         for j in 0..<n {
             let g = Double(products[base + j])
-            squared[j] = max(0, sqI + rows.centredSquares[j] - 2 * g)
+            let s = sqI + rows.centredSquares[j] - 2 * g
+            squared[j] = s > 0 ? s : 0   // never −0, whose bits would not order (euclideanRank)
             if j != i { largest = max(largest, squared[j]) }
             let normJ = rows.norms[j]
             cosine[j] = normI > 0 && normJ > 0 ? 1 - (g + aI + rows.meanDots[j] + rows.meanSquare) / (normI * normJ) : 1
@@ -236,18 +237,29 @@ private struct QueryRow {
     /// The rank (1 = nearest) of row j among i's other rows by Euclidean distance, tie rule included.
     func euclideanRank(of j: Int) -> Int {
         let tol = euclideanTolerance
-        let lo = max(0, squared[j] - squaredError).squareRoot(), hi = (squared[j] + squaredError).squareRoot()
-        let margin = (hi - lo) + 4 * tol
-        // Approximate squared distance bounds of the window [lo − margin, hi + margin].
-        let below = max(0, lo - margin), above = hi + margin
+        // The window [below, above] of exact distances around j's own: rows surely nearer or
+        // farther than it by their approximate distances are counted or skipped, the rest (the
+        // band) are ranked exactly. Its slack of four tolerances lets a short chain of ties fit.
+        let distance = rows.exactEuclidean(i, j)
+        let below = max(0, distance - 4 * tol), above = distance + 4 * tol
         let belowSquared = below * below - squaredError, aboveSquared = above * above + squaredError
+        // Two scans the compiler can run fast. Distances are ≥ 0, whose bit patterns order as
+        // integers: a branch-free integer count (vectorised), then the band, whose rare hits keep
+        // the branch predictable. Row i itself is taken back out.
         var before = 0
         var band = [Int]()
-        for l in 0..<rows.n where l != i {
-            let s = squared[l]
-            if s < belowSquared { before += 1 } else if s <= aboveSquared { band.append(l) }
+        squared.withUnsafeBufferPointer { s in
+            s.withMemoryRebound(to: UInt64.self) { bits in
+                if belowSquared > 0 {
+                    let limit = belowSquared.bitPattern
+                    for l in bits.indices { before &+= Int(truncatingIfNeeded: (bits[l] &- limit) >> 63) }
+                }
+                let low = max(0, belowSquared).bitPattern, width = max(0, aboveSquared).bitPattern &- low
+                for l in bits.indices where bits[l] &- low <= width && l != i { band.append(l) }
+            }
         }
-        let exact = band.map { rows.exactEuclidean(i, $0) }
+        if squared[i] < belowSquared { before -= 1 }
+        let exact = band.map { $0 == j ? distance : rows.exactEuclidean(i, $0) }
         let ordered = Self.tieOrder(band, exact, tolerance: tol)
         let at = ordered.firstIndex { $0.index == j }!
         // Rows outside the band are at exact distances below `below` or above `above`; the chain of

@@ -32,13 +32,15 @@ public enum Neighbours {
         let tol = tolerance(distances, excluding: i, metric)
         var limit = (smallest(k, of: distances, excluding: i).last.map { distances[$0] } ?? 0) + tol
         var candidates = [Int]()
-        while true {
-            candidates = distances.indices.filter { $0 != i && distances[$0] <= limit }
-            let farthest = candidates.map { distances[$0] }.max() ?? limit
-            guard farthest + tol > limit else { break }
-            let grown = farthest + tol
-            if !distances.indices.contains(where: { $0 != i && distances[$0] > limit && distances[$0] <= grown }) { break }
-            limit = grown
+        distances.withUnsafeBufferPointer { distances in
+            while true {
+                candidates = distances.indices.filter { $0 != i && distances[$0] <= limit }
+                let farthest = candidates.map { distances[$0] }.max() ?? limit
+                guard farthest + tol > limit else { break }
+                let grown = farthest + tol
+                if !distances.indices.contains(where: { $0 != i && distances[$0] > limit && distances[$0] <= grown }) { break }
+                limit = grown
+            }
         }
         return Array(order(candidates, by: distances, tolerance: tol).prefix(k))
     }
@@ -49,29 +51,48 @@ public enum Neighbours {
         nearest(distances: directDistances(x, from: i, metric: metric), of: i, k: min(k, x.rows - 1), metric: metric)
     }
 
-    /// Distances from row i to every row, summed directly in Double.
+    /// Distances from row i to every row, summed directly in Double (in order of columns).
     static func directDistances(_ x: Matrix, from i: Int, metric: Metric) -> [Double] {
-        let d = x.cols
+        let d = x.cols, n = x.rows
         return x.storage.withUnsafeBufferPointer { s in
             let a = s.baseAddress! + i * d
-            let normA = metric == .cosine ? (0..<d).reduce(0.0) { $0 + a[$1] * a[$1] }.squareRoot() : 0
-            return (0..<x.rows).map { j in
-                let b = s.baseAddress! + j * d
+            func dot(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>) -> Double {
+                var sum = 0.0
+                for c in 0..<d { sum += p[c] * q[c] }
+                return sum
+            }
+            return [Double](unsafeUninitializedCapacity: n) { out, count in
                 switch metric {
                 case .euclidean:
-                    return (0..<d).reduce(0.0) { let t = a[$1] - b[$1]; return $0 + t * t }.squareRoot()
+                    // Plain loops (a layout has two columns: these run once per query and row).
+                    for j in 0..<n {
+                        let b = s.baseAddress! + j * d
+                        var sum = 0.0
+                        for c in 0..<d { let t = a[c] - b[c]; sum += t * t }
+                        out[j] = sum.squareRoot()
+                    }
                 case .cosine:
-                    let normB = (0..<d).reduce(0.0) { $0 + b[$1] * b[$1] }.squareRoot()
-                    return 1 - (normA > 0 && normB > 0 ? (0..<d).reduce(0.0) { $0 + a[$1] * b[$1] } / (normA * normB) : 0)
+                    let normA = dot(a, a).squareRoot()
+                    for j in 0..<n {
+                        let b = s.baseAddress! + j * d
+                        let normB = dot(b, b).squareRoot()
+                        out[j] = 1 - (normA > 0 && normB > 0 ? dot(a, b) / (normA * normB) : 0)
+                    }
                 }
+                count = n
             }
         }
     }
 
     static func tolerance(_ distances: [Double], excluding i: Int, _ metric: Metric) -> Double {
         guard metric == .euclidean else { return tieTolerance }
-        var largest = 0.0
-        for (j, d) in distances.enumerated() where j != i { largest = max(largest, d) }
+        // The largest of all (a branch-free pass) is the largest of the others unless it is row
+        // i's own distance, which is then looked past.
+        var largest = distances.withUnsafeBufferPointer { d in d.reduce(0.0) { Swift.max($0, $1) } }
+        if distances[i] == largest {
+            largest = 0
+            for (j, d) in distances.enumerated() where j != i { largest = max(largest, d) }
+        }
         return euclideanTieTolerance * largest
     }
 

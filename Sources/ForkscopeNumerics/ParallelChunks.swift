@@ -10,12 +10,14 @@ public enum ParallelChunks {
             for c in 0..<chunks { body(c) }
             return
         }
-        // The chunks write to disjoint places, which the compiler cannot see.
+        // Each thread takes the next chunk when it is free (chunks differ in cost: a fixed
+        // stride would leave one thread working alone at the end). The chunks write to disjoint
+        // places, which the compiler cannot see.
+        let next = ChunkCounter()
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var c = w
-                while c < chunks { body(c); c += workers }
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while let c = next.take(below: chunks) { body(c) }
             }
         }
     }
@@ -23,5 +25,19 @@ public enum ParallelChunks {
     /// Splits 0..<count into pieces of at most `size`.
     public static func ranges(_ count: Int, size: Int) -> [Range<Int>] {
         stride(from: 0, to: count, by: max(1, size)).map { $0..<min($0 + max(1, size), count) }
+    }
+}
+
+/// The next chunk to run, handed out under a lock.
+private final class ChunkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func take(below count: Int) -> Int? {
+        lock.withLock {
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
+        }
     }
 }

@@ -156,24 +156,27 @@ extension PositionProbe {
         for label in labels {
             let test = rows.filter { folds[$0] == label }
             let held = RowMoments(x, rows: test, shift: shift, y: { Double(positions[$0]) })
-            let train = all - held
+            // The training rows' moments, in place over the held-out fold's (one d × d buffer).
+            var train = all - held
             let n = train.count
             guard n >= 2, !test.isEmpty else { continue }
             let d = x.cols, nd = Double(n)
             let mean = train.sum.map { $0 / nd }
             let yMean = train.ySum / nd
             // Covariance of the training rows, then the standardiser's scales.
-            var a = train.scatter
-            let std = (0..<d).map { (max(0, a[$0, $0]) / nd).squareRoot() }
+            train.centreGram()
+            let std = (0..<d).map { (max(0, train.gram[$0, $0]) / nd).squareRoot() }
             let floor = (std.max() ?? 0) * 1e-12
             let scale = std.map { $0 > floor && $0 > 0 ? 1 / $0 : 0 }
-            for r in 0..<d {
-                for c in r..<d { a[r, c] *= scale[r] * scale[c] }
-                a[r, r] += penalty
+            train.gram.storage.withUnsafeMutableBufferPointer { a in
+                for r in 0..<d {
+                    for c in r..<d { a[r * d + c] *= scale[r] * scale[c] }
+                    a[r * d + r] += penalty
+                }
             }
             // Zᵀ(y − ȳ) = D·(Σ x̃·y − ȳ·Σ x̃) over the training rows.
             let b = Matrix(rows: d, cols: 1, storage: (0..<d).map { c in scale[c] * (train.weightedSum[c] - yMean * train.sum[c]) })
-            let w = PositiveDefinite.solve(a, b).storage
+            let w = PositiveDefinite.solve(train.gram, b).storage
             let weights = (0..<d).map { w[$0] * scale[$0] }
             for t in test {
                 var p = yMean

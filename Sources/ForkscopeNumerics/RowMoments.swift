@@ -62,11 +62,18 @@ public struct RowMoments: Sendable {
 
     /// The scatter matrix Σ (x − mean)(x − mean)ᵀ (upper triangle).
     public var scatter: Matrix {
-        var s = gram
-        guard count > 0 else { return s }
-        let m = sum.map { $0 / Double(count) }, n = Double(count)
-        for r in 0..<s.rows { for c in r..<s.cols { s[r, c] -= n * m[r] * m[c] } }
-        return s
+        var s = self
+        s.centreGram()
+        return s.gram
+    }
+
+    /// Turns `gram` into the scatter matrix in place (upper triangle): Σx̃x̃ᵀ − n·m̃m̃ᵀ.
+    public mutating func centreGram() {
+        guard count > 0 else { return }
+        let m = sum.map { $0 / Double(count) }, n = Double(count), d = gram.cols
+        gram.storage.withUnsafeMutableBufferPointer { g in
+            for r in 0..<d { for c in r..<d { g[r * d + c] -= n * m[r] * m[c] } }
+        }
     }
 
     /// Σ‖x‖² of the unshifted rows.
@@ -75,19 +82,24 @@ public struct RowMoments: Sendable {
     }
 
     /// The moments of the rows of `a` that are not in `b` (same shift; `b`'s rows a subset of `a`'s).
-    /// Without `b`'s response sums the result has none either.
-    public static func - (a: RowMoments, b: RowMoments) -> RowMoments {
+    /// Without `b`'s response sums the result has none either. Written over `b`'s storage, which
+    /// a caller passing its last use of `b` gives up: no d × d copy.
+    public static func - (a: RowMoments, b: consuming RowMoments) -> RowMoments {
         precondition(a.shift == b.shift)
-        var out = a
-        out.count -= b.count
-        out.ySum -= b.ySum
-        for c in out.sum.indices { out.sum[c] -= b.sum[c] }
-        if b.weightedSum.count == out.weightedSum.count {
-            for c in out.weightedSum.indices { out.weightedSum[c] -= b.weightedSum[c] }
+        var out = b
+        out.count = a.count - out.count
+        out.ySum = a.ySum - out.ySum
+        for c in out.sum.indices { out.sum[c] = a.sum[c] - out.sum[c] }
+        if a.weightedSum.count == out.weightedSum.count {
+            for c in out.weightedSum.indices { out.weightedSum[c] = a.weightedSum[c] - out.weightedSum[c] }
         } else {
             out.weightedSum = []
         }
-        for i in out.gram.storage.indices { out.gram.storage[i] -= b.gram.storage[i] }
+        a.gram.storage.withUnsafeBufferPointer { g in
+            out.gram.storage.withUnsafeMutableBufferPointer { o in
+                for i in o.indices { o[i] = g[i] - o[i] }
+            }
+        }
         return out
     }
 }

@@ -59,7 +59,7 @@ public enum Build {
         progress("rendering")
         let files = try StageTimings.measure(options.timings, .render) {
             try SiteRenderer(run: run, analyses: analyses, options: options.analysis, commentary: commentary,
-                             theme: theme, warnings: warnings).files()
+                             theme: theme, warnings: warnings).files(threads: options.analysis.threads)
         }
         progress("writing \(options.out)")
         try StageTimings.measure(options.timings, .write) { try SiteWriter.write(files, to: options.out, force: options.force) }
@@ -85,8 +85,11 @@ public enum Build {
                     try reader.read(slice: slice, into: &states)
                     return zeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil
                 }
+                // The last layer runs while the other workers run out of layers: it takes every
+                // thread, so the cores they free are not left idle.
+                let threads = slice == run.layers.count - 1 ? options.threads : inner
                 let analysis = LayerAnalysis(layer: run.layers[slice], states: states, zeroPE: variant, run: run, options: options,
-                                             threads: inner, timings: timings)
+                                             threads: threads, timings: timings)
                 memory.give(states)
                 progress(results.store(analysis, at: slice))
             } catch {

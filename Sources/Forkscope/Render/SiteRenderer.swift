@@ -1,4 +1,5 @@
 import Foundation
+import ForkscopeNumerics
 
 /// A file of a site: its path relative to the site root and its bytes.
 public struct SiteFile: Sendable {
@@ -37,16 +38,24 @@ public struct SiteRenderer {
     }
 
     /// Every page, the stylesheet, the per-layer CSVs and report.json.
-    public func files() throws -> [SiteFile] {
+    /// Layers render on `threads` threads (each layer's pages depend on that layer alone); the
+    /// files come out in the same order whatever the thread count.
+    public func files(threads: Int = 1) throws -> [SiteFile] {
         var files = [SiteFile(path: "index.html", text: indexPage()),
                      SiteFile(path: "style.css", text: theme.stylesheet)]
-        for a in analyses {
-            files.append(SiteFile(path: paths.layerPage(a.layer), text: layerPage(a)))
-            files.append(SiteFile(path: paths.layerData(a.layer), text: LayerTable.csv(run: run, analysis: a)))
-            for b in run.branches.indices {
-                files.append(SiteFile(path: paths.branchPage(b, layer: a.layer), text: branchPage(b, a)))
+        var perLayer = [[SiteFile]](repeating: [], count: analyses.count)
+        perLayer.withUnsafeMutableBufferPointer { out in
+            ParallelChunks.run(chunks: analyses.count, threads: threads) { l in
+                let a = analyses[l]
+                var layerFiles = [SiteFile(path: paths.layerPage(a.layer), text: layerPage(a)),
+                                  SiteFile(path: paths.layerData(a.layer), text: LayerTable.csv(run: run, analysis: a))]
+                for b in run.branches.indices {
+                    layerFiles.append(SiteFile(path: paths.branchPage(b, layer: a.layer), text: branchPage(b, a)))
+                }
+                out[l] = layerFiles
             }
         }
+        files += perLayer.joined()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let report = Report(run: run, analyses: analyses, options: options, paths: paths, verdict: verdict, warnings: warnings)

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The element types a run may store its states in.
@@ -99,62 +100,20 @@ public struct SafetensorsFile: Sendable {
     }
 }
 
-/// Conversion of stored elements to `Double`, in plain loops of integer and float operations with
-/// no calls and no branches, which the compiler vectorises (SSE2 and up): a layer converts at
-/// memory speed, checking finiteness on the way.
+/// Conversion of stored elements to `Double` by the C kernels (`CKernels`: AVX2 and F16C where
+/// the CPU has them, portable C otherwise), checking finiteness on the way.
 enum HalfConversion {
     /// - Returns: the index of the first element that is NaN or infinite, if any.
     static func convert(_ raw: UnsafeRawBufferPointer, dtype: TensorDType, into out: UnsafeMutableBufferPointer<Double>) -> Int? {
-        let count = out.count
-        guard count > 0 else { return nil }
-        let target = out.baseAddress!
-        var special: UInt32 = 0
+        guard let source = raw.baseAddress, let target = out.baseAddress else { return nil }
+        precondition(raw.count >= out.count * dtype.byteWidth)
+        let special: Int32
         switch dtype {
-        case .f32:
-            for k in 0..<count {
-                let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
-                special |= (bits & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
-                target[k] = Double(Float(bitPattern: bits))
-            }
-        case .bf16:
-            // bfloat16 is the top half of an IEEE float32.
-            for k in 0..<count {
-                let bits = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))) << 16
-                special |= (bits & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
-                target[k] = Double(Float(bitPattern: bits))
-            }
-        case .f16:
-            // Three simple loops over cache-sized chunks, each of which the compiler vectorises:
-            // flag specials, convert to float32 bits, widen to Double.
-            let chunk = 2048
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: chunk) { bits in
-                var base = 0
-                while base < count {
-                    let length = min(chunk, count - base)
-                    let halves = UnsafeRawBufferPointer(rebasing: raw[(2 * base)..<(2 * (base + length))])
-                    for k in 0..<length {
-                        let h = UInt32(UInt16(littleEndian: halves.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
-                        special |= ((h & 0x7C00) &+ 0x0400) & 0x8000   // 0x8000 exactly when the exponent is all ones
-                        bits[k] = halfToSingle(h, special: (h & 0x7C00) == 0x7C00)
-                    }
-                    let floats = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: Float.self)
-                    for k in 0..<length { target[base + k] = Double(floats[k]) }
-                    base += length
-                }
-            }
+        case .f32: special = fs_f32_to_f64(source, target, out.count)
+        case .bf16: special = fs_bf16_to_f64(source, target, out.count)
+        case .f16: special = fs_f16_to_f64(source, target, out.count)
         }
         guard special != 0 else { return nil }
         return out.firstIndex { !$0.isFinite }
-    }
-
-    /// IEEE binary16 to binary32 bits: exponent and mantissa moved into place and the value
-    /// rescaled by 2¹¹² (the bias difference), which also turns subnormal halves into normal
-    /// floats; infinity and NaN (exponent all ones) keep an exponent of all ones.
-    @inline(__always)
-    static func halfToSingle(_ h: UInt32, special: Bool) -> UInt32 {
-        let sign = (h & 0x8000) << 16
-        let magnitude = (h & 0x7FFF) << 13
-        let scaled = (Float(bitPattern: magnitude) * 0x1p112).bitPattern
-        return sign | (special ? magnitude | 0x7F80_0000 : scaled)
     }
 }
