@@ -113,7 +113,9 @@ public struct LayerAnalysis: Sendable {
         }
         self.distanceToPositionMean = distances
 
-        let views = options.views.compactMap { view -> ViewResult? in
+        // Views run side by side when this layer has threads to spare (fewer layers than threads,
+        // or the last layer of a build): each view's work is mostly single-threaded.
+        func analyse(_ view: View, threads: Int) -> ViewResult? {
             guard let viewStates = view.base == .positionMean && !view.standardized ? meanView
                     : timed(.debias, { view.apply(to: input, settings: options.debias) }) else { return nil }
             let viewFitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
@@ -131,6 +133,12 @@ public struct LayerAnalysis: Sendable {
             return ViewResult(view: view, projection: projection, umap: umap?.0,
                               umapInitialisation: umap?.1.initialisation, measures: measures)
         }
+        var results = [ViewResult?](repeating: nil, count: options.views.count)
+        let viewThreads = max(1, threads / max(1, options.views.count))
+        results.withUnsafeMutableBufferPointer { out in
+            ParallelChunks.run(chunks: options.views.count, threads: threads) { v in out[v] = analyse(options.views[v], threads: viewThreads) }
+        }
+        let views = results.compactMap { $0 }
         // Side by side, UMAP layouts are compared by eye: turn each onto the raw view's (or the
         // first view's) by orthogonal Procrustes. Rotation and reflection only, so no measure changes.
         let referenceView = Self.alignmentReference(views.map(\.view))

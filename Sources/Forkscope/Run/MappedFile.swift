@@ -4,10 +4,14 @@ import Glibc
 import Darwin
 #endif
 
-/// A read-only memory map of a whole file: tensors are read in place, never copied whole.
+/// A read-only file, memory-mapped for headers and small reads, with `read(into:count:at:)` for
+/// bulk data: a layer's tensor bytes go through a small buffer by `pread`, so they never become
+/// resident pages of this process (whose page faults would also contend with the other worker
+/// threads' memory mapping).
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
+    private let descriptor: Int32
 
     public init(path: String) throws {
         self.path = path
@@ -15,12 +19,14 @@ public final class MappedFile: @unchecked Sendable {
         guard fd >= 0 else {
             throw InputError(file: path, "cannot open: \(String(cString: strerror(errno)))")
         }
-        defer { close(fd) }
+        descriptor = fd
         var info = stat()
         guard fstat(fd, &info) == 0 else {
+            close(fd)
             throw InputError(file: path, "cannot stat: \(String(cString: strerror(errno)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
             throw InputError(file: path, "not a regular file")
         }
         let size = Int(info.st_size)
@@ -29,24 +35,28 @@ public final class MappedFile: @unchecked Sendable {
             return
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            close(fd)
             throw InputError(file: path, "cannot map into memory: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
-    /// Drops the pages wholly inside `range` from this process's memory (they stay in the page
-    /// cache and come back if touched): a build reads each layer once, so without this its
-    /// resident size would grow with every layer read.
-    public func release(_ range: Range<Int>) {
-        guard let base = bytes.baseAddress, !range.isEmpty else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (Int(bitPattern: base) + range.lowerBound + page - 1) / page * page
-        let end = (Int(bitPattern: base) + range.upperBound) / page * page
-        guard end > start else { return }
-        madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED))
+    /// Copies `count` bytes from file offset `offset` into `buffer`.
+    public func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws {
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, buffer + done, count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                let reason = got == 0 ? "unexpected end of file" : String(cString: strerror(errno))
+                throw InputError(file: path, "cannot read \(count) bytes at offset \(offset): \(reason)")
+            }
+            done += got
+        }
     }
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        close(descriptor)
     }
 }

@@ -100,9 +100,15 @@ public final class RunReader: Sendable {
                 let n = b.tokens.count
                 let start = slice * n * d
                 let rows = UnsafeMutableBufferPointer(rebasing: storage[(row * d)..<((row + n) * d)])
-                if failure == nil, let bad = file.convert(tensor, elements: start..<(start + n * d), into: rows) {
-                    failure = InputError(file: file.displayName, field: "tensor \"\(b.id)\"",
-                                         "\(rows[bad]) at layer \(run.layers[slice]), token \(bad / d), dimension \(bad % d)")
+                if failure == nil {
+                    do {
+                        if let bad = try file.convert(tensor, elements: start..<(start + n * d), into: rows) {
+                            failure = InputError(file: file.displayName, field: "tensor \"\(b.id)\"",
+                                                 "\(rows[bad]) at layer \(run.layers[slice]), token \(bad / d), dimension \(bad % d)")
+                        }
+                    } catch {
+                        failure = error as? InputError ?? InputError(file: file.displayName, field: "tensor \"\(b.id)\"", "\(error)")
+                    }
                 }
                 if failure != nil { rows.initialize(repeating: 0) }
                 row += n
