@@ -17,12 +17,12 @@ let package = Package(
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
         .systemLibrary(name: "CLapack", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
 
-        // Kernels Swift cannot vectorise for baseline x86-64 (conversions with F16C), in C with a
-        // run-time choice of instruction set.
+        // Kernels Swift cannot vectorise for baseline x86-64 (conversions with F16C, exact
+        // distances in AVX2), in C with a run-time choice of instruction set.
         .target(name: "CKernels"),
 
         // Pure numerics: no file I/O, no rendering.
-        .target(name: "ForkscopeNumerics", dependencies: ["CLapack"]),
+        .target(name: "ForkscopeNumerics", dependencies: ["CLapack", "CKernels"]),
         // The engine: read run -> debias -> project -> measure -> render -> write site.
         .target(
             name: "Forkscope",

@@ -8,10 +8,7 @@
 #include "CKernels.h"
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define FS_X86 1
-#endif
+#include "CPU.h"
 
 // MARK: portable versions
 
@@ -71,80 +68,88 @@ static int f32_portable(const uint8_t *s, double *t, size_t n) {
 // MARK: AVX2 versions (x86-64 is little-endian, so the stored bytes load as they are)
 
 #ifdef FS_X86
-// Eight floats to eight doubles at t (unaligned stores).
+// The output (four times the input's bytes for halves) is written with stores that bypass the
+// cache: a layer is far larger than any cache, and they save reading each line before writing it.
+// They need 32-byte alignment: the first few elements go through the portable loop.
+
+// Elements before t is 32-byte aligned (at most n).
+static inline size_t unaligned_head(const double *t, size_t n) {
+    size_t head = ((32 - ((uintptr_t)t & 31)) & 31) / sizeof(double);
+    return head < n ? head : n;
+}
+
+// Eight floats to eight doubles at t (32-byte aligned).
 __attribute__((target("avx2"))) static inline void store_widened(double *t, __m256 f) {
-    _mm256_storeu_pd(t, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
-    _mm256_storeu_pd(t + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+    _mm256_stream_pd(t, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+    _mm256_stream_pd(t + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
 }
 
 __attribute__((target("avx2,f16c"))) static int f16_avx2(const uint8_t *s, double *t, size_t n) {
     const __m128i exponent = _mm_set1_epi16(0x7C00);
     __m128i special = _mm_setzero_si128();
-    size_t k = 0;
+    size_t k = unaligned_head(t, n);
+    int any = f16_portable(s, t, k);
     for (; k + 8 <= n; k += 8) {
         __m128i h = _mm_loadu_si128((const __m128i *)(s + 2 * k));
         special = _mm_or_si128(special, _mm_cmpeq_epi16(_mm_and_si128(h, exponent), exponent));
         store_widened(t + k, _mm256_cvtph_ps(h));
     }
-    int any = !_mm_testz_si128(special, special);
+    _mm_sfence();
+    any |= !_mm_testz_si128(special, special);
     return f16_portable(s + 2 * k, t + k, n - k) | any;
 }
 
 __attribute__((target("avx2"))) static int bf16_avx2(const uint8_t *s, double *t, size_t n) {
     const __m256i exponent = _mm256_set1_epi32(0x7F800000);
     __m256i special = _mm256_setzero_si256();
-    size_t k = 0;
+    size_t k = unaligned_head(t, n);
+    int any = bf16_portable(s, t, k);
     for (; k + 8 <= n; k += 8) {
         __m256i bits = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * k))), 16);
         special = _mm256_or_si256(special, _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent), exponent));
         store_widened(t + k, _mm256_castsi256_ps(bits));
     }
-    int any = !_mm256_testz_si256(special, special);
+    _mm_sfence();
+    any |= !_mm256_testz_si256(special, special);
     return bf16_portable(s + 2 * k, t + k, n - k) | any;
 }
 
 __attribute__((target("avx2"))) static int f32_avx2(const uint8_t *s, double *t, size_t n) {
     const __m256i exponent = _mm256_set1_epi32(0x7F800000);
     __m256i special = _mm256_setzero_si256();
-    size_t k = 0;
+    size_t k = unaligned_head(t, n);
+    int any = f32_portable(s, t, k);
     for (; k + 8 <= n; k += 8) {
         __m256i bits = _mm256_loadu_si256((const __m256i *)(s + 4 * k));
         special = _mm256_or_si256(special, _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent), exponent));
         store_widened(t + k, _mm256_castsi256_ps(bits));
     }
-    int any = !_mm256_testz_si256(special, special);
+    _mm_sfence();
+    any |= !_mm256_testz_si256(special, special);
     return f32_portable(s + 4 * k, t + k, n - k) | any;
 }
 
-static int has_avx2(void) {
-    static int known = -1;   // a benign race: every thread computes the same answer
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-    }
-    return known;
-}
 #endif
 
 // MARK: entry points
 
 int fs_f16_to_f64(const void *source, double *target, size_t count) {
 #ifdef FS_X86
-    if (has_avx2()) return f16_avx2(source, target, count);
+    if (fs_cpu_has_avx2()) return f16_avx2(source, target, count);
 #endif
     return f16_portable(source, target, count);
 }
 
 int fs_bf16_to_f64(const void *source, double *target, size_t count) {
 #ifdef FS_X86
-    if (has_avx2()) return bf16_avx2(source, target, count);
+    if (fs_cpu_has_avx2()) return bf16_avx2(source, target, count);
 #endif
     return bf16_portable(source, target, count);
 }
 
 int fs_f32_to_f64(const void *source, double *target, size_t count) {
 #ifdef FS_X86
-    if (has_avx2()) return f32_avx2(source, target, count);
+    if (fs_cpu_has_avx2()) return f32_avx2(source, target, count);
 #endif
     return f32_portable(source, target, count);
 }

@@ -142,19 +142,17 @@ private struct FloatRows {
         return out
     }
 
-    /// Exact Euclidean and cosine distances between two source rows, summed directly in Double.
-    func exactEuclidean(_ i: Int, _ j: Int) -> Double {
-        x.storage.withUnsafeBufferPointer { s in
-            let a = s.baseAddress! + i * d, b = s.baseAddress! + j * d
-            return PreparedRows.sum(d) { c in let t = a[c] - b[c]; return t * t }.squareRoot()
-        }
+    /// Exact Euclidean and cosine distances from source row i to rows `others`, summed directly
+    /// in Double (`ExactDistances`).
+    func exactEuclidean(_ i: Int, _ others: [Int]) -> [Double] {
+        ExactDistances.squaredEuclidean(x, from: i, to: others).map { $0.squareRoot() }
     }
 
-    func exactCosine(_ i: Int, _ j: Int) -> Double {
-        guard norms[i] > 0, norms[j] > 0 else { return 1 }
-        return x.storage.withUnsafeBufferPointer { s in
-            let a = s.baseAddress! + i * d, b = s.baseAddress! + j * d
-            return 1 - PreparedRows.sum(d) { c in a[c] * b[c] } / (norms[i] * norms[j])
+    func exactEuclidean(_ i: Int, _ j: Int) -> Double { exactEuclidean(i, [j])[0] }
+
+    func exactCosine(_ i: Int, _ others: [Int]) -> [Double] {
+        zip(others, ExactDistances.dots(x, from: i, to: others)).map { j, dot in
+            norms[i] > 0 && norms[j] > 0 ? 1 - dot / (norms[i] * norms[j]) : 1
         }
     }
 }
@@ -205,7 +203,7 @@ private struct QueryRow {
         let kth = best.indices.map { cosine[$0] }.max()!
         let threshold = kth + 2 * cosineError + 4 * tol
         let candidates = (0..<rows.n).filter { $0 != i && cosine[$0] <= threshold }
-        let exact = candidates.map { rows.exactCosine(i, $0) }
+        let exact = rows.exactCosine(i, candidates)
         let ordered = Self.tieOrder(candidates, exact, tolerance: tol)
         // Rows left out have exact distances above threshold − error: the k-th's chain of ties
         // must stop short of them.
@@ -213,7 +211,7 @@ private struct QueryRow {
         if chainEnd + tol < threshold - cosineError {
             return Array(ordered.prefix(k).map(\.index))
         }
-        let all = (0..<rows.n).map { rows.exactCosine(i, $0) }
+        let all = rows.exactCosine(i, Array(0..<rows.n))
         return Neighbours.nearest(distances: all, of: i, k: k, metric: .cosine)
     }
 
@@ -259,7 +257,7 @@ private struct QueryRow {
             }
         }
         if squared[i] < belowSquared { before -= 1 }
-        let exact = band.map { $0 == j ? distance : rows.exactEuclidean(i, $0) }
+        let exact = rows.exactEuclidean(i, band)
         let ordered = Self.tieOrder(band, exact, tolerance: tol)
         let at = ordered.firstIndex { $0.index == j }!
         // Rows outside the band are at exact distances below `below` or above `above`; the chain of
@@ -267,7 +265,7 @@ private struct QueryRow {
         if Self.chainStart(ordered, at: at, tolerance: tol) - tol > below && Self.chainEnd(ordered, at: at, tolerance: tol) + tol < above {
             return before + at + 1
         }
-        let all = (0..<rows.n).map { rows.exactEuclidean(i, $0) }
+        let all = rows.exactEuclidean(i, Array(0..<rows.n))
         let ranked = Neighbours.order((0..<rows.n).filter { $0 != i }, by: all, tolerance: tol)
         return ranked.firstIndex(of: j)! + 1
     }

@@ -58,6 +58,31 @@ struct ConversionTests {
         }
     }
 
+    /// The fast versions write with aligned stores after a short unaligned head: every offset of
+    /// the output and every length around a vector gives the portable versions' result.
+    @Test func everyOutputAlignmentAndLength() {
+        let halves = (0..<64).map { UInt16(truncatingIfNeeded: 0x3C00 &+ $0 &* 37) }
+        let words = (0..<64).map { Float($0) * 1.25 - 7 }.map(\.bitPattern)
+        for offset in 0..<4 {
+            for count in [0, 1, 3, 7, 8, 9, 17, 40] {
+                let cases: [(Kernel, Kernel, [UInt8])] = [
+                    (fs_f16_to_f64, fs_f16_to_f64_portable, halves.withUnsafeBytes { Array($0) }),
+                    (fs_bf16_to_f64, fs_bf16_to_f64_portable, halves.withUnsafeBytes { Array($0) }),
+                    (fs_f32_to_f64, fs_f32_to_f64_portable, words.withUnsafeBytes { Array($0) }),
+                ]
+                for (fast, portable, bytes) in cases {
+                    var a = [Double](repeating: -1, count: offset + count + 1), b = a
+                    bytes.withUnsafeBytes { raw in
+                        a.withUnsafeMutableBufferPointer { _ = fast(raw.baseAddress!, $0.baseAddress! + offset, count) }
+                        b.withUnsafeMutableBufferPointer { _ = portable(raw.baseAddress!, $0.baseAddress! + offset, count) }
+                    }
+                    #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "offset \(offset), count \(count)")
+                    #expect(a[offset + count] == -1 && (offset == 0 || a[offset - 1] == -1), "wrote outside the range")
+                }
+            }
+        }
+    }
+
     /// A non-finite element is flagged wherever it falls: in the vector body or in the tail.
     @Test(arguments: [0, 5, 8, 15, 16, 20])
     func specialsAreFlaggedAnywhere(at index: Int) {

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CKernelsDistances.h"
+
 /// Widening conversions of stored tensor elements (little-endian) to double, at memory speed.
 /// Each picks, once per process, the fastest version the CPU runs (AVX2 with F16C where present,
 /// else portable C) and returns nonzero when any element is NaN or infinite.

@@ -85,38 +85,27 @@ struct PreparedRows {
 
     /// `candidates` other than i with their exact distances to i, nearest first (ties by index).
     func ranked(_ i: Int, among candidates: [Int]) -> [(index: Int, distance: Double)] {
-        let scored: [(index: Int, distance: Double)] = candidates.filter { $0 != i }.map { ($0, exactDistance(i, $0)) }
+        let others = candidates.filter { $0 != i }
+        let scored = zip(others, exactDistances(i, others)).map { (index: $0, distance: $1) }
         return scored.sorted { $0.distance != $1.distance ? $0.distance < $1.distance : $0.index < $1.index }
     }
 
-    /// The distance between two source rows in Double, summed directly (no cancellation).
-    func exactDistance(_ i: Int, _ j: Int) -> Double {
-        if i == j { return 0 }
-        return source.storage.withUnsafeBufferPointer { x in
-            let a = x.baseAddress! + i * d, b = x.baseAddress! + j * d
-            switch metric {
-            case .euclidean:
-                return PreparedRows.sum(d) { c in let t = a[c] - b[c]; return t * t }.squareRoot()
-            case .cosine:
+    /// The distances between source row i and rows `others` in Double, summed directly (no
+    /// cancellation).
+    func exactDistances(_ i: Int, _ others: [Int]) -> [Double] {
+        switch metric {
+        case .euclidean:
+            return zip(others, ExactDistances.squaredEuclidean(source, from: i, to: others)).map { $0 == i ? 0 : $1.squareRoot() }
+        case .cosine:
+            return zip(others, ExactDistances.dots(source, from: i, to: others)).map { j, dot in
+                guard j != i else { return 0 }
                 guard sourceNorms[i] > 0, sourceNorms[j] > 0 else { return 1 }
-                return max(0, 1 - PreparedRows.sum(d) { c in a[c] * b[c] } / (sourceNorms[i] * sourceNorms[j]))
+                return max(0, 1 - dot / (sourceNorms[i] * sourceNorms[j]))
             }
         }
     }
 
-    /// Σ term(c) over 0..<count in a fixed order of four interleaved partial sums (so the compiler
-    /// may vectorise it; the result is the same on every run).
-    @inline(__always)
-    static func sum(_ count: Int, _ term: (Int) -> Double) -> Double {
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-        var c = 0
-        while c + 4 <= count {
-            s0 += term(c); s1 += term(c + 1); s2 += term(c + 2); s3 += term(c + 3)
-            c += 4
-        }
-        while c < count { s0 += term(c); c += 1 }
-        return (s0 + s1) + (s2 + s3)
-    }
+    func exactDistance(_ i: Int, _ j: Int) -> Double { exactDistances(i, [j])[0] }
 
     /// Orders each row's candidates by exact distance (ties by index), keeps the `k − 1` nearest
     /// and puts the row itself first.

@@ -1,0 +1,12 @@
+#include "CPU.h"
+
+#ifdef FS_X86
+int fs_cpu_has_avx2(void) {
+    static int known = -1;   // a benign race: every thread computes the same answer
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+    }
+    return known;
+}
+#endif
