@@ -51,7 +51,7 @@ public enum TokenText {
             case 0x7F:
                 out.append("\u{2421}")
             // C1 controls and the noncharacters U+FDD0…U+FDEF, U+FFFE, U+FFFF, U+1FFFE, … U+10FFFF.
-            case 0x80...0x9F, 0xFDD0...0xFDEF, _ where s.value & 0xFFFE == 0xFFFE:
+            case let v where (0x80...0x9F).contains(v) || (0xFDD0...0xFDEF).contains(v) || v & 0xFFFE == 0xFFFE:
                 out.append(contentsOf: String(format: "\\u{%04X}", s.value).unicodeScalars)
             default:
                 out.append(s)

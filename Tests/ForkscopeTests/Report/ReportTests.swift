@@ -119,7 +119,7 @@ struct ReportTests {
             #expect(!report.verdict.isEmpty)
             #expect(report.layers.map(\.layer) == info.layers)
 
-            let ids = info.tokenBranchIDs, positions = info.tokenPositions, groups = info.tokenRootGroups
+            let ids = info.tokenBranchIDs, groups = info.tokenRootGroups
             for layer in report.layers {
                 let at = "layer \(layer.layer)"
                 #expect(layer.page == "layers/\(layer.layer).html" && layer.data == "layers/\(layer.layer).csv")
