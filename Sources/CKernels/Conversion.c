@@ -99,36 +99,22 @@ __attribute__((target("avx2,f16c"))) static int f16_avx2(const uint8_t *s, doubl
     return f16_portable(s + 2 * k, t + k, n - k) | any;
 }
 
-__attribute__((target("avx2"))) static int bf16_avx2(const uint8_t *s, double *t, size_t n) {
+// bfloat16 (the top halves of floats) and float32 differ only in how the bits load.
+__attribute__((target("avx2"))) static int words_avx2(const uint8_t *s, double *t, size_t n, int bf16) {
     const __m256i exponent = _mm256_set1_epi32(0x7F800000);
     __m256i special = _mm256_setzero_si256();
-    size_t k = unaligned_head(t, n);
-    int any = bf16_portable(s, t, k);
+    size_t width = bf16 ? 2 : 4, k = unaligned_head(t, n);
+    int any = bf16 ? bf16_portable(s, t, k) : f32_portable(s, t, k);
     for (; k + 8 <= n; k += 8) {
-        __m256i bits = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * k))), 16);
+        __m256i bits = bf16 ? _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * k))), 16)
+                            : _mm256_loadu_si256((const __m256i *)(s + 4 * k));
         special = _mm256_or_si256(special, _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent), exponent));
         store_widened(t + k, _mm256_castsi256_ps(bits));
     }
     _mm_sfence();
     any |= !_mm256_testz_si256(special, special);
-    return bf16_portable(s + 2 * k, t + k, n - k) | any;
+    return (bf16 ? bf16_portable(s + width * k, t + k, n - k) : f32_portable(s + width * k, t + k, n - k)) | any;
 }
-
-__attribute__((target("avx2"))) static int f32_avx2(const uint8_t *s, double *t, size_t n) {
-    const __m256i exponent = _mm256_set1_epi32(0x7F800000);
-    __m256i special = _mm256_setzero_si256();
-    size_t k = unaligned_head(t, n);
-    int any = f32_portable(s, t, k);
-    for (; k + 8 <= n; k += 8) {
-        __m256i bits = _mm256_loadu_si256((const __m256i *)(s + 4 * k));
-        special = _mm256_or_si256(special, _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent), exponent));
-        store_widened(t + k, _mm256_castsi256_ps(bits));
-    }
-    _mm_sfence();
-    any |= !_mm256_testz_si256(special, special);
-    return f32_portable(s + 4 * k, t + k, n - k) | any;
-}
-
 #endif
 
 // MARK: entry points
@@ -142,14 +128,14 @@ int fs_f16_to_f64(const void *source, double *target, size_t count) {
 
 int fs_bf16_to_f64(const void *source, double *target, size_t count) {
 #ifdef FS_X86
-    if (fs_cpu_has_avx2()) return bf16_avx2(source, target, count);
+    if (fs_cpu_has_avx2()) return words_avx2(source, target, count, 1);
 #endif
     return bf16_portable(source, target, count);
 }
 
 int fs_f32_to_f64(const void *source, double *target, size_t count) {
 #ifdef FS_X86
-    if (fs_cpu_has_avx2()) return f32_avx2(source, target, count);
+    if (fs_cpu_has_avx2()) return words_avx2(source, target, count, 0);
 #endif
     return f32_portable(source, target, count);
 }
