@@ -243,7 +243,8 @@ private struct QueryRow {
         let belowSquared = below * below - squaredError, aboveSquared = above * above + squaredError
         // Two scans the compiler can run fast. Distances are ≥ 0, whose bit patterns order as
         // integers: a branch-free integer count (vectorised), then the band, whose rare hits keep
-        // the branch predictable. Row i itself is taken back out.
+        // the branch predictable. Row i itself is taken back out; j joins the band with the
+        // distance already known.
         var before = 0
         var band = [Int]()
         squared.withUnsafeBufferPointer { s in
@@ -253,11 +254,12 @@ private struct QueryRow {
                     for l in bits.indices { before &+= Int(truncatingIfNeeded: (bits[l] &- limit) >> 63) }
                 }
                 let low = max(0, belowSquared).bitPattern, width = max(0, aboveSquared).bitPattern &- low
-                for l in bits.indices where bits[l] &- low <= width && l != i { band.append(l) }
+                for l in bits.indices where bits[l] &- low <= width && l != i && l != j { band.append(l) }
             }
         }
         if squared[i] < belowSquared { before -= 1 }
-        let exact = rows.exactEuclidean(i, band)
+        let exact = rows.exactEuclidean(i, band) + [distance]
+        band.append(j)
         let ordered = Self.tieOrder(band, exact, tolerance: tol)
         let at = ordered.firstIndex { $0.index == j }!
         // Rows outside the band are at exact distances below `below` or above `above`; the chain of

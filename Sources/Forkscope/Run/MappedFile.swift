@@ -20,25 +20,26 @@ public final class MappedFile: @unchecked Sendable {
             throw InputError(file: path, "cannot open: \(String(cString: strerror(errno)))")
         }
         descriptor = fd
+        var kept = false   // the descriptor stays open (for `read`) once the file is set up
+        defer { if !kept { close(fd) } }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            close(fd)
             throw InputError(file: path, "cannot stat: \(String(cString: strerror(errno)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
             throw InputError(file: path, "not a regular file")
         }
         let size = Int(info.st_size)
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            kept = true
             return
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            close(fd)
             throw InputError(file: path, "cannot map into memory: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
+        kept = true
     }
 
     /// Copies `count` bytes from file offset `offset` into `buffer`.
