@@ -9,4 +9,10 @@ int fs_cpu_has_avx2(void) {
     }
     return known;
 }
+
+int fs_cpu_has_avx2_fma(void) {
+    static int known = -1;
+    if (known < 0) known = fs_cpu_has_avx2() && __builtin_cpu_supports("fma");
+    return known;
+}
 #endif

@@ -8,6 +8,9 @@
 
 /// AVX2 (and F16C, which every AVX2 CPU has but is asked for too).
 int fs_cpu_has_avx2(void);
+
+/// AVX2 and fused multiply-add.
+int fs_cpu_has_avx2_fma(void);
 #endif
 
 #endif

@@ -48,16 +48,20 @@ public struct Matrix: Sendable, Equatable {
     }
 
     /// Column means (a zero vector for an empty matrix).
-    public func columnMeans() -> [Double] {
+    public func columnMeans() -> [Double] { columnMeans(rows: 0..<rows) }
+
+    /// Column means of the rows at `indices`, summed in that order: `selectingRows(indices).columnMeans()`
+    /// without the copy.
+    public func columnMeans<Rows: Collection<Int>>(rows indices: Rows) -> [Double] {
         var mean = [Double](repeating: 0, count: cols)
-        guard rows > 0 else { return mean }
+        guard !indices.isEmpty else { return mean }
         storage.withUnsafeBufferPointer { s in
-            for r in 0..<rows {
+            for r in indices {
                 let base = r * cols
                 for c in 0..<cols { mean[c] += s[base + c] }
             }
         }
-        let scale = 1 / Double(rows)
+        let scale = 1 / Double(indices.count)
         for c in 0..<cols { mean[c] *= scale }
         return mean
     }

@@ -1,3 +1,4 @@
+import CKernels
 import CLapack
 
 /// The neighbourhood measures of one view in a single pass over its distances: each query row's
@@ -53,6 +54,8 @@ public struct NeighbourhoodMeasures: Sendable {
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { chunk in
                     let block = blocks[chunk]
                     let products = rows.products(block.map { queries[$0] })
+                    let scratch = UnsafeMutablePointer<Int>.allocate(capacity: n)
+                    defer { scratch.deallocate() }
                     for (b, q) in block.enumerated() {
                         let i = queries[q]
                         let row = QueryRow(rows: rows, i: i, products: products[(b * n)..<((b + 1) * n)])
@@ -62,7 +65,7 @@ public struct NeighbourhoodMeasures: Sendable {
                         for (l, layout) in layouts.enumerated() {
                             var penalty = 0
                             for j in Neighbours.nearest(layout, of: i, k: k, metric: .euclidean) where row.squared[j] > cutoff {
-                                let rank = row.euclideanRank(of: j)
+                                let rank = row.euclideanRank(of: j, scratch: scratch)
                                 if rank > k { penalty += rank - k }
                             }
                             pen[q * layouts.count + l] = Double(penalty)
@@ -233,7 +236,8 @@ private struct QueryRow {
     }
 
     /// The rank (1 = nearest) of row j among i's other rows by Euclidean distance, tie rule included.
-    func euclideanRank(of j: Int) -> Int {
+    /// `scratch` has room for n indices.
+    func euclideanRank(of j: Int, scratch: UnsafeMutablePointer<Int>) -> Int {
         let tol = euclideanTolerance
         // The window [below, above] of exact distances around j's own: rows surely nearer or
         // farther than it by their approximate distances are counted or skipped, the rest (the
@@ -241,22 +245,17 @@ private struct QueryRow {
         let distance = rows.exactEuclidean(i, j)
         let below = max(0, distance - 4 * tol), above = distance + 4 * tol
         let belowSquared = below * below - squaredError, aboveSquared = above * above + squaredError
-        // Two scans the compiler can run fast. Distances are ≥ 0, whose bit patterns order as
-        // integers: a branch-free integer count (vectorised), then the band, whose rare hits keep
-        // the branch predictable. Row i itself is taken back out; j joins the band with the
-        // distance already known.
-        var before = 0
-        var band = [Int]()
-        squared.withUnsafeBufferPointer { s in
+        // One scan (`fs_rank_window`): distances are ≥ 0, whose bit patterns order as integers.
+        // Row i itself is taken back out of the count; j joins the band with the distance already known.
+        var bandCount = 0
+        let low = max(0, belowSquared).bitPattern
+        var before = squared.withUnsafeBufferPointer { s in
             s.withMemoryRebound(to: UInt64.self) { bits in
-                if belowSquared > 0 {
-                    let limit = belowSquared.bitPattern
-                    for l in bits.indices { before &+= Int(truncatingIfNeeded: (bits[l] &- limit) >> 63) }
-                }
-                let low = max(0, belowSquared).bitPattern, width = max(0, aboveSquared).bitPattern &- low
-                for l in bits.indices where bits[l] &- low <= width && l != i && l != j { band.append(l) }
+                fs_rank_window(bits.baseAddress!, rows.n, belowSquared > 0 ? belowSquared.bitPattern : 0, low,
+                               max(0, aboveSquared).bitPattern &- low, i, j, scratch, &bandCount)
             }
         }
+        var band = Array(UnsafeBufferPointer(start: scratch, count: bandCount))
         if squared[i] < belowSquared { before -= 1 }
         let exact = rows.exactEuclidean(i, band) + [distance]
         band.append(j)

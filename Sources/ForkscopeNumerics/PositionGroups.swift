@@ -40,11 +40,13 @@ public struct PositionGroups: Sendable, Equatable {
     }
 
     /// The mean state of each group (groups x d).
-    public func means(of x: Matrix) -> Matrix {
-        precondition(x.rows == group.count)
+    ///
+    /// `rows`: the row of `x` holding each token, where `x` is not the tokens' own rows in order.
+    public func means(of x: Matrix, rows: [Int]? = nil) -> Matrix {
+        precondition((rows?.count ?? x.rows) == group.count)
         var out = Matrix(rows: members.count, cols: x.cols)
         for (g, tokens) in members.enumerated() {
-            for t in tokens { for c in 0..<x.cols { out[g, c] += x[t, c] } }
+            for t in tokens { let r = rows?[t] ?? t; for c in 0..<x.cols { out[g, c] += x[r, c] } }
             let scale = 1 / Double(tokens.count)
             for c in 0..<x.cols { out[g, c] *= scale }
         }

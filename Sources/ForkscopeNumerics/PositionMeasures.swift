@@ -22,7 +22,7 @@ public enum PositionMeans {
         let groups = PositionGroups(positions: fitted.map { positions[$0] }, branches: fitted.map { branches[$0] })
         let groupOf = Dictionary(uniqueKeysWithValues: groups.positions.enumerated().map { ($1, $0) })
         let covered = positions.indices.filter { groupOf[positions[$0]] != nil }
-        return (covered, residuals(x, rows: covered, means: groups.means(of: x.selectingRows(fitted))) { groupOf[positions[$0]]! })
+        return (covered, residuals(x, rows: covered, means: groups.means(of: x, rows: fitted)) { groupOf[positions[$0]]! })
     }
 
     /// Rows `rows` of `x`, each minus the mean of its group.
@@ -50,7 +50,7 @@ public enum PositionMeans {
         let tokens = groups.supportedTokens
         guard !tokens.isEmpty else { return nil }
         let means = groups.means(of: x)
-        let grand = x.selectingRows(tokens).columnMeans()
+        let grand = x.columnMeans(rows: tokens)
         var within = 0.0, total = 0.0
         for t in tokens {
             let g = groups.group[t]!
@@ -71,7 +71,7 @@ extension PositionMeans {
     public static func heldOutR2(_ x: Matrix, groups: PositionGroups, branches: [Int]) -> Double? {
         let tokens = groups.supportedTokens
         guard !tokens.isEmpty else { return nil }
-        let grand = x.selectingRows(tokens).columnMeans()
+        let grand = x.columnMeans(rows: tokens)
         // Each token is predicted from its group's sum minus its own branch's share of it.
         let d = x.cols
         let sums = groups.members.map { members in

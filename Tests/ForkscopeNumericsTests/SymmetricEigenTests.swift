@@ -1,5 +1,5 @@
 import Testing
-import ForkscopeNumerics
+@testable import ForkscopeNumerics
 
 @Suite("SymmetricEigen")
 struct SymmetricEigenTests {
@@ -75,5 +75,66 @@ struct SymmetricEigenTests {
         }
         // Vectors of distinct eigenvalues are orthogonal.
         #expect(abs(NumericsKit.dot(NumericsKit.rowArray(vectors, 0), NumericsKit.rowArray(vectors, 1))) < 1e-12)
+    }
+}
+
+/// The block Krylov route of `SymmetricEigen.largest` against the tridiagonal (`dsyevr`) one, on
+/// matrices Q·diag(λ)·Qᵀ with a chosen spectrum.
+@Suite("SymmetricEigen block Krylov")
+struct SymmetricEigenKrylovTests {
+    static func withSpectrum(_ lambda: [Double], seed: UInt64) -> (Matrix, Matrix) {
+        let n = lambda.count
+        let q = NumericsKit.orthonormalColumns(NumericsKit.gaussian(rows: n, cols: n, seed: seed))
+        var a = Matrix(rows: n, cols: n)
+        for i in 0..<n { for j in 0..<n { a[i, j] = (0..<n).reduce(0.0) { $0 + q[i, $1] * lambda[$1] * q[j, $1] } } }
+        return (a, q)
+    }
+
+    /// A 1% gap at the top above a cluster, the rest spread below.
+    @Test func clusteredSpectrumMatchesTheTridiagonalRoute() throws {
+        let n = 300
+        var lambda = (0..<n).map { Double(n - $0) / Double(n) }
+        lambda[0] = 10; lambda[1] = 9.9
+        for i in 2..<12 { lambda[i] = 9.8 - 0.01 * Double(i) }
+        let (a, q) = Self.withSpectrum(lambda, seed: 7)
+        let found = try #require(SymmetricEigen.blockKrylov(2, of: a))
+        let reference = SymmetricEigen.tridiagonal(2, of: a)
+        #expect(NumericsKit.close(found.values, [10, 9.9], 1e-12))
+        #expect(NumericsKit.close(found.values, reference.values, 1e-12))
+        for j in 0..<2 {
+            let v = NumericsKit.rowArray(found.vectors, j), truth = (0..<n).map { q[$0, j] }
+            #expect(abs(abs(NumericsKit.dot(v, truth)) - 1) < 1e-10)
+            #expect(abs(NumericsKit.norm(v) - 1) < 1e-12)
+        }
+        #expect(abs(NumericsKit.dot(NumericsKit.rowArray(found.vectors, 0), NumericsKit.rowArray(found.vectors, 1))) < 1e-12)
+    }
+
+    /// A top eigenvalue repeated three times: single-vector Lanczos would see one direction of its
+    /// space and report the next eigenvalue second; the block method finds two of it.
+    @Test func repeatedTopEigenvalue() throws {
+        let n = 280
+        let lambda = (0..<n).map { i -> Double in i < 3 ? 5 : 4 * Double(n - i) / Double(n) }
+        let (a, q) = Self.withSpectrum(lambda, seed: 11)
+        let found = try #require(SymmetricEigen.blockKrylov(2, of: a))
+        #expect(NumericsKit.close(found.values, [5, 5], 1e-12))
+        // Each vector lies in the span of the first three columns of q.
+        for j in 0..<2 {
+            let v = NumericsKit.rowArray(found.vectors, j)
+            let inside = (0..<3).reduce(0.0) { s, c in let p = (0..<n).reduce(0.0) { $0 + v[$1] * q[$1, c] }; return s + p * p }
+            #expect(abs(inside - 1) < 1e-10)
+        }
+    }
+
+    /// Rank one: the Krylov space closes before a second pair exists, so the method declines and
+    /// `largest` answers by the tridiagonal route (second eigenvalue zero).
+    @Test func rankBelowTheCountFallsBack() {
+        let n = 260
+        let u = NumericsKit.rowArray(NumericsKit.gaussian(rows: 1, cols: n, seed: 3), 0)
+        var a = Matrix(rows: n, cols: n)
+        for i in 0..<n { for j in 0..<n { a[i, j] = u[i] * u[j] } }
+        #expect(SymmetricEigen.blockKrylov(2, of: a) == nil)
+        let (values, _) = SymmetricEigen.largest(2, of: a)
+        #expect(abs(values[0] - NumericsKit.dot(u, u)) < 1e-10 * NumericsKit.dot(u, u))
+        #expect(abs(values[1]) < 1e-10 * NumericsKit.dot(u, u))
     }
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 #include "CKernelsDistances.h"
+#include "CKernelsLayout.h"
+#include "CKernelsRanks.h"
 
 /// Widening conversions of stored tensor elements (little-endian) to double, at memory speed.
 /// Each picks, once per process, the fastest version the CPU runs (AVX2 with F16C where present,

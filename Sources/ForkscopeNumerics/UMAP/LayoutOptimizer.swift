@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// UMAP's layout optimisation (umap-learn's `optimize_layout_euclidean`): stochastic gradient
@@ -55,6 +56,21 @@ struct LayoutOptimizer {
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { c in
                     let lo = blocks[c].lowerBound, hi = blocks[c].upperBound
                     var pending = deferred[c]
+                    // The negative samples' positions, pushed from in batches (`fs_layout_repulsion`).
+                    let qx = UnsafeMutablePointer<Float>.allocate(capacity: 2 * Self.batch), qy = qx + Self.batch
+                    defer { qx.deallocate() }
+                    var drawn = 0
+                    // Pushes i away from the drawn samples, from where i stands now.
+                    @inline(__always) func repel(_ i: Int, alpha: Float) {
+                        guard drawn > 0 else { return }
+                        var sum: (Float, Float) = (0, 0)
+                        withUnsafeMutableBytes(of: &sum) { out in
+                            fs_layout_repulsion(working[2 * i], working[2 * i + 1], qx, qy, Int32(drawn), a, b, repulsionFactor,
+                                                out.baseAddress!.assumingMemoryBound(to: Float.self))
+                        }
+                        working[2 * i] += alpha * sum.0; working[2 * i + 1] += alpha * sum.1
+                        drawn = 0
+                    }
                     pending.removeAll(keepingCapacity: true)
                     // A block sees its own points as they move and the others as the epoch found them.
                     @inline(__always) func position(_ p: Int) -> (Float, Float) {
@@ -72,21 +88,18 @@ struct LayoutOptimizer {
                                 pending.append(Deferred(point: j, dx: -alpha * gx, dy: -alpha * gy))
                             }
                             nextSample[edge] += perSample[edge]
-                            // The negative samples of one edge sample are all pushed from where i
-                            // stands after its pull (umap-learn moves i between them): independent
-                            // steps pipeline, where a chain through powf would wait on each.
+                            // Negative samples are drawn now and pushed from later (`batch`).
                             let negatives = max(0, Int((e - nextNegative[edge]) / perNegative[edge]))
-                            let here = position(i)
-                            var rx: Float = 0, ry: Float = 0
                             for _ in 0..<negatives {
                                 let k = rng.below(n)
                                 guard k != i else { continue }
-                                let (sx, sy) = repulsion(here, position(k))
-                                rx += sx; ry += sy
+                                (qx[drawn], qy[drawn]) = position(k)
+                                drawn += 1
+                                if drawn == Self.batch { repel(i, alpha: alpha) }
                             }
-                            working[2 * i] += alpha * rx; working[2 * i + 1] += alpha * ry
                             nextNegative[edge] += Double(negatives) * perNegative[edge]
                         }
+                        repel(i, alpha: alpha)
                     }
                     deferred[c] = pending
                 }
@@ -125,14 +138,11 @@ struct LayoutOptimizer {
         return (clip(coefficient * ox), clip(coefficient * oy))
     }
 
-    /// The head's clipped repulsive step away from a negative sample.
-    @inline(__always) private func repulsion(_ p: (Float, Float), _ q: (Float, Float)) -> (Float, Float) {
-        let ox = p.0 - q.0, oy = p.1 - q.1
-        let d2 = ox * ox + oy * oy
-        guard d2 > 0 else { return (0, 0) }
-        let coefficient = 2 * repulsionStrength * b / ((0.001 + d2) * (a * powf(d2, b) + 1))
-        return (clip(coefficient * ox), clip(coefficient * oy))
-    }
+    /// The numerator 2γb of the repulsive gradient.
+    private var repulsionFactor: Float { 2 * repulsionStrength * b }
+
+    /// Negative samples handed to the repulsion kernel at a time (it works on eight at once).
+    static let batch = 8
 
     @inline(__always) private func clip(_ v: Float) -> Float { min(4, max(-4, v)) }
 }
