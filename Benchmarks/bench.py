@@ -226,23 +226,30 @@ def read_table(shape, f_timings, r_json, fl):
     one = fl["read_bandwidth_one_core"]
     floor = (layer_in + layer_out) / one
     floor64 = (layer_in + 2 * layer_out) / one
-    f_read = next((s["wall_seconds"] for s in f_timings["stages"] if s["name"] == "read"), None) if f_timings else None
-    f_layer = f_read / n_layers if f_read is not None else None
+    f_stage = next((s for s in f_timings["stages"] if s["name"] == "read"), None) if f_timings else None
+    f_layer = f_stage["wall_seconds"] / n_layers if f_stage else None
+    # Each worker's first layer also faults in the matrix it then reuses for every later layer
+    # (a cost per build, not per layer): the median call is the steady per-layer cost.
+    calls = (f_stage or {}).get("call_wall_seconds") or []
+    f_median = statistics.median(calls) if calls else None
     r_layer = None
     if r_json:
         per = [L["stages"]["read"]["wall_seconds"] for L in r_json["layers"]]
         r_layer = sum(per) / len(per)
-    head = ["per layer", "bytes in + float32 out", "floor s (one core)", "Forkscope s", "Forkscope/floor",
-            "reference s", "reference/floor", "target"]
-    verdict = "—" if f_layer is None else ("met (≤ 3×)" if f_layer <= 3 * floor else "NOT met (> 3×)")
+    head = ["per layer", "bytes in + float32 out", "floor s (one core)", "Forkscope mean s", "median s",
+            "median/floor", "reference s", "reference/floor", "target"]
+    judged = f_median if f_median is not None else f_layer
+    verdict = "—" if judged is None else ("met (≤ 3×)" if judged <= 3 * floor else "NOT met (> 3×)")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
              f"| read + convert | {layer_in / MiB:,.1f} + {layer_out / MiB:,.1f} MiB | {fmt_s(floor)} | "
-             f"{fmt_s(f_layer)} | {fmt_ratio(f_layer, floor)} | {fmt_s(r_layer)} | {fmt_ratio(r_layer, floor)} | "
-             f"{verdict} |"]
+             f"{fmt_s(f_layer)} | {fmt_s(f_median)} | {fmt_ratio(judged, floor)} | {fmt_s(r_layer)} | "
+             f"{fmt_ratio(r_layer, floor)} | {verdict} |"]
     if f_layer is not None:
         lines.append("")
-        lines.append(f"(Forkscope holds states as float64: with 8-byte writes its own floor is {fmt_s(floor64)} s a "
-                     f"layer, {fmt_ratio(f_layer, floor64)} of it.)")
+        lines.append(f"(Mean: the read stage's wall time over layers, including each worker's first touch of the "
+                     f"matrix it reuses; median: the per-layer calls. Forkscope holds states as float64: with "
+                     f"8-byte writes its own floor is {fmt_s(floor64)} s a layer, the median {fmt_ratio(judged, floor64)} "
+                     f"of it.)")
     return lines
 
 

@@ -12,7 +12,7 @@ public final class StageTimings: @unchecked Sendable {
         case read, debias, pca, umap, measures, render, write
     }
 
-    private struct Figures { var wall = 0.0, cpu = 0.0, peakRSS = 0, calls = 0 }
+    private struct Figures { var wall = 0.0, cpu = 0.0, peakRSS = 0, calls = 0, callWalls = [Double]() }
     private let lock = NSLock()
     private var figures = [Stage: Figures]()
     private let started = Date()
@@ -26,7 +26,7 @@ public final class StageTimings: @unchecked Sendable {
             let wall = Date().timeIntervalSince(wall0), cpu = Self.threadCPU() - cpu0, rss = Self.peakRSS()
             lock.withLock {
                 var f = figures[stage, default: Figures()]
-                f.wall += wall; f.cpu += cpu; f.peakRSS = max(f.peakRSS, rss); f.calls += 1
+                f.wall += wall; f.cpu += cpu; f.peakRSS = max(f.peakRSS, rss); f.calls += 1; f.callWalls.append(wall)
                 figures[stage] = f
             }
         }
@@ -38,7 +38,8 @@ public final class StageTimings: @unchecked Sendable {
         try timings.map { try $0.measure(stage, body) } ?? body()
     }
 
-    /// `forkscope.timings/1`: the stages in pipeline order, then the process's totals.
+    /// `forkscope.timings/1`: the stages in pipeline order (each with every call's wall time, in the
+    /// order calls ended), then the process's totals.
     public func json(threads: Int) -> Data {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -46,7 +47,8 @@ public final class StageTimings: @unchecked Sendable {
         let stages: [[String: Any]] = lock.withLock {
             Stage.allCases.compactMap { stage in
                 figures[stage].map { f in
-                    ["name": stage.rawValue, "wall_seconds": f.wall, "cpu_seconds": f.cpu, "peak_rss_bytes": f.peakRSS, "calls": f.calls]
+                    ["name": stage.rawValue, "wall_seconds": f.wall, "cpu_seconds": f.cpu, "peak_rss_bytes": f.peakRSS, "calls": f.calls,
+                     "call_wall_seconds": f.callWalls]
                 }
             }
         }

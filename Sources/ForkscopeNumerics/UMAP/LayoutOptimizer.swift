@@ -14,9 +14,14 @@ import Foundation
 ///   umap-learn's move_other), seeing its own points move and other blocks' points where the epoch
 ///   started; moves of points in other blocks are collected and applied, in block order, when the
 ///   epoch ends. With one block this is umap-learn's sequential order itself.
-/// - The negative samples drawn after one positive sample all push from where the head then is,
-///   rather than each from where the previous one left it: independent steps pipeline, where a
-///   chain through powf would wait on each (twice as fast, trustworthiness unchanged).
+/// - Negative samples are drawn when umap-learn draws them but pushed from in batches of eight
+///   (`batch`): from where the head stands when the eighth is drawn or its edges are done, rather
+///   than each from where the previous one left it. One batch is one call of the vectorised
+///   kernel (`fs_layout_repulsion`, eight samples in the lanes of AVX2 registers) and the chain of
+///   dependent steps through the power function is an eighth as long: 2.5 s → 1.9 s on 16,384
+///   points (one large layer), and per-edge batches (the previous version) 2.3 s. Trustworthiness
+///   over five seeds on the six real inputs and medium of umap_bench.py moved from −0.0002 to
+///   −0.0004 (mean difference to umap-learn; the seeds' own spread is about 0.005).
 /// - Negative samples come from a stream keyed by (seed, epoch, point).
 /// Measured: a synchronous version (every point moved by the sum of its updates from the epoch's
 /// start) fell 0.01–0.02 short of umap-learn's trustworthiness; this one matches it
@@ -56,7 +61,7 @@ struct LayoutOptimizer {
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { c in
                     let lo = blocks[c].lowerBound, hi = blocks[c].upperBound
                     var pending = deferred[c]
-                    // The negative samples' positions, pushed from in batches (`fs_layout_repulsion`).
+                    // The drawn negative samples' positions, pushed from in batches (`fs_layout_repulsion`).
                     let qx = UnsafeMutablePointer<Float>.allocate(capacity: 2 * Self.batch), qy = qx + Self.batch
                     defer { qx.deallocate() }
                     var drawn = 0
