@@ -1,0 +1,71 @@
+import CLapack
+
+/// Linear centred kernel alignment (Kornblith, Norouzi, Lee & Hinton, "Similarity of Neural
+/// Network Representations Revisited", ICML 2019, eq. 3 with linear kernels): for the same n
+/// tokens as the rows of X (n × p) and Y (n × q), columns centred,
+///
+///     CKA(X, Y) = ‖YᵀX‖²_F / (‖XᵀX‖_F · ‖YᵀY‖_F),
+///
+/// 1 for a representation and itself, invariant to orthogonal maps and isotropic scaling of
+/// either side, so hidden sizes may differ. It is deliberately not invariant to every invertible
+/// linear map: a measure that is (CCA and its relatives) is 1 for any two representations with
+/// more dimensions than tokens, whatever they hold (§3 of the paper).
+///
+/// Both forms of the numerator are used, whichever is cheaper: the feature-space cross products
+/// above (n·(p² + q² + pq) flops), or the tokens' Gram matrices, as ‖YᵀX‖²_F = ⟨XXᵀ, YYᵀ⟩
+/// (n²·(p + q) flops).
+public enum LinearCKA {
+    /// CKA of the rows of `x` and `y` (the same count); nil when either side has no variance.
+    public static func similarity(_ x: Matrix, _ y: Matrix) -> Double? {
+        precondition(x.rows == y.rows, "CKA needs the same tokens on both sides")
+        guard x.rows >= 2 else { return nil }
+        let xc = x.subtractingFromRows(x.columnMeans()), yc = y.subtractingFromRows(y.columnMeans())
+        let n = Double(x.rows), p = Double(x.cols), q = Double(y.cols)
+        let cross: Double, xx: Double, yy: Double
+        if n * (p + q) < p * p + q * q + p * q {
+            let kx = xc.gramUpper(), ky = yc.gramUpper()
+            (cross, xx, yy) = (symmetricInner(kx, ky), symmetricInner(kx, kx), symmetricInner(ky, ky))
+        } else {
+            let xy = xc.multiplied(by: yc, transposeSelf: true), sx = xc.crossProductUpper(), sy = yc.crossProductUpper()
+            (cross, xx, yy) = (xy.sumOfSquares, symmetricInner(sx, sx), symmetricInner(sy, sy))
+        }
+        guard xx > 0, yy > 0 else { return nil }
+        return cross / (xx.squareRoot() * yy.squareRoot())
+    }
+
+    /// CKA of every pair (one of `xs`, one of `ys`; all with the same rows): |xs| × |ys|, from each
+    /// side's Gram matrices scaled to unit norm, so each pair costs one inner product of n × n
+    /// matrices. For the layer × layer map, on a sample of the tokens.
+    public static func pairs(_ xs: [Matrix], _ ys: [Matrix]) -> Matrix {
+        func unitGram(_ m: Matrix) -> Matrix? {
+            let g = m.subtractingFromRows(m.columnMeans()).gramUpper()
+            let norm = symmetricInner(g, g).squareRoot()
+            guard norm > 0 else { return nil }
+            var out = g
+            for i in 0..<g.rows { for j in i..<g.cols { out[i, j] /= norm } }
+            return out
+        }
+        let gx = xs.map(unitGram)
+        var out = Matrix(rows: xs.count, cols: ys.count, repeating: .nan)
+        for (b, y) in ys.enumerated() {
+            guard let gy = unitGram(y) else { continue }
+            for a in xs.indices { if let g = gx[a] { out[a, b] = symmetricInner(g, gy) } }
+        }
+        return out
+    }
+
+    /// ⟨A, B⟩ = Σᵢⱼ AᵢⱼBᵢⱼ of two symmetric matrices given by their upper triangles.
+    static func symmetricInner(_ a: Matrix, _ b: Matrix) -> Double {
+        let n = a.rows
+        var diagonal = 0.0, offDiagonal = 0.0
+        a.storage.withUnsafeBufferPointer { a in
+            b.storage.withUnsafeBufferPointer { b in
+                for i in 0..<n {
+                    diagonal += a[i * n + i] * b[i * n + i]
+                    for j in (i + 1)..<n { offDiagonal += a[i * n + j] * b[i * n + j] }
+                }
+            }
+        }
+        return diagonal + 2 * offDiagonal
+    }
+}
