@@ -8,7 +8,7 @@ struct ForkscopeCommand: ParsableCommand {
         commandName: "forkscope",
         abstract: "Static reports of how a language model's hidden states move across branches of generation.",
         version: Forkscope.version,
-        subcommands: [BuildCommand.self, UMAPCommand.self])
+        subcommands: [BuildCommand.self, DiffCommand.self, UMAPCommand.self])
 }
 
 struct BuildCommand: ParsableCommand {
@@ -105,16 +105,18 @@ struct BuildCommand: ParsableCommand {
 }
 
 extension BuildCommand {
+    static func parseViews(_ list: String) throws -> [View] {
+        try list.split(separator: ",").map { name in
+            guard let view = View(name: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--views: unknown view \"\(name)\" (known: \(View.Base.allCases.map(\.rawValue).joined(separator: ", ")), each optionally +z)")
+            }
+            return view
+        }
+    }
+
     func analysisOptions() throws -> LayerAnalysis.Options {
         var o = LayerAnalysis.Options()
-        if let views {
-            o.views = try views.split(separator: ",").map { name in
-                guard let view = View(name: name.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("--views: unknown view \"\(name)\" (known: \(View.Base.allCases.map(\.rawValue).joined(separator: ", ")), each optionally +z)")
-                }
-                return view
-            }
-        }
+        if let views { o.views = try Self.parseViews(views) }
         guard massiveRatio > 1 else { throw ValidationError("--massive-ratio must be above 1") }
         guard regressDegree >= 0, regressFourier >= 0, regressDegree + regressFourier > 0 else {
             throw ValidationError("--regress-degree and --regress-fourier must be non-negative and not both 0")
@@ -146,6 +148,79 @@ extension BuildCommand {
         o.debias.leaceConcept = concept
         o.debias.abttComponents = abttComponents
         return o
+    }
+}
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two versions of a model over the same branches.",
+        discussion: """
+            Given two runs: linear CKA between A and B at each pair of layers, for raw and each \
+            debiased view. Given two built reports (their folders or report.json): every measure \
+            of A and B and the change. --fail-if exits with status 1 when a layer meets a \
+            condition. Only --text output exists so far; the diff site is not built yet.
+            """)
+
+    @Argument(help: "A: a run folder (holding run.json), or a built report (its folder or report.json).")
+    var a: String
+
+    @Argument(help: "B: the same for the other model version.")
+    var b: String
+
+    @Flag(help: "Print the diff as text.")
+    var text = false
+
+    @Option(name: .customLong("fail-if"),
+            help: "Exit 1 if any layer meets this, e.g. cka<0.9, cka.position_mean<0.8, position_probe>0.2, delta.trustworthiness<-0.05. Repeatable.")
+    var failIf: [String] = []
+
+    @Option(help: "Comma-separated views to compare (runs), as for build. Default: all but the +z ones.")
+    var views: String?
+
+    @Option(help: "Measures: list only changes larger than this.")
+    var changesAbove = 0.0
+
+    @Option(help: "A token whose norm exceeds this many times the layer's median is a massive activation (left out of CKA).")
+    var massiveRatio = 10.0
+
+    @Flag(help: "Keep massive activations in CKA.")
+    var keepMassive = false
+
+    @Option(help: "Threads (default: every core). The result does not depend on it.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        guard text else { throw ValidationError("The diff site is not built yet: give --text.") }
+        let conditions = try failIf.map { spec in
+            guard let c = FailCondition(spec) else {
+                throw ValidationError("--fail-if: \"\(spec)\" is not NAME<VALUE (or <=, >, >=), NAME cka, cka.VIEW, a measure or delta.MEASURE")
+            }
+            return c
+        }
+        guard massiveRatio > 1 else { throw ValidationError("--massive-ratio must be above 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        do {
+            let isRun = [a, b].map { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("run.json")) }
+            guard isRun[0] == isRun[1] else { throw ValidationError("Give two runs or two built reports, not one of each.") }
+            var similarity: RunDiff?, measures: MeasureDiff?
+            if isRun[0] {
+                let chosen = try views.map { try BuildCommand.parseViews($0) } ?? View.defaults
+                similarity = try RunDiff(RunReader(directory: a), RunReader(directory: b), views: chosen,
+                                         massiveRatio: massiveRatio, keepMassive: keepMassive, threads: threads)
+            } else {
+                measures = MeasureDiff(try MeasureDiff.report(at: a), try MeasureDiff.report(at: b))
+            }
+            print(DiffText.render(similarity: similarity, measures: measures, changesAbove: changesAbove), terminator: "")
+            let failures = DiffText.failures(conditions, similarity: similarity, measures: measures)
+            if !failures.isEmpty {
+                for line in failures { FileHandle.standardError.write(Data("forkscope: fail-if: \(line)\n".utf8)) }
+                throw ExitCode.failure
+            }
+        } catch let error as InputError {
+            FileHandle.standardError.write(Data("forkscope: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
     }
 }
 

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import ForkscopeNumerics
+@testable import Forkscope
+
+/// `forkscope diff` on the synthetic fixture run against a copy whose states the test changes in
+/// known ways, layer by layer: the text diff and `--fail-if` must show exactly those changes.
+struct RunDiffTests {
+    enum Change { case rotated, shuffled, shifted }
+
+    /// Writes B: the fixture's run.json and zero_pe variant as they are, its main states changed
+    /// per layer (F32).
+    static func writeCopy(of reader: RunReader, to dir: URL, changes: [Change]) throws {
+        let source = RunTestKit.fixture("synthetic")
+        for file in ["run.json", "activations.zero_pe.safetensors"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        }
+        let run = reader.run, d = run.hiddenSize
+        let layers = try run.layers.indices.map { slice -> Matrix in
+            let x = try reader.states(slice: slice)
+            switch changes[slice] {
+            case .rotated:
+                var y = x.multiplied(by: LayerSimilarityTests.rotation(d, seed: 21))
+                for i in 0..<y.storage.count { y.storage[i] *= 3 }
+                return y
+            case .shuffled:
+                var rng = LayerSimilarityTests.SplitMix(5)
+                var order = Array(0..<x.rows)
+                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() * Double(i + 1))) }
+                return x.selectingRows(order)
+            case .shifted:
+                // Continuation tokens (branches with a parent) move along dimension 0 by twice the median norm.
+                var y = x
+                let scale = x.rowNorms().sorted()[x.rows / 2]
+                for (t, b) in run.tokenBranch.enumerated() where run.branches[b].parent != nil { y[t, 0] += 2 * scale }
+                return y
+            }
+        }
+        let offsets = run.branchOffsets
+        let tensors = run.branches.enumerated().map { b, branch -> RunTestKit.Tensor in
+            var values = [Float]()
+            for layer in layers { for t in 0..<branch.tokens.count { for c in 0..<d { values.append(Float(layer[offsets[b] + t, c])) } } }
+            return RunTestKit.Tensor(name: branch.id, dtype: "F32", shape: [layers.count, branch.tokens.count, d],
+                                     data: RunTestKit.encode(values, as: "F32"))
+        }
+        try RunTestKit.safetensors(tensors).write(to: dir.appendingPathComponent("activations.safetensors"))
+    }
+
+    @Test func showsExactlyThePlantedChanges() throws {
+        let a = try RunReader(directory: RunTestKit.fixture("synthetic").path)
+        try RunTestKit.withTemporaryDirectory { dir in
+            try Self.writeCopy(of: a, to: dir, changes: [.rotated, .shuffled, .shifted])
+            let diff = try RunDiff(a, RunReader(directory: dir.path), threads: 2)
+            #expect(diff.pairing.mismatches.isEmpty && diff.layers.count == 3)
+            let raw = diff.layers.map { $0.entries.first { $0.view == .raw }!.cka! }
+            #expect(abs(raw[0] - 1) < 1e-6)          // stored as F32: rotation survives to ~1e-7
+            #expect(raw[1] < 0.6)
+            #expect(raw[2] < 0.95 && raw[2] > 0.2)
+            // zero_pe was copied unchanged: 1 at every layer.
+            for layer in diff.layers { #expect(abs(layer.entries.first { $0.view.base == .zeroPE }!.cka! - 1) < 1e-12) }
+            // Every debiased view sees the rotation as nothing and the shuffle as a change.
+            for entry in diff.layers[0].entries { #expect(abs(entry.cka! - 1) < 1e-6, "\(entry.view)") }
+            for entry in diff.layers[1].entries where entry.view.base != .zeroPE { #expect(entry.cka! < 0.6, "\(entry.view)") }
+
+            let gate = try #require(FailCondition("cka.raw<0.99"))
+            let failures = DiffText.failures([gate], similarity: diff, measures: nil)
+            #expect(failures.count == 2)
+            #expect(failures[0].hasPrefix("cka.raw<0.99: layer 1 raw") && failures[1].hasPrefix("cka.raw<0.99: layer 2 raw"))
+            let text = DiffText.render(similarity: diff, measures: nil)
+            #expect(text.contains("branches: 17 compared (149 tokens)"))
+            #expect(text.contains("\n0          1.000"))
+        }
+    }
+}
