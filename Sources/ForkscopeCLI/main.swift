@@ -157,8 +157,9 @@ struct DiffCommand: ParsableCommand {
         abstract: "Compare two versions of a model over the same branches.",
         discussion: """
             Given two runs: linear CKA between A and B at each pair of layers, for raw and each \
-            debiased view. Given two built reports (their folders or report.json): every measure \
-            of A and B and the change. --fail-if exits with status 1 when a layer meets a \
+            debiased view, and every measure of A and B (each analysed as a build would, without \
+            UMAP) with the change. Given two built reports (their folders or report.json): the \
+            measures. --fail-if exits with status 1 when a layer meets a \
             condition. Only --text output exists so far; the diff site is not built yet.
             """)
 
@@ -208,6 +209,7 @@ struct DiffCommand: ParsableCommand {
                 let chosen = try views.map { try BuildCommand.parseViews($0) } ?? View.defaults
                 similarity = try RunDiff(RunReader(directory: a), RunReader(directory: b), views: chosen,
                                          massiveRatio: massiveRatio, keepMassive: keepMassive, threads: threads)
+                measures = similarity?.measures
             } else {
                 measures = MeasureDiff(try MeasureDiff.report(at: a), try MeasureDiff.report(at: b))
             }

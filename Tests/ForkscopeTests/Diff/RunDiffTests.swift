@@ -62,6 +62,18 @@ struct RunDiffTests {
             for entry in diff.layers[0].entries { #expect(abs(entry.cka! - 1) < 1e-6, "\(entry.view)") }
             for entry in diff.layers[1].entries where entry.view.base != .zeroPE { #expect(entry.cka! < 0.6, "\(entry.view)") }
 
+            // Each run analysed as a build would: measures that rotation and scaling cannot change
+            // stay (to F32 storage), the shuffled layer's change.
+            let measures = try #require(diff.measures)
+            func row(_ layer: Int, _ view: String, _ measure: String) -> MeasureDiff.Row? {
+                measures.rows.first { $0.layerA == layer && $0.view == view && $0.measure == measure }
+            }
+            for measure in ["position_r2", "trustworthiness", "root_knn_purity", "pca_explained_variance[0]", "variance_kept"] {
+                let r = try #require(row(0, "raw", measure) ?? row(0, "position_mean", measure), "\(measure)")
+                #expect(abs(try #require(r.delta)) < 1e-5, "\(measure): \(r)")
+            }
+            #expect(abs(try #require(row(1, "raw", "root_knn_purity")?.delta)) > 0.05)
+
             let gate = try #require(FailCondition("cka.raw<0.99"))
             let failures = DiffText.failures([gate], similarity: diff, measures: nil)
             #expect(failures.count == 2)
