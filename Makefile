@@ -15,7 +15,8 @@ report: build
 	.build/release/forkscope build --config Site/forkscope.json --out $(DEMO_OUT)
 	@echo "Demo report: open $(DEMO_OUT)/index.html"
 
-# Unit and end-to-end tests, then every run in ../shared/runs built and checked against NumPy.
+# Unit and end-to-end tests, then every run in ../shared/runs built and checked against NumPy, and
+# the diff command's gate through the binary (scripts/check-diff).
 # Release mode (with testing enabled): the numerics are far too slow in a debug build.
 TEST_FLAGS = -c release -Xswiftc -enable-testing
 
@@ -24,6 +25,7 @@ test:
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
 	scripts/check-shared-runs .build/release/forkscope
+	scripts/check-diff .build/release/forkscope
 
 # Re-embeds Templates/ into the binary after editing the default theme.
 theme:

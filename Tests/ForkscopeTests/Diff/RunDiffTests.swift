@@ -83,4 +83,25 @@ struct RunDiffTests {
             #expect(text.contains("\n0          1.000"))
         }
     }
+
+    /// The committed B (Tests/Fixtures/runs/synthetic-b, by Tests/Fixtures/cka/make_diff_fixture.py):
+    /// raw and position_mean CKA and token counts as NumPy computes them from the same files.
+    @Test func agreesWithTheNumPyReference() throws {
+        struct Expected: Decodable {
+            struct Layer: Decodable { let layer: Int; let raw: Double; let position_mean: Double; let tokens: [String: Int] }
+            let layers: [Layer]
+        }
+        let dirB = RunTestKit.fixture("synthetic-b")
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dirB.appendingPathComponent("expected_cka.json")))
+        let diff = try RunDiff(RunReader(directory: RunTestKit.fixture("synthetic").path), RunReader(directory: dirB.path),
+                               views: [.raw, .positionMean], measures: false, threads: 1)
+        #expect(diff.layers.count == expected.layers.count && diff.measures == nil)
+        for (layer, want) in zip(diff.layers, expected.layers) {
+            #expect(layer.layerA == want.layer)
+            let raw = layer.entries[0], mean = layer.entries[1]
+            #expect(abs(try #require(raw.cka) - want.raw) < 1e-9, "layer \(want.layer) raw")
+            #expect(abs(try #require(mean.cka) - want.position_mean) < 1e-9, "layer \(want.layer) position_mean")
+            #expect(raw.tokens == want.tokens["raw"] && mean.tokens == want.tokens["position_mean"])
+        }
+    }
 }
