@@ -213,6 +213,9 @@ struct DiffCommand: ParsableCommand {
             } else {
                 measures = MeasureDiff(try MeasureDiff.report(at: a), try MeasureDiff.report(at: b))
             }
+            if let problem = DiffText.unmatched(conditions, similarity: similarity, measures: measures).first {
+                throw ValidationError("--fail-if: \(problem)")
+            }
             print(DiffText.render(similarity: similarity, measures: measures, changesAbove: changesAbove), terminator: "")
             let failures = DiffText.failures(conditions, similarity: similarity, measures: measures)
             if !failures.isEmpty {

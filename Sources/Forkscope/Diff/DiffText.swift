@@ -59,6 +59,23 @@ public enum DiffText {
         return out
     }
 
+    /// Conditions that could never fail here, each with why: a gate on a view or measure the diff
+    /// does not hold would pass silently, so the command refuses it instead.
+    public static func unmatched(_ conditions: [FailCondition], similarity: RunDiff?, measures: MeasureDiff?) -> [String] {
+        conditions.compactMap { condition in
+            switch condition.subject {
+            case .cka(let view):
+                guard let similarity else { return "\(condition): CKA needs two runs, not two reports" }
+                let views = similarity.layers.first?.entries.map(\.view.name) ?? []
+                if let view, !views.contains(view) { return "\(condition): no view \"\(view)\" (compared: \(views.joined(separator: ", ")))" }
+                return nil
+            case .measure(let name, _):
+                let known = Set(measures?.rows.map(\.measure) ?? [])
+                return known.contains(name) ? nil : "\(condition): no measure \"\(name)\" (known: \(known.sorted().joined(separator: ", ")))"
+            }
+        }
+    }
+
     private static func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
     private static func number(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "—" }
 }

@@ -25,6 +25,13 @@ struct MeasureDiffTests {
                                          similarity: nil, measures: diff)
         #expect(failures == ["delta.trustworthiness<-0.01: layer 0 raw -0.0500", "trustworthiness>=0.8: layer 0 raw 0.8500",
                              "trustworthiness>=0.8: layer 4 raw 0.8000"])
+        // Gates that could never fail are refused, not passed.
+        let unmatched = DiffText.unmatched([FailCondition("cka<0.9")!, FailCondition("delta.trustworthines<0")!,
+                                            FailCondition("position_probe>1")!, FailCondition("trustworthiness<0.5")!],
+                                           similarity: nil, measures: diff)
+        #expect(unmatched.count == 3)
+        #expect(unmatched[0].contains("two runs") && unmatched[1].contains("no measure \"trustworthines\""))
+        #expect(unmatched[2].contains("no measure \"position_probe\""))
         let text = DiffText.render(similarity: nil, measures: diff, changesAbove: 0.01)
         #expect(text.contains("measures, B against A (3 of 5 changed)"))
         #expect(text.contains("trustworthiness") && text.contains("-0.0500"))

@@ -78,6 +78,8 @@ struct RunDiffTests {
             let failures = DiffText.failures([gate], similarity: diff, measures: nil)
             #expect(failures.count == 2)
             #expect(failures[0].hasPrefix("cka.raw<0.99: layer 1 raw") && failures[1].hasPrefix("cka.raw<0.99: layer 2 raw"))
+            #expect(DiffText.unmatched([gate, FailCondition("cka.nonsense<1")!], similarity: diff, measures: diff.measures)
+                    == ["cka.nonsense<1: no view \"nonsense\" (compared: \(View.defaults.map(\.name).joined(separator: ", ")))"])
             let text = DiffText.render(similarity: diff, measures: nil)
             #expect(text.contains("branches: 17 compared (149 tokens)"))
             #expect(text.contains("\n0          1.000"))
