@@ -1,8 +1,8 @@
 import Foundation
 
 /// `forkscope diff --text`: the diff as compact lines for terminals and CI logs, and the
-/// `--fail-if` verdicts. Either part may be absent: CKA needs two runs, the measures two built
-/// reports.
+/// `--fail-if` verdicts. CKA needs two runs; the measures come from two runs (analysed) or two
+/// built reports.
 public enum DiffText {
     public static func render(similarity: RunDiff?, measures: MeasureDiff?, changesAbove: Double = 0) -> String {
         var lines = [String]()
