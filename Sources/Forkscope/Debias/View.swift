@@ -110,6 +110,19 @@ public struct LayerInput: Sendable {
     var fitTokens: [Int] { fit.indices.filter { fit[$0] } }
 }
 
+extension LayerInput {
+    /// A layer of `run` whose fits leave out the tokens in `excluded` (its massive tokens, unless
+    /// they are kept).
+    init(states: Matrix, zeroPE: Matrix?, run: ActivationRun, excluding excluded: [MassiveToken], settings: DebiasSettings) {
+        var fit = [Bool](repeating: true, count: states.rows)
+        for m in excluded { fit[m.token] = false }
+        let positions = run.tokenPositions
+        self.init(states: states, zeroPE: zeroPE, positions: positions, branches: run.tokenBranch, fit: fit,
+                  basis: PositionBasis(degree: settings.regressDegree, fourier: settings.regressFourier,
+                                       largestPosition: positions.max() ?? 0))
+    }
+}
+
 extension View {
     /// Fits the view on the layer's fit tokens and applies it to every token it covers.
     /// Nil when the view does not apply (no `zero_pe` variant).

@@ -35,15 +35,8 @@ public struct LayerSimilarity: Sendable {
     public init(_ a: Side, _ b: Side, tokens: [(a: Int, b: Int)], views: [View], settings: DebiasSettings = DebiasSettings(),
                 massiveRatio: Double = 10, keepMassive: Bool = false) {
         func input(_ side: Side) -> LayerInput {
-            var fit = [Bool](repeating: true, count: side.states.rows)
-            if !keepMassive {
-                for m in MassiveActivations.detect(side.states, ratio: massiveRatio) { fit[m.token] = false }
-                if let z = side.zeroPE { for m in MassiveActivations.detect(z, ratio: massiveRatio) { fit[m.token] = false } }
-            }
-            let positions = side.run.tokenPositions
-            return LayerInput(states: side.states, zeroPE: side.zeroPE, positions: positions, branches: side.run.tokenBranch, fit: fit,
-                              basis: PositionBasis(degree: settings.regressDegree, fourier: settings.regressFourier,
-                                                   largestPosition: positions.max() ?? 0))
+            let massive = keepMassive ? [] : MassiveActivations.detect(side.states, zeroPE: side.zeroPE, ratio: massiveRatio)
+            return LayerInput(states: side.states, zeroPE: side.zeroPE, run: side.run, excluding: massive, settings: settings)
         }
         let inputA = input(a), inputB = input(b)
         layerA = a.layer; layerB = b.layer

@@ -32,4 +32,14 @@ public enum MassiveActivations {
             return MassiveToken(token: t, normRatio: norms[t] / m, topDimensions: Array(top.prefix(3)))
         }
     }
+
+    /// The massive tokens of a layer's states and, where given, of its zero_pe variant's (those
+    /// only the variant has are added), in token order.
+    public static func detect(_ states: Matrix, zeroPE: Matrix?, ratio: Double) -> [MassiveToken] {
+        var massive = detect(states, ratio: ratio)
+        guard let zeroPE else { return massive }
+        let seen = Set(massive.map(\.token))
+        massive += detect(zeroPE, ratio: ratio).filter { !seen.contains($0.token) }
+        return massive.sorted { $0.token < $1.token }
+    }
 }

@@ -77,17 +77,12 @@ public struct LayerAnalysis: Sendable {
         func timed<T>(_ stage: StageTimings.Stage, _ body: () -> T) -> T {
             StageTimings.measure(timings, stage, body)
         }
-        let positions = run.tokenPositions, branches = run.tokenBranch, roots = run.tokenRootGroups
+        let positions = run.tokenPositions, roots = run.tokenRootGroups
         self.layer = layer
         self.norms = states.rowNorms()
         self.medianNorm = MassiveActivations.median(norms)
         let showsZeroPE = zeroPE != nil && options.views.contains { $0.base == .zeroPE }
-        var massive = MassiveActivations.detect(states, ratio: options.massiveRatio)
-        if showsZeroPE, let z = zeroPE {
-            let seen = Set(massive.map(\.token))
-            massive += MassiveActivations.detect(z, ratio: options.massiveRatio).filter { !seen.contains($0.token) }
-            massive.sort { $0.token < $1.token }
-        }
+        let massive = MassiveActivations.detect(states, zeroPE: showsZeroPE ? zeroPE : nil, ratio: options.massiveRatio)
         self.massive = massive
         let mean = states.columnMeans()
         let total = states.sumOfSquaredDeviations(rows: Array(0..<states.rows))
@@ -95,12 +90,9 @@ public struct LayerAnalysis: Sendable {
             ? massive.reduce(0) { sum, m in sum + (0..<states.cols).reduce(0.0) { let e = states[m.token, $1] - mean[$1]; return $0 + e * e } } / total
             : 0
         self.massiveExcluded = !options.keepMassive
-        var fit = [Bool](repeating: true, count: states.rows)
-        if !options.keepMassive { for m in massive { fit[m.token] = false } }
-
-        var input = LayerInput(states: states, zeroPE: zeroPE, positions: positions, branches: branches, fit: fit,
-                               basis: PositionBasis(degree: options.debias.regressDegree, fourier: options.debias.regressFourier,
-                                                    largestPosition: positions.max() ?? 0))
+        var input = LayerInput(states: states, zeroPE: zeroPE, run: run, excluding: options.keepMassive ? [] : massive,
+                               settings: options.debias)
+        let fit = input.fit
         // One pass over the fit rows serves the raw PCA, the raw probe and the position_mean PCA.
         let fitRows = input.fitTokens
         if fitRows.count > states.cols, options.views.contains(where: { $0.base == .raw || $0 == .positionMean }) {
