@@ -12,8 +12,6 @@ public struct RunDiff: Sendable {
     /// Each run's own measures (over all its tokens, as its report would give them), side by side.
     public let measures: MeasureDiff?
 
-    public static let zeroPEVariant = Build.zeroPEVariant
-
     public init(_ a: RunReader, _ b: RunReader, views: [View] = View.defaults, settings: DebiasSettings = DebiasSettings(),
                 massiveRatio: Double = 10, keepMassive: Bool = false, measures: Bool = true, threads: Int = 2) throws {
         let pairing = RunPairing(a.run, b.run)
@@ -32,8 +30,8 @@ public struct RunDiff: Sendable {
             ParallelChunks.run(chunks: pairs.count, threads: max(1, threads)) { p in
                 out[p] = Result {
                     func side(_ reader: RunReader, _ slice: Int) throws -> LayerSimilarity.Side {
-                        let zero = wantsZeroPE && reader.run.variants.contains { $0.name == Self.zeroPEVariant }
-                            ? try reader.states(slice: slice, variant: Self.zeroPEVariant) : nil
+                        let zero = wantsZeroPE && reader.run.variants.contains { $0.name == Build.zeroPEVariant }
+                            ? try reader.states(slice: slice, variant: Build.zeroPEVariant) : nil
                         return .init(run: reader.run, layer: reader.run.layers[slice], states: try reader.states(slice: slice), zeroPE: zero)
                     }
                     let sa = try side(a, pairs[p].a), sb = try side(b, pairs[p].b)
