@@ -31,26 +31,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "A JSON file with defaults for run, out, content and templates (paths relative to it).")
     var config: String?
 
-    @Option(help: "Comma-separated views: raw, position_mean, regress, leace, abtt, zero_pe, each optionally +z (z-scored), e.g. raw,regress,regress+z. Default: all but the +z ones (zero_pe where the run has it).")
-    var views: String?
-
-    @Option(help: "A token whose norm exceeds this many times the layer's median is a massive activation.")
-    var massiveRatio: Double = 10
-
-    @Flag(help: "Keep massive activations in every fit and measure (by default they are left out).")
-    var keepMassive = false
-
-    @Option(help: "Polynomial degree of the smooth position basis (regress, leace).")
-    var regressDegree = 3
-
-    @Option(help: "Fourier terms of the smooth position basis (regress, leace).")
-    var regressFourier = 4
-
-    @Option(help: "The concept LEACE erases: basis (smooth position basis), onehot (one column per position) or both.")
-    var leaceConcept = "basis"
-
-    @Option(help: "Principal directions all-but-the-top removes (default: hidden size / 100).")
-    var abttComponents: Int?
+    @OptionGroup var viewOptions: ViewOptions
 
     @Option(help: "Comma-separated projections to draw: pca, umap.")
     var projections = "pca,umap"
@@ -105,26 +86,9 @@ struct BuildCommand: ParsableCommand {
 }
 
 extension BuildCommand {
-    static func parseViews(_ list: String) throws -> [View] {
-        try list.split(separator: ",").map { name in
-            guard let view = View(name: name.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--views: unknown view \"\(name)\" (known: \(View.Base.allCases.map(\.rawValue).joined(separator: ", ")), each optionally +z)")
-            }
-            return view
-        }
-    }
-
     func analysisOptions() throws -> LayerAnalysis.Options {
         var o = LayerAnalysis.Options()
-        if let views { o.views = try Self.parseViews(views) }
-        guard massiveRatio > 1 else { throw ValidationError("--massive-ratio must be above 1") }
-        guard regressDegree >= 0, regressFourier >= 0, regressDegree + regressFourier > 0 else {
-            throw ValidationError("--regress-degree and --regress-fourier must be non-negative and not both 0")
-        }
-        guard let concept = DebiasSettings.LeaceConcept(rawValue: leaceConcept) else {
-            throw ValidationError("--leace-concept must be basis, onehot or both")
-        }
-        if let abttComponents, abttComponents < 1 { throw ValidationError("--abtt-components must be at least 1") }
+        try viewOptions.apply(to: &o)
         let projected = projections.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard projected.allSatisfy({ $0 == "pca" || $0 == "umap" }), projected.contains("pca") else {
             throw ValidationError("--projections: a comma-separated list of pca and umap, with pca (its measures are always computed)")
@@ -141,12 +105,6 @@ extension BuildCommand {
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         o.threads = threads
-        o.massiveRatio = massiveRatio
-        o.keepMassive = keepMassive
-        o.debias.regressDegree = regressDegree
-        o.debias.regressFourier = regressFourier
-        o.debias.leaceConcept = concept
-        o.debias.abttComponents = abttComponents
         return o
     }
 }
@@ -157,10 +115,11 @@ struct DiffCommand: ParsableCommand {
         abstract: "Compare two versions of a model over the same branches.",
         discussion: """
             Given two runs: linear CKA between A and B at each pair of layers, for raw and each \
-            debiased view, and every measure of A and B (each analysed as a build would, without \
-            UMAP) with the change. Given two built reports (their folders or report.json): the \
-            measures. --fail-if exits with status 1 when a layer meets a \
-            condition. Only --text output exists so far; the diff site is not built yet.
+            debiased view, B's PCA turned onto A's, the tokens whose neighbourhoods changed most, the \
+            layer x layer CKA maps, and every measure of A and B (each analysed as a build would, \
+            without UMAP) with the change. Given two built reports (their folders or report.json): \
+            the measures. --out writes a static site (with diff.json, forkscope.diff/1); --text \
+            prints the diff. --fail-if exits with status 1 when a layer meets a condition.
             """)
 
     @Argument(help: "A: a run folder (holding run.json), or a built report (its folder or report.json).")
@@ -169,55 +128,70 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "B: the same for the other model version.")
     var b: String
 
+    @Option(help: "The folder to write the diff site into (replaced atomically).")
+    var out: String?
+
     @Flag(help: "Print the diff as text.")
     var text = false
+
+    @Option(help: "A folder of Markdown commentary: index.md, layers/<L>.md (A's layer indices).")
+    var content: String?
+
+    @Option(help: "A folder of templates overriding the built-in theme by file name (diff.mustache, diff-layer.mustache, ...).")
+    var templates: String?
 
     @Option(name: .customLong("fail-if"),
             help: "Exit 1 if any layer meets this, e.g. cka<0.9, cka.position_mean<0.8, position_probe>0.2, delta.trustworthiness<-0.05. Repeatable.")
     var failIf: [String] = []
 
-    @Option(help: "Comma-separated views to compare (runs), as for build. Default: all but the +z ones.")
-    var views: String?
+    @OptionGroup var viewOptions: ViewOptions
 
-    @Option(help: "Measures: list only changes larger than this.")
+    @Option(help: "Text: list only measures that changed by more than this.")
     var changesAbove = 0.0
-
-    @Option(help: "A token whose norm exceeds this many times the layer's median is a massive activation (left out of CKA).")
-    var massiveRatio = 10.0
-
-    @Flag(help: "Keep massive activations in CKA.")
-    var keepMassive = false
 
     @Option(help: "Threads (default: every core). The result does not depend on it.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    @Flag(help: "Replace the output folder even if forkscope did not write it.")
+    var force = false
+
+    @Flag(help: "Print nothing but errors, warnings and --text.")
+    var quiet = false
+
     func run() throws {
-        guard text else { throw ValidationError("The diff site is not built yet: give --text.") }
+        guard text || out != nil else { throw ValidationError("Give --out DIR for the site, --text for the text diff, or both.") }
         let conditions = try failIf.map { spec in
             guard let c = FailCondition(spec) else {
                 throw ValidationError("--fail-if: \"\(spec)\" is not NAME<VALUE (or <=, >, >=), NAME cka, cka.VIEW, a measure or delta.MEASURE")
             }
             return c
         }
-        guard massiveRatio > 1 else { throw ValidationError("--massive-ratio must be above 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        var analysis = LayerAnalysis.Options()
+        try viewOptions.apply(to: &analysis)
+        var options = DiffOptions(a: a, b: b)
+        options.out = out
+        options.content = content
+        options.templates = templates
+        options.views = analysis.views
+        options.settings = analysis.debias
+        options.massiveRatio = analysis.massiveRatio
+        options.keepMassive = analysis.keepMassive
+        options.force = force
+        options.threads = threads
         do {
-            let isRun = [a, b].map { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("run.json")) }
-            guard isRun[0] == isRun[1] else { throw ValidationError("Give two runs or two built reports, not one of each.") }
-            var similarity: RunDiff?, measures: MeasureDiff?
-            if isRun[0] {
-                let chosen = try views.map { try BuildCommand.parseViews($0) } ?? View.defaults
-                similarity = try RunDiff(RunReader(directory: a), RunReader(directory: b), views: chosen,
-                                         massiveRatio: massiveRatio, keepMassive: keepMassive, threads: threads)
-                measures = similarity?.measures
-            } else {
-                measures = MeasureDiff(try MeasureDiff.report(at: a), try MeasureDiff.report(at: b))
+            // Gates that could never fail are refused before anything is written.
+            let result = try DiffBuild.run(options) { runs, measures in
+                if let problem = DiffText.unmatched(conditions, similarity: runs, measures: measures).first {
+                    throw ValidationError("--fail-if: \(problem)")
+                }
             }
-            if let problem = DiffText.unmatched(conditions, similarity: similarity, measures: measures).first {
-                throw ValidationError("--fail-if: \(problem)")
+            for w in result.warnings { FileHandle.standardError.write(Data("forkscope: warning: \(w)\n".utf8)) }
+            if text { print(DiffText.render(similarity: result.runs, measures: result.measures, changesAbove: changesAbove), terminator: "") }
+            if let out, !quiet {
+                FileHandle.standardError.write(Data("Wrote \(result.files) files to \(out)/ — open \(out)/index.html\n".utf8))
             }
-            print(DiffText.render(similarity: similarity, measures: measures, changesAbove: changesAbove), terminator: "")
-            let failures = DiffText.failures(conditions, similarity: similarity, measures: measures)
+            let failures = DiffText.failures(conditions, similarity: result.runs, measures: result.measures)
             if !failures.isEmpty {
                 for line in failures { FileHandle.standardError.write(Data("forkscope: fail-if: \(line)\n".utf8)) }
                 throw ExitCode.failure
@@ -226,6 +200,57 @@ struct DiffCommand: ParsableCommand {
             FileHandle.standardError.write(Data("forkscope: error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+    }
+}
+
+/// The views and how they are fitted: shared by build and diff.
+struct ViewOptions: ParsableArguments {
+    @Option(help: "Comma-separated views: raw, position_mean, regress, leace, abtt, zero_pe, each optionally +z (z-scored), e.g. raw,regress,regress+z. Default: all but the +z ones (zero_pe where the run has it).")
+    var views: String?
+
+    @Option(help: "A token whose norm exceeds this many times the layer's median is a massive activation.")
+    var massiveRatio: Double = 10
+
+    @Flag(help: "Keep massive activations in every fit and measure (by default they are left out).")
+    var keepMassive = false
+
+    @Option(help: "Polynomial degree of the smooth position basis (regress, leace).")
+    var regressDegree = 3
+
+    @Option(help: "Fourier terms of the smooth position basis (regress, leace).")
+    var regressFourier = 4
+
+    @Option(help: "The concept LEACE erases: basis (smooth position basis), onehot (one column per position) or both.")
+    var leaceConcept = "basis"
+
+    @Option(help: "Principal directions all-but-the-top removes (default: hidden size / 100).")
+    var abttComponents: Int?
+
+    static func parseViews(_ list: String) throws -> [View] {
+        try list.split(separator: ",").map { name in
+            guard let view = View(name: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--views: unknown view \"\(name)\" (known: \(View.Base.allCases.map(\.rawValue).joined(separator: ", ")), each optionally +z)")
+            }
+            return view
+        }
+    }
+
+    func apply(to o: inout LayerAnalysis.Options) throws {
+        if let views { o.views = try Self.parseViews(views) }
+        guard massiveRatio > 1 else { throw ValidationError("--massive-ratio must be above 1") }
+        guard regressDegree >= 0, regressFourier >= 0, regressDegree + regressFourier > 0 else {
+            throw ValidationError("--regress-degree and --regress-fourier must be non-negative and not both 0")
+        }
+        guard let concept = DebiasSettings.LeaceConcept(rawValue: leaceConcept) else {
+            throw ValidationError("--leace-concept must be basis, onehot or both")
+        }
+        if let abttComponents, abttComponents < 1 { throw ValidationError("--abtt-components must be at least 1") }
+        o.massiveRatio = massiveRatio
+        o.keepMassive = keepMassive
+        o.debias.regressDegree = regressDegree
+        o.debias.regressFourier = regressFourier
+        o.debias.leaceConcept = concept
+        o.debias.abttComponents = abttComponents
     }
 }
 

@@ -30,28 +30,36 @@ public enum LinearCKA {
             (cross, xx, yy) = (xy.sumOfSquares, symmetricInner(sx, sx), symmetricInner(sy, sy))
         }
         guard xx > 0, yy > 0 else { return nil }
-        return cross / (xx.squareRoot() * yy.squareRoot())
+        // In [0, 1] by Cauchy–Schwarz; rounding can overshoot 1 by an ulp or two.
+        return min(cross / (xx.squareRoot() * yy.squareRoot()), 1)
     }
 
     /// CKA of every pair (one of `xs`, one of `ys`; all with the same rows): |xs| × |ys|, from each
     /// side's Gram matrices scaled to unit norm, so each pair costs one inner product of n × n
     /// matrices. For the layer × layer map, on a sample of the tokens.
     public static func pairs(_ xs: [Matrix], _ ys: [Matrix]) -> Matrix {
-        func unitGram(_ m: Matrix) -> Matrix? {
-            let g = m.subtractingFromRows(m.columnMeans()).gramUpper()
-            let norm = symmetricInner(g, g).squareRoot()
-            guard norm > 0 else { return nil }
-            var out = g
-            for i in 0..<g.rows { for j in i..<g.cols { out[i, j] /= norm } }
-            return out
-        }
-        let gx = xs.map(unitGram)
-        var out = Matrix(rows: xs.count, cols: ys.count, repeating: .nan)
-        for (b, y) in ys.enumerated() {
-            guard let gy = unitGram(y) else { continue }
-            for a in xs.indices { if let g = gx[a] { out[a, b] = symmetricInner(g, gy) } }
+        pairs(grams: xs.map(unitGram), ys.map(unitGram))
+    }
+
+    /// The same from unit-norm Gram matrices (`unitGram`), so a caller can keep those (n × n)
+    /// rather than the states; NaN where either is nil.
+    public static func pairs(grams gx: [Matrix?], _ gy: [Matrix?]) -> Matrix {
+        var out = Matrix(rows: gx.count, cols: gy.count, repeating: .nan)
+        for (b, g) in gy.enumerated() {
+            guard let g else { continue }
+            for a in gx.indices { if let f = gx[a] { out[a, b] = symmetricInner(f, g) } }
         }
         return out
+    }
+
+    /// The upper triangle of the rows' centred Gram matrix scaled to unit Frobenius norm, so that
+    /// CKA of two is their inner product; nil when the rows have no variance.
+    public static func unitGram(_ m: Matrix) -> Matrix? {
+        var g = m.subtractingFromRows(m.columnMeans()).gramUpper()
+        let norm = symmetricInner(g, g).squareRoot()
+        guard norm > 0 else { return nil }
+        for i in 0..<g.rows { for j in i..<g.cols { g[i, j] /= norm } }
+        return g
     }
 
     /// ⟨A, B⟩ = Σᵢⱼ AᵢⱼBᵢⱼ of two symmetric matrices given by their upper triangles.

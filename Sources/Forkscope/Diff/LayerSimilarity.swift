@@ -1,25 +1,68 @@
+import Foundation
 import ForkscopeNumerics
 
-/// How alike two model versions' states are at one pair of layers: linear CKA (`LinearCKA`)
-/// between A and B for raw and each debiased view.
+/// How alike two model versions' states are at one pair of layers, view by view: linear CKA
+/// (`LinearCKA`) between A and B, both PCA layouts with B's turned onto A's, and how much each
+/// token's neighbourhood changed (`NeighbourChange`).
 ///
-/// Each view is fitted on its own run, as a build fits it, and compared on the tokens both runs
-/// hold (`RunPairing.tokens`), both views cover and neither run finds massive. CKA sums squared
-/// inner products, so one attention-sink token a hundred times the median norm would decide it on
-/// its own; massive tokens are left out exactly as a build leaves them out of its fits and
-/// measures (`LayerAnalysis.Options.massiveRatio`, `keepMassive`).
+/// Each side is analysed as a build analyses it (`LayerAnalysis`, without UMAP): every view is
+/// fitted once, on its own run, and the same fit serves the measures and the comparison. Views are
+/// compared on the tokens both runs hold (`RunPairing.tokens`), both views cover and neither run
+/// finds massive. CKA sums squared inner products, so one attention-sink token a hundred times
+/// the median norm would decide it on its own; massive tokens are left out exactly as a build
+/// leaves them out of its fits and measures (`LayerAnalysis.Options.massiveRatio`, `keepMassive`).
 public struct LayerSimilarity: Sendable {
     public struct Entry: Sendable {
         public let view: View
         /// Nil where the view does not apply to both runs or either side has no variance.
         public let cka: Double?
-        /// Tokens compared.
-        public let tokens: Int
+        /// Tokens compared: A's run tokens that both runs hold, both views cover and neither run
+        /// finds massive.
+        public let compared: [Int]
+        public var tokens: Int { compared.count }
+        /// A's PCA of the view, and B's turned onto it by orthogonal Procrustes over the compared
+        /// tokens (rotation or reflection and shift, no scaling). Both indexed by A's run tokens;
+        /// nil where the view does not apply to both runs.
+        public let pcaA: Projection?, pcaB: Projection?
+        /// `NeighbourChange` of each compared token, by A's run token index (nil for the others).
+        public let neighbourChange: [Double?]
+        /// The tokens the neighbour sets were drawn from: every compared token, or an even sample
+        /// of `neighbourSampleLimit` of them.
+        public let neighbourTokens: Int
+
+        /// Per branch of A's run (in its order), the A run tokens whose neighbourhoods changed
+        /// most: the highest `neighbourChange` first, then the longest move in the aligned PCA,
+        /// then the earliest; at most `count`, none with a change of 0.
+        public func mostMoved(in run: ActivationRun, count: Int = movedPerBranch) -> [[Int]] {
+            let offsets = run.branchOffsets
+            func moved(_ t: Int) -> Double {
+                guard let p = pcaA?.points[t], let q = pcaB?.points[t] else { return 0 }
+                let dx: Double = p.x - q.x, dy: Double = p.y - q.y
+                return (dx * dx + dy * dy).squareRoot()
+            }
+            return run.branches.indices.map { b in
+                let tokens = (offsets[b]..<offsets[b] + run.branches[b].tokens.count).filter { (neighbourChange[$0] ?? 0) > 0 }
+                let ranked: [(Int, Double, Double)] = tokens.map { ($0, neighbourChange[$0]!, moved($0)) }
+                let ordered = ranked.sorted { x, y in
+                    if x.1 != y.1 { return x.1 > y.1 }
+                    if x.2 != y.2 { return x.2 > y.2 }
+                    return x.0 < y.0
+                }
+                return ordered.prefix(count).map(\.0)
+            }
+        }
     }
 
     /// Model layer indices of A and B.
     public let layerA: Int, layerB: Int
     public let entries: [Entry]
+
+    /// Tokens per branch that the pages and diff.json list as having moved most.
+    public static let movedPerBranch = 5
+
+    /// Neighbour sets cost a distance per pair of tokens: past this many compared tokens they are
+    /// drawn from an even sample of them.
+    public static let neighbourSampleLimit = 4_096
 
     public struct Side {
         public let run: ActivationRun
@@ -32,32 +75,115 @@ public struct LayerSimilarity: Sendable {
         }
     }
 
-    public init(_ a: Side, _ b: Side, tokens: [(a: Int, b: Int)], views: [View], settings: DebiasSettings = DebiasSettings(),
-                massiveRatio: Double = 10, keepMassive: Bool = false) {
-        func input(_ side: Side) -> LayerInput {
-            let massive = keepMassive ? [] : MassiveActivations.detect(side.states, zeroPE: side.zeroPE, ratio: massiveRatio)
-            return LayerInput(states: side.states, zeroPE: side.zeroPE, run: side.run, excluding: massive, settings: settings)
-        }
-        let inputA = input(a), inputB = input(b)
-        layerA = a.layer; layerB = b.layer
-        entries = views.map { view in
-            guard let va = view.apply(to: inputA, settings: settings), let vb = view.apply(to: inputB, settings: settings) else {
-                return Entry(view: view, cka: nil, tokens: 0)
-            }
-            let rowA = Self.rows(va.tokens, count: a.states.rows), rowB = Self.rows(vb.tokens, count: b.states.rows)
-            let matched = tokens.compactMap { pair -> (Int, Int)? in
-                guard inputA.fit[pair.a], inputB.fit[pair.b], let ra = rowA[pair.a], let rb = rowB[pair.b] else { return nil }
-                return (ra, rb)
-            }
-            let cka = LinearCKA.similarity(va.states.selectingRows(matched.map(\.0)), vb.states.selectingRows(matched.map(\.1)))
-            return Entry(view: view, cka: cka, tokens: matched.count)
-        }
+    /// Both sides' analyses and their comparison.
+    public struct Outcome: Sendable {
+        public let similarity: LayerSimilarity
+        public let a: LayerAnalysis, b: LayerAnalysis
+        /// Per view, the run tokens each side's view covers and fits (not massive), for samples
+        /// that must hold in every layer.
+        public let usableA: [View: [Bool]], usableB: [View: [Bool]]
     }
 
-    /// The row of each run token in a view's states (nil where the view does not cover it).
-    private static func rows(_ tokens: [Int], count: Int) -> [Int?] {
-        var out = [Int?](repeating: nil, count: count)
-        for (r, t) in tokens.enumerated() { out[t] = r }
-        return out
+    /// The comparison alone (every view, no UMAP).
+    public init(_ a: Side, _ b: Side, tokens: [(a: Int, b: Int)], views: [View], settings: DebiasSettings = DebiasSettings(),
+                massiveRatio: Double = 10, keepMassive: Bool = false) {
+        var options = LayerAnalysis.Options()
+        options.views = views
+        options.debias = settings
+        options.massiveRatio = massiveRatio
+        options.keepMassive = keepMassive
+        options.umap = false
+        self = Self.compare(a, b, tokens: tokens, options: options).similarity
+    }
+
+    private init(layerA: Int, layerB: Int, entries: [Entry]) {
+        self.layerA = layerA; self.layerB = layerB; self.entries = entries
+    }
+
+    /// Analyses A, then B; each of B's views is compared with A's as soon as it is fitted, so
+    /// only A's fitted views are held meanwhile.
+    public static func compare(_ a: Side, _ b: Side, tokens: [(a: Int, b: Int)], options: LayerAnalysis.Options) -> Outcome {
+        let kept = Kept()
+        let analysisA = LayerAnalysis(layer: a.layer, states: a.states, zeroPE: a.zeroPE, run: a.run, options: options) { view, states, fit in
+            kept.keep(view, states, fit)
+        }
+        let analysisB = LayerAnalysis(layer: b.layer, states: b.states, zeroPE: b.zeroPE, run: b.run, options: options) { view, states, fit in
+            kept.compare(view, states, fit, tokens: tokens)
+        }
+        let countA = a.states.rows
+        let entries = options.views.map { view -> Entry in
+            let viewA = analysisA.views.first { $0.view == view }, viewB = analysisB.views.first { $0.view == view }
+            guard let found = kept.found[view], let viewA, let viewB else {
+                return Entry(view: view, cka: nil, compared: [], pcaA: nil, pcaB: nil,
+                             neighbourChange: [Double?](repeating: nil, count: countA), neighbourTokens: 0)
+            }
+            // B's layout on A's tokens, turned onto A's over the compared tokens.
+            var onA = [Point?](repeating: nil, count: countA)
+            for pair in tokens { onA[pair.a] = viewB.projection.points[pair.b] }
+            let pcaB = Projection(points: onA, explainedVariance: viewB.projection.explainedVariance)
+                .aligned(to: viewA.projection, over: found.compared)
+            var change = [Double?](repeating: nil, count: countA)
+            for (t, c) in zip(found.sampled, found.change) { change[t] = c }
+            return Entry(view: view, cka: found.cka, compared: found.compared, pcaA: viewA.projection, pcaB: pcaB,
+                         neighbourChange: change, neighbourTokens: found.sampled.count)
+        }
+        return Outcome(similarity: LayerSimilarity(layerA: a.layer, layerB: b.layer, entries: entries),
+                       a: analysisA, b: analysisB, usableA: kept.usableA, usableB: kept.usableB)
+    }
+
+    /// A's fitted views until B's arrive, and what each pair of views gave.
+    private final class Kept: @unchecked Sendable {
+        struct Found {
+            let cka: Double?
+            /// A's run tokens compared, and those the neighbour sets were drawn from.
+            let compared: [Int], sampled: [Int]
+            let change: [Double?]
+        }
+        private let lock = NSLock()
+        private var statesA = [View: (ViewStates, [Bool])]()
+        private(set) var usableA = [View: [Bool]](), usableB = [View: [Bool]]()
+        private(set) var found = [View: Found]()
+
+        func keep(_ view: View, _ states: ViewStates, _ fit: [Bool]) {
+            let usable = Self.usable(states.tokens, fit)
+            lock.withLock {
+                statesA[view] = (states, fit)
+                usableA[view] = usable
+            }
+        }
+
+        func compare(_ view: View, _ b: ViewStates, _ fitB: [Bool], tokens: [(a: Int, b: Int)]) {
+            let usable = Self.usable(b.tokens, fitB)
+            guard let (a, fitA) = lock.withLock({ () -> (ViewStates, [Bool])? in
+                usableB[view] = usable
+                return statesA.removeValue(forKey: view)
+            }) else { return }
+            let rowA = Self.rows(a.tokens, count: fitA.count), rowB = Self.rows(b.tokens, count: fitB.count)
+            var matched = [(token: Int, a: Int, b: Int)]()
+            for pair in tokens where fitA[pair.a] && fitB[pair.b] {
+                if let ra = rowA[pair.a], let rb = rowB[pair.b] { matched.append((pair.a, ra, rb)) }
+            }
+            let xa = a.states.selectingRows(matched.map(\.a)), xb = b.states.selectingRows(matched.map(\.b))
+            let cka = LinearCKA.similarity(xa, xb)
+            let sample = EvenSample.indices(matched.count, LayerSimilarity.neighbourSampleLimit)
+            let change = sample.count == matched.count ? NeighbourChange.of(xa, xb)
+                : NeighbourChange.of(xa.selectingRows(sample), xb.selectingRows(sample))
+            let result = Found(cka: cka, compared: matched.map(\.token), sampled: sample.map { matched[$0].token }, change: change)
+            lock.withLock { found[view] = result }
+        }
+
+        /// The run tokens a view covers that are fit tokens.
+        private static func usable(_ tokens: [Int], _ fit: [Bool]) -> [Bool] {
+            var out = [Bool](repeating: false, count: fit.count)
+            for t in tokens where fit[t] { out[t] = true }
+            return out
+        }
+
+        /// The row of each run token in a view's states (nil where the view does not cover it).
+        private static func rows(_ tokens: [Int], count: Int) -> [Int?] {
+            var out = [Int?](repeating: nil, count: count)
+            for (r, t) in tokens.enumerated() { out[t] = r }
+            return out
+        }
     }
 }

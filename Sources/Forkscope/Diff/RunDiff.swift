@@ -1,21 +1,38 @@
 import Foundation
 import ForkscopeNumerics
 
-/// `forkscope diff` on two runs: pair them (`RunPairing`), then read each pair of layers, compare
-/// every view (`LayerSimilarity`) and, unless asked not to, analyse each side as a build would
-/// (`LayerAnalysis`, without UMAP) for the measures (`MeasureDiff`). Layer pairs run side by side
-/// on `threads` workers, one pair's states in memory per worker.
+/// `forkscope diff` on two runs, in two passes over their layers.
+///
+/// 1. Pair the runs (`RunPairing`). For each pair of layers, read both, analyse each side as a
+///    build would (`LayerAnalysis`, without UMAP) and compare them view by view
+///    (`LayerSimilarity`: CKA, aligned PCA, neighbour change). Layer pairs run side by side on
+///    `threads` workers, one pair's states in memory per worker.
+/// 2. Read every layer once more for the layer × layer CKA maps (`LayerMap`) of raw and of the
+///    debiased view that shows content best in A (`Verdict.contentView`).
 public struct RunDiff: Sendable {
-    public let titleA: String, titleB: String
+    public let runA: ActivationRun, runB: ActivationRun
+    public var titleA: String { runA.title }
+    public var titleB: String { runB.title }
     public let pairing: RunPairing
+    public let options: LayerAnalysis.Options
+    /// One per pair of layers, in A's order.
     public let layers: [LayerSimilarity]
+    /// Each side's analysis of each pair's layer (B's repeats when several of A's layers pair with it).
+    public let analysesA: [LayerAnalysis], analysesB: [LayerAnalysis]
     /// Each run's own measures (over all its tokens, as its report would give them), side by side.
-    public let measures: MeasureDiff?
+    public let measures: MeasureDiff
+    /// The view the second map shows, if any debiased view was measured.
+    public let contentView: Verdict.ContentView?
+    /// Layer × layer CKA: raw first, then `contentView`'s (when there are enough tokens).
+    public let maps: [LayerMap]
 
     public init(_ a: RunReader, _ b: RunReader, views: [View] = View.defaults, settings: DebiasSettings = DebiasSettings(),
-                massiveRatio: Double = 10, keepMassive: Bool = false, measures: Bool = true, threads: Int = 2) throws {
+                massiveRatio: Double = 10, keepMassive: Bool = false, maps: Bool = true, threads: Int = 2) throws {
         let pairing = RunPairing(a.run, b.run)
         let pairs = pairing.layers.pairs
+        // As a build does: the default views include zero_pe only where the runs have the variant.
+        let bothZeroPE = [a, b].allSatisfy { $0.run.variants.contains { $0.name == Build.zeroPEVariant } }
+        let views = views == View.defaults && !bothZeroPE ? views.filter { $0.base != .zeroPE } : views
         let wantsZeroPE = views.contains { $0.base == .zeroPE }
         var options = LayerAnalysis.Options()
         options.views = views
@@ -23,8 +40,8 @@ public struct RunDiff: Sendable {
         options.massiveRatio = massiveRatio
         options.keepMassive = keepMassive
         options.umap = false
-        typealias Outcome = (similarity: LayerSimilarity, a: LayerAnalysis?, b: LayerAnalysis?)
-        var results = [Result<Outcome, Error>?](repeating: nil, count: pairs.count)
+        options.threads = threads
+        var results = [Result<LayerSimilarity.Outcome, Error>?](repeating: nil, count: pairs.count)
         BLASThreads.set(1)
         results.withUnsafeMutableBufferPointer { out in
             ParallelChunks.run(chunks: pairs.count, threads: max(1, threads)) { p in
@@ -34,25 +51,29 @@ public struct RunDiff: Sendable {
                             ? try reader.states(slice: slice, variant: Build.zeroPEVariant) : nil
                         return .init(run: reader.run, layer: reader.run.layers[slice], states: try reader.states(slice: slice), zeroPE: zero)
                     }
-                    let sa = try side(a, pairs[p].a), sb = try side(b, pairs[p].b)
-                    func analysis(_ s: LayerSimilarity.Side) -> LayerAnalysis? {
-                        measures ? LayerAnalysis(layer: s.layer, states: s.states, zeroPE: s.zeroPE, run: s.run, options: options) : nil
-                    }
-                    return (LayerSimilarity(sa, sb, tokens: pairing.tokens, views: views, settings: settings,
-                                            massiveRatio: massiveRatio, keepMassive: keepMassive), analysis(sa), analysis(sb))
+                    return LayerSimilarity.compare(try side(a, pairs[p].a), try side(b, pairs[p].b), tokens: pairing.tokens, options: options)
                 }
             }
         }
-        self.titleA = a.run.title
-        self.titleB = b.run.title
-        self.pairing = pairing
         let outcomes = try results.map { try $0!.get() }
+        self.runA = a.run
+        self.runB = b.run
+        self.pairing = pairing
+        self.options = options
         self.layers = outcomes.map(\.similarity)
-        if measures {
-            self.measures = MeasureDiff(try Self.reportLayers(outcomes.compactMap(\.a)), try Self.reportLayers(outcomes.compactMap(\.b)))
-        } else {
-            self.measures = nil
+        self.analysesA = outcomes.map(\.a)
+        self.analysesB = outcomes.map(\.b)
+        self.measures = MeasureDiff(try Self.reportLayers(analysesA), try Self.reportLayers(analysesB))
+        self.contentView = Verdict.contentView(analysesA)
+
+        var usableA = [Int: LayerMap.Usable](), usableB = [Int: LayerMap.Usable]()
+        for (pair, outcome) in zip(pairs, outcomes) {
+            usableA[pair.a] = outcome.usableA
+            usableB[pair.b] = outcome.usableB
         }
+        let mapViews = [View.raw] + (contentView.map { [$0.view] } ?? [])
+        self.maps = maps ? try LayerMap.compute(a, b, tokens: pairing.tokens, views: mapViews.filter(views.contains),
+                                                usableA: usableA, usableB: usableB, options: options, threads: max(1, threads)) : []
     }
 
     /// The layers' measures as report.json holds them (`Report.Measures`), for `MeasureDiff`.

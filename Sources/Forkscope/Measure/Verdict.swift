@@ -35,7 +35,33 @@ public struct Verdict: Sendable {
         }
 
         // The view that best separates content with position out, over the middle layers.
-        let middle = Self.middleThird(analyses)
+        let layers = Self.layers(Self.middleThird(analyses).map(\.layer), of: run.layers)
+        if let choice = Self.contentView(analyses) {
+            if choice.nearChance {
+                var s = "With position removed, the view “\(choice.view.title)” (\(choice.view.name)) separates content best at \(layers): its position probe is near chance (mean held-out R² \(Self.figure(choice.probe))) and \(Self.percent(choice.purity)) of each token's 10 nearest neighbours share its root prompt"
+                if let rawPurity = choice.rawPurity { s += ", against \(Self.percent(rawPurity)) in the raw states" }
+                sentences.append(s + ".")
+            } else {
+                sentences.append("No view brings the position probe near chance at \(layers); “\(choice.view.title)” (\(choice.view.name)) comes closest (mean held-out R² \(Self.figure(choice.probe))).")
+            }
+        }
+        text = sentences.joined(separator: " ")
+    }
+
+    /// The debiased view that best shows content, over the middle third of the layers: of the views
+    /// whose mean position probe is near chance, the one with the highest root kNN purity; if none
+    /// is, the one with the lowest probe (`nearChance` false). Nil without a debiased view measured.
+    public struct ContentView: Sendable {
+        public let view: View
+        /// Mean held-out probe R² and root kNN purity over the middle layers.
+        public let probe: Double, purity: Double
+        public let nearChance: Bool
+        /// The raw view's mean root kNN purity over the same layers.
+        public let rawPurity: Double?
+    }
+
+    public static func contentView(_ analyses: [LayerAnalysis]) -> ContentView? {
+        let middle = middleThird(analyses)
         func mean(_ view: View, _ key: (ViewMeasures) -> Double?) -> Double? {
             let values = middle.compactMap { a in a.views.first { $0.view == view }.flatMap { key($0.measures) } }
             return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
@@ -44,16 +70,13 @@ public struct Verdict: Sendable {
             guard let probe = mean(v, \.positionProbe), let purity = mean(v, \.rootKnnPurity) else { return nil }
             return (v, probe, purity)
         }
-        let layers = Self.layers(middle.map(\.layer), of: run.layers)
         let rawPurity = mean(.raw, \.rootKnnPurity)
-        if let best = candidates.filter({ $0.1 <= Self.probeNearChance }).max(by: { $0.2 < $1.2 }) {
-            var s = "With position removed, the view “\(best.0.title)” (\(best.0.name)) separates content best at \(layers): its position probe is near chance (mean held-out R² \(Self.figure(best.1))) and \(Self.percent(best.2)) of each token's 10 nearest neighbours share its root prompt"
-            if let rawPurity { s += ", against \(Self.percent(rawPurity)) in the raw states" }
-            sentences.append(s + ".")
-        } else if let least = candidates.min(by: { $0.1 < $1.1 }) {
-            sentences.append("No view brings the position probe near chance at \(layers); “\(least.0.title)” (\(least.0.name)) comes closest (mean held-out R² \(Self.figure(least.1))).")
+        if let best = candidates.filter({ $0.1 <= probeNearChance }).max(by: { $0.2 < $1.2 }) {
+            return ContentView(view: best.0, probe: best.1, purity: best.2, nearChance: true, rawPurity: rawPurity)
         }
-        text = sentences.joined(separator: " ")
+        return candidates.min(by: { $0.1 < $1.1 }).map {
+            ContentView(view: $0.0, probe: $0.1, purity: $0.2, nearChance: false, rawPurity: rawPurity)
+        }
     }
 
     /// The middle third of the layers (at least one).

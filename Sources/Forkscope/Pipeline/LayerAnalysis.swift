@@ -72,8 +72,11 @@ public struct LayerAnalysis: Sendable {
     ///   - threads: threads this layer may use (UMAP); the build runs layers in parallel instead
     ///     when it has more layers than threads.
     ///   - timings: where each stage's time is added, if anywhere.
+    ///   - inspect: shown each view's states and the layer's fit mask as soon as the view is
+    ///     fitted (from the thread that fits it), for a caller that needs more than this analysis
+    ///     keeps, such as `forkscope diff`'s CKA, without fitting the view a second time.
     public init(layer: Int, states: Matrix, zeroPE: Matrix?, run: ActivationRun, options: Options,
-                threads: Int = 1, timings: StageTimings? = nil) {
+                threads: Int = 1, timings: StageTimings? = nil, inspect: (@Sendable (View, ViewStates, [Bool]) -> Void)? = nil) {
         func timed<T>(_ stage: StageTimings.Stage, _ body: () -> T) -> T {
             StageTimings.measure(timings, stage, body)
         }
@@ -110,6 +113,7 @@ public struct LayerAnalysis: Sendable {
         func analyse(_ view: View, threads: Int) -> ViewResult? {
             guard let viewStates = view.base == .positionMean && !view.standardized ? meanView
                     : timed(.debias, { view.apply(to: input, settings: options.debias) }) else { return nil }
+            inspect?(view, viewStates, fit)
             let viewFitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
             let kept = timed(.measures) { ViewMeasures.varianceKept(viewStates, input: input) }
             let erasedAll = kept.map { $0 < ViewMeasures.erasedAll } ?? false

@@ -50,9 +50,10 @@ public struct Projection: Sendable {
 
     /// This layout rotated or reflected and shifted (never scaled) onto `target` by orthogonal
     /// Procrustes over the tokens both have, so that layouts of one layer's views can be compared
-    /// by eye. Unchanged when they share fewer than 2 tokens.
-    public func aligned(to target: Projection) -> Projection {
-        let shared = points.indices.filter { points[$0] != nil && target.points[$0] != nil }
+    /// by eye. The fit uses the tokens both have, or those of `tokens` both have. Unchanged when
+    /// that leaves fewer than 2.
+    public func aligned(to target: Projection, over tokens: [Int]? = nil) -> Projection {
+        let shared = (tokens ?? Array(points.indices)).filter { points[$0] != nil && target.points[$0] != nil }
         guard shared.count >= 2 else { return self }
         let fit = Procrustes(moving: layout(of: shared), target: target.layout(of: shared))
         let mine = points.indices.filter { points[$0] != nil }

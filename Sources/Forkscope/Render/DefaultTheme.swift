@@ -32,9 +32,123 @@ enum DefaultTheme {
 {{> footer}}
 
 """####,
+        "diff-layer.mustache": ####"""
+{{> header}}
+<nav class="layers">Layer: {{#layerLinks}}{{#current}}<strong>{{layer}}</strong>{{/current}}{{^current}}<a href="{{href}}">{{layer}}</a>{{/current}} {{/layerLinks}}</nav>
+<h1>{{label}}</h1>
+{{#commentary}}<section class="commentary">{{{commentary}}}</section>{{/commentary}}
+<p class="howto">Per view: A's PCA, B's PCA turned onto A's (orthogonal Procrustes over the compared tokens: rotation or reflection and shift, no scaling), and B's points with a line from each token's place in A. Lines join a branch's tokens in order in the first two. Hover over a point for its branch, position, token and how much its neighbourhood changed; hover over a legend entry to pick out its branch.</p>
+<div class="figs">
+<ul class="legend">
+{{#legend}}
+<li class="b{{index}}"><svg class="swatch" viewBox="0 0 12 12" width="12" height="12"><use href="#shape-{{shape}}" fill="{{color}}"/></svg>{{label}} <code class="id">{{id}}</code></li>
+{{/legend}}
+</ul>
+{{#views}}
+<section class="view-diff">
+<h2>{{title}} <code>{{name}}</code>: CKA {{cka}}</h2>
+<div class="triptych">
+<figure class="plot"><figcaption>A</figcaption>{{{svgA}}}</figure>
+<figure class="plot"><figcaption>B, turned onto A</figcaption>{{{svgB}}}</figure>
+<figure class="plot"><figcaption>From A to B</figcaption>{{{svgMoves}}}</figure>
+</div>
+<details{{#open}} open{{/open}}><summary>Tokens whose neighbourhoods changed most, per branch (mean change {{meanChange}} over {{neighbourTokens}} tokens)</summary>
+<p class="howto">Change: the share of a token's 10 nearest neighbours (cosine, in the view's states, among {{#sampled}}an even sample of {{neighbourTokens}} of {{/sampled}}the {{tokens}} compared tokens) in A that are not among its 10 nearest in B. 0: the same neighbours; 1: none kept. Branches by their mean change, most first; per branch its tokens that changed most (token index, position: text, change).</p>
+<table class="moved">
+<thead><tr><th>Branch</th><th>Mean change</th><th>Changed most</th></tr></thead>
+<tbody>
+{{#branches}}<tr><td><span class="swatch" style="background: {{color}}"></span>{{label}} <code class="id">{{id}}</code></td><td class="num">{{change}}</td><td>{{#tokens}}<span class="moved-token">{{index}}, {{position}}: <code class="tok">{{token}}</code> {{change}}</span> {{/tokens}}</td></tr>
+{{/branches}}
+</tbody>
+</table>
+</details>
+</section>
+{{/views}}
+</div>
+<section>
+<h2>Measures</h2>
+<p class="howto">Each run's measures at this layer as its own report gives them; ▲ B is higher, ▼ lower.</p>
+<table class="changes">
+<thead><tr><th>View</th><th>Measure</th><th>A</th><th>B</th><th>B − A</th></tr></thead>
+<tbody>
+{{#changes}}<tr class="{{direction}}"><td><code>{{view}}</code></td><td>{{measure}}</td><td class="num">{{a}}</td><td class="num">{{b}}</td><td class="num">{{delta}} <span class="mark">{{mark}}</span></td></tr>
+{{/changes}}
+</tbody>
+</table>
+</section>
+<svg class="defs" width="0" height="0" aria-hidden="true"><defs>
+<circle id="shape-circle" cx="6" cy="6" r="4.5"/>
+<rect id="shape-square" x="1.5" y="1.5" width="9" height="9"/>
+<polygon id="shape-triangle" points="6,1 11,10.5 1,10.5"/>
+<polygon id="shape-diamond" points="6,0.5 11.5,6 6,11.5 0.5,6"/>
+</defs></svg>
+{{> footer}}
+
+"""####,
+        "diff.mustache": ####"""
+{{> header}}
+<h1>{{titleA}} ⇄ {{titleB}}</h1>
+<dl class="facts">
+<dt>A</dt><dd>{{titleA}}</dd>
+<dt>B</dt><dd>{{titleB}}</dd>
+<dt>Models</dt><dd>{{modelName}}</dd>
+{{#runs}}<dt>Compared</dt><dd>{{compared}} branches, {{tokens}} tokens</dd>
+<dt>Layers</dt><dd>{{pairing}}</dd>{{/runs}}
+</dl>
+{{#hasWarnings}}
+<section class="warnings"><h2>Warnings</h2><ul>
+{{#warnings}}<li>{{.}}</li>{{/warnings}}
+</ul></section>
+{{/hasWarnings}}
+{{#hasMismatches}}
+<section class="warnings mismatches"><h2>Branches left out</h2>
+<p>These branches are not in both runs with the same parent, fork point, tokens and positions, so their tokens are not compared.</p>
+<ul>{{#mismatches}}<li><code class="id">{{branch}}</code>: {{reason}}</li>{{/mismatches}}</ul>
+</section>
+{{/hasMismatches}}
+{{#commentary}}<section class="commentary">{{{commentary}}}</section>{{/commentary}}
+{{#reportsOnly}}<p class="howto">Two built reports were compared: their measures alone. Comparing the runs themselves adds linear CKA per layer and view, the layer × layer maps and the aligned projections.</p>{{/reportsOnly}}
+{{#runs}}
+<section>
+<h2>Similarity per layer</h2>
+<p class="howto">Linear CKA (Kornblith et al., 2019) of A's and B's states over the compared tokens, for raw and each debiased view, each view fitted on its own run, massive tokens left out. 1: the same representation up to rotation and scale; it falls as the tokens' relative geometry changes. Hover over a point for its value.</p>
+<ul class="sweep-legend">{{#viewHeaders}}<li><span class="swatch" style="background: {{color}}"></span>{{title}} <code>{{name}}</code></li>{{/viewHeaders}}</ul>
+<figure class="chart wide">{{{ckaChart}}}</figure>
+<table class="layers">
+<thead><tr><th>Layer</th>{{#viewHeaders}}<th>{{title}}</th>{{/viewHeaders}}</tr></thead>
+<tbody>
+{{#layers}}<tr><th><a href="{{href}}">{{label}}</a></th>{{#views}}<td class="num{{#low}} low{{/low}}">{{cka}}</td>{{/views}}</tr>
+{{/layers}}
+</tbody>
+</table>
+</section>
+<section>
+<h2>Layer × layer</h2>
+{{#contentView}}<p class="howto">{{contentView}}</p>{{/contentView}}
+<div class="maps">
+{{#maps}}
+<figure class="map"><figcaption><strong>{{title}}</strong> <code>{{name}}</code></figcaption>{{{svg}}}<p class="caption">{{caption}}</p></figure>
+{{/maps}}
+</div>
+</section>
+{{/runs}}
+<section>
+<h2>Largest changes in the measures</h2>
+<p class="howto">The measures of each run as its own report gives them, B against A; ▲ B is higher, ▼ lower. {{#runs}}Every measure of a layer is on its page.{{/runs}}{{^runs}}All {{measureCount}} are in diff.json.{{/runs}}</p>
+<table class="changes">
+<thead><tr><th>Layer</th><th>View</th><th>Measure</th><th>A</th><th>B</th><th>B − A</th></tr></thead>
+<tbody>
+{{#changes}}<tr class="{{direction}}"><td>{{#href}}<a href="{{href}}">{{layer}}</a>{{/href}}{{^href}}{{layer}}{{/href}}</td><td><code>{{view}}</code></td><td>{{measure}}</td><td class="num">{{a}}</td><td class="num">{{b}}</td><td class="num">{{delta}} <span class="mark">{{mark}}</span></td></tr>
+{{/changes}}
+</tbody>
+</table>
+</section>
+{{> footer}}
+
+"""####,
         "footer.mustache": ####"""
 </main>
-<footer class="site">Built by {{generator}} · <a href="{{root}}report.json">report.json</a></footer>
+<footer class="site">Built by {{generator}} · <a href="{{root}}{{dataFile}}">{{dataFile}}</a></footer>
 </body>
 </html>
 
@@ -243,6 +357,18 @@ svg.sweep { width: 100%; height: auto; display: block; }
 svg.sweep polyline { fill: none; stroke-width: 1.6; }
 svg.sweep .chance polyline { stroke-dasharray: 4 3; stroke-width: 1.2; }
 ul.sweep-legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .2rem 1.2rem; font-size: .9rem; }
+/* forkscope diff */
+.triptych { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 1rem; }
+.scatter .moves { fill: none; stroke-width: .8; stroke-opacity: .45; }
+.maps { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 1.2rem; }
+figure.map { margin: 0; }
+svg.heatmap { width: 100%; height: auto; display: block; }
+.heatmap .paired rect { fill: none; stroke: #fff; stroke-width: 1.2; }
+figure.chart.wide { max-width: 720px; margin: 0; }
+td.low { background: #fde7e0; }
+table.changes tr.up .mark { color: #0072B2; }
+table.changes tr.down .mark { color: #D55E00; }
+table.moved .moved-token { white-space: nowrap; margin-right: .8rem; font-size: .9em; }
 
 """####,
     ]

@@ -1,3 +1,4 @@
+import ForkscopeNumerics
 import Foundation
 
 /// A 2-D scatter plot with branch trajectories, drawn as inline SVG.
@@ -16,11 +17,15 @@ public struct ScatterPlot: Sendable {
         public var isRootStart: Bool
         /// A massive activation: left out of the plot's range and drawn at its edge with a marker.
         public var isMassive: Bool
-        public init(point: Point, tooltip: String, isRootStart: Bool = false, isMassive: Bool = false) {
+        /// Where the same token lies in another layout drawn on the same axes (`forkscope diff`):
+        /// a thin line joins it to the marker.
+        public var from: Point?
+        public init(point: Point, tooltip: String, isRootStart: Bool = false, isMassive: Bool = false, from: Point? = nil) {
             self.point = point
             self.tooltip = tooltip
             self.isRootStart = isRootStart
             self.isMassive = isMassive
+            self.from = from
         }
     }
 
@@ -34,12 +39,15 @@ public struct ScatterPlot: Sendable {
         /// The branch as its trajectory's tooltip, said once rather than in every marker's.
         /// Untrusted text; escaped when drawn.
         public var name: String?
-        public init(branch: Int, style: BranchStyle, start: Point?, markers: [Marker], name: String? = nil) {
+        /// Whether a line joins the branch's tokens in order.
+        public var trajectory: Bool
+        public init(branch: Int, style: BranchStyle, start: Point?, markers: [Marker], name: String? = nil, trajectory: Bool = true) {
             self.branch = branch
             self.style = style
             self.start = start
             self.markers = markers
             self.name = name
+            self.trajectory = trajectory
         }
     }
 
@@ -134,14 +142,14 @@ public struct ScatterPlot: Sendable {
         let m = Self.margin
         let side = size - m.left - m.right
         // The range covers the ordinary points: massive ones would squeeze everything else into a dot.
-        let ordinary = series.flatMap { s in s.markers.filter { !$0.isMassive }.map(\.point) }
+        let ordinary = series.flatMap { s in s.markers.filter { !$0.isMassive }.flatMap { [$0.point] + ($0.from.map { [$0] } ?? []) } }
         let frame = Frame(points: ordinary.isEmpty ? series.flatMap { $0.markers.map(\.point) } : ordinary,
                           left: m.left, top: m.top, side: side)
         let height = m.top + side + m.bottom
         let total = series.reduce(0) { $0 + $1.markers.count }
         let thinned = total > budget.whole
         let shown = thinned ? sample() : series.map { [Bool](repeating: true, count: $0.markers.count) }
-        let paths = series.map { s in (s.start.map { [$0] } ?? []) + s.markers.map(\.point) }
+        let paths = series.map { s in s.trajectory ? (s.start.map { [$0] } ?? []) + s.markers.map(\.point) : [] }
         let lines = thinned ? trajectories(paths) : paths.map { $0.count >= 2 }
 
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
@@ -161,6 +169,13 @@ public struct ScatterPlot: Sendable {
                 }
                 out += s.name.map { "\"><title>\(Escape.html($0))</title></polyline>\n" } ?? "\"/>\n"
             }
+            var moves = ""
+            for (j, marker) in s.markers.enumerated() where shown[i][j] {
+                guard let from = marker.from else { continue }
+                moves += "M" + coord(frame.clampedX(from.x)) + "," + coord(frame.clampedY(from.y))
+                    + "L" + coord(frame.clampedX(marker.point.x)) + "," + coord(frame.clampedY(marker.point.y))
+            }
+            if !moves.isEmpty { out += "<path class=\"moves\" stroke=\"\(s.style.color)\" d=\"\(moves)\"/>\n" }
             let shape = "\(idPrefix)\(s.style.shape.rawValue.prefix(1))"
             for (j, marker) in s.markers.enumerated() where shown[i][j] {
                 out += markerElement(marker, shape: shape, frame: frame)
@@ -225,7 +240,7 @@ public struct ScatterPlot: Sendable {
             }
         }
         let firsts = series.indices.filter { !series[$0].markers.isEmpty && !keep[$0][0] }
-        for k in Self.evenly(firsts.count, budget.markers - count) {
+        for k in EvenSample.indices(firsts.count, budget.markers - count) {
             keep[firsts[k]][0] = true
             count += 1
         }
@@ -233,7 +248,7 @@ public struct ScatterPlot: Sendable {
         for (i, s) in series.enumerated() {
             for j in s.markers.indices where !keep[i][j] { rest.append((i, j)) }
         }
-        for k in Self.evenly(rest.count, budget.markers - count) { keep[rest[k].0][rest[k].1] = true }
+        for k in EvenSample.indices(rest.count, budget.markers - count) { keep[rest[k].0][rest[k].1] = true }
         return keep
     }
 
@@ -261,13 +276,6 @@ public struct ScatterPlot: Sendable {
         take(others, upTo: budget.vertices)
         take(roots, upTo: budget.vertices)
         return drawn
-    }
-
-    /// `m` of the indices `0..<n`, evenly spread: the middle of each of `m` equal parts (all if `m >= n`).
-    static func evenly(_ n: Int, _ m: Int) -> [Int] {
-        if m >= n { return Array(0..<n) }
-        if m <= 0 { return [] }
-        return (0..<m).map { k in (2 * k + 1) * n / (2 * m) }
     }
 
     /// `0..<n` in bit-reversed order (0, n/2, n/4, 3n/4, …): every prefix is spread over the range.

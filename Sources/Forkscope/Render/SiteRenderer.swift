@@ -76,6 +76,7 @@ public struct SiteRenderer {
             "runTitle": shown.title,
             "modelName": shown.modelName,
             "generator": "forkscope \(Forkscope.version)",
+            "dataFile": "report.json",
         ].setting("modelVersion", shown.modelVersion)
     }
 
@@ -309,15 +310,24 @@ public struct SiteRenderer {
         return text
     }
 
+    private func scatter(_ projection: Projection, massive: Set<Int>, label: String, xLabel: String, yLabel: String) -> ScatterPlot {
+        Self.scatter(run: run, shown: shown, projection, massive: massive, label: label, xLabel: xLabel, yLabel: yLabel)
+    }
+
     /// A branch as a plot names it: "label (id)", or the id alone when the label is the same.
-    func branchName(_ b: Int) -> String {
+    static func branchName(_ b: Int, _ shown: ShownText) -> String {
         shown.labels[b] == shown.ids[b] ? shown.ids[b] : "\(shown.labels[b]) (\(shown.ids[b]))"
     }
 
     /// A scatter plot of a layout: a series per branch (named once, in its line's tooltip; a
     /// marker's tooltip gives the branch id, the position and the token), a child's trajectory starting from the
     /// parent token it forks after (when that token is in the layout).
-    private func scatter(_ projection: Projection, massive: Set<Int>, label: String, xLabel: String, yLabel: String) -> ScatterPlot {
+    /// - Parameters:
+    ///   - from: where each token lies in another layout on the same axes: drawn as lines to it
+    ///     instead of the trajectories (the diff's moves).
+    ///   - note: more for a token's tooltip.
+    static func scatter(run: ActivationRun, shown: ShownText, _ projection: Projection, massive: Set<Int>, label: String,
+                        xLabel: String, yLabel: String, from: [Point?]? = nil, note: (Int) -> String? = { _ in nil }) -> ScatterPlot {
         let offsets = run.branchOffsets
         let series = run.branches.indices.map { b -> ScatterPlot.Series in
             let branch = run.branches[b]
@@ -329,11 +339,13 @@ public struct SiteRenderer {
                 if massive.contains(t) {
                     tooltip += " · massive activation, drawn at the edge; at (\(NumberFormat.figure(point.x)), \(NumberFormat.figure(point.y)))"
                 }
+                if let extra = note(t) { tooltip += " · " + extra }
                 markers.append(ScatterPlot.Marker(point: point, tooltip: tooltip, isRootStart: branch.parent == nil && j == 0,
-                                                  isMassive: massive.contains(t)))
+                                                  isMassive: massive.contains(t), from: from?[t]))
             }
             let start = run.forkToken(of: b).flatMap { projection.points[$0] }
-            return ScatterPlot.Series(branch: b, style: .forBranch(b), start: start, markers: markers, name: branchName(b))
+            return ScatterPlot.Series(branch: b, style: .forBranch(b), start: start, markers: markers,
+                                      name: branchName(b, shown), trajectory: from == nil)
         }
         return ScatterPlot(label: label, xLabel: xLabel, yLabel: yLabel, series: series)
     }

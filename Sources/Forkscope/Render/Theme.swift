@@ -5,9 +5,10 @@ import Mustache
 ///
 /// The default theme (Templates/ in the repository) is compiled in; a user's `--templates DIR`
 /// replaces any of its files by name (`index.mustache`, `layer.mustache`, `branch.mustache`,
-/// `header.mustache`, `footer.mustache`, `style.css`) and keeps the rest.
+/// `diff.mustache`, `diff-layer.mustache` (`forkscope diff`), `header.mustache`, `footer.mustache`,
+/// `style.css`) and keeps the rest.
 public struct Theme: Sendable {
-    public static let pageTemplates = ["index", "layer", "branch", "header", "footer"]
+    public static let pageTemplates = ["index", "layer", "branch", "diff", "diff-layer", "header", "footer"]
 
     public let stylesheet: String
     private let library: MustacheLibrary

@@ -1,0 +1,84 @@
+import Foundation
+import ForkscopeNumerics
+
+/// What `forkscope diff` is asked to do.
+public struct DiffOptions: Sendable {
+    public var a: String, b: String
+    /// Where to write the site, if anywhere.
+    public var out: String?
+    /// Markdown commentary: index.md and layers/<L>.md (A's layer indices).
+    public var content: String?
+    public var templates: String?
+    public var views = View.defaults
+    public var settings = DebiasSettings()
+    public var massiveRatio = 10.0
+    public var keepMassive = false
+    public var force = false
+    public var threads = 2
+
+    public init(a: String, b: String) { self.a = a; self.b = b }
+}
+
+/// The diff pipeline: read both inputs -> compare (`RunDiff`, or `MeasureDiff` of two reports)
+/// -> render (`DiffRenderer`) -> write the site atomically (`SiteWriter`). Theme and commentary
+/// are read before anything is computed, so bad input fails fast.
+public enum DiffBuild {
+    public struct Result: Sendable {
+        /// The comparison of two runs; nil for two reports.
+        public let runs: RunDiff?
+        public let measures: MeasureDiff
+        public let files: Int
+        public let warnings: [Warning]
+    }
+
+    /// Whether `path` is a run (a folder holding run.json) rather than a built report.
+    public static func isRun(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("run.json"))
+    }
+
+    /// - Parameter check: shown the comparison before anything is written; what it throws stops the build.
+    public static func run(_ options: DiffOptions, check: (RunDiff?, MeasureDiff) throws -> Void = { _, _ in }) throws -> Result {
+        guard isRun(options.a) == isRun(options.b) else {
+            throw InputError(file: options.b, "give two runs or two built reports, not one of each (\(options.a) is \(isRun(options.a) ? "a run" : "a report"))")
+        }
+        var warnings = [Warning]()
+        let theme = try options.out.map { _ in try Theme(overridesIn: options.templates) }
+        let runs: RunDiff?, measures: MeasureDiff, renderer: DiffRenderer?
+        if isRun(options.a) {
+            let a = try RunReader(directory: options.a), b = try RunReader(directory: options.b)
+            warnings += a.warnings + b.warnings
+            let commentary = try loadCommentary(options.content, layers: a.run.layers, warnings: &warnings)
+            let diff = try RunDiff(a, b, views: options.views, settings: options.settings, massiveRatio: options.massiveRatio,
+                                   keepMassive: options.keepMassive, maps: options.out != nil, threads: options.threads)
+            runs = diff
+            measures = diff.measures
+            renderer = theme.map { DiffRenderer(diff: diff, commentary: commentary, theme: $0, warnings: warnings) }
+        } else {
+            let a = try MeasureDiff.report(at: options.a), b = try MeasureDiff.report(at: options.b)
+            let layers = (a["layers"] as? [[String: Any]] ?? []).compactMap { $0["layer"] as? Int }
+            let commentary = try loadCommentary(options.content, layers: layers, warnings: &warnings)
+            runs = nil
+            measures = MeasureDiff(a, b)
+            renderer = theme.map { DiffRenderer(reports: a, b, commentary: commentary, theme: $0, warnings: warnings) }
+        }
+        try check(runs, measures)
+        var count = 0
+        if let renderer, let out = options.out {
+            let files = try renderer.files()
+            try SiteWriter.write(files, to: out, force: options.force)
+            count = files.count
+        }
+        return Result(runs: runs, measures: measures, files: count, warnings: warnings)
+    }
+
+    private static func loadCommentary(_ content: String?, layers: [Int], warnings: inout [Warning]) throws -> Commentary {
+        guard let content else { return Commentary() }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: content, isDirectory: &isDir), isDir.boolValue else {
+            throw InputError(file: content, "content folder not found")
+        }
+        let (commentary, found) = try ContentFolder.load(content, layers: layers, branches: [])
+        warnings += found
+        return commentary
+    }
+}

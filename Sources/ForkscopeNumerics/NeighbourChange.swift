@@ -1,0 +1,24 @@
+/// How much each token's neighbourhood changed between two representations of the same tokens:
+/// 1 − |N_A(i) ∩ N_B(i)| / k, where N_X(i) are token i's k nearest other tokens (cosine) in X.
+/// 0 when the token keeps all its neighbours, 1 when it keeps none. A global rotation or scaling
+/// of either side leaves it at 0; a token whose content moved relative to the rest raises it.
+/// (The same neighbour sets as the kNN purity measures, `Neighbours.nearest`.)
+public enum NeighbourChange {
+    /// One value per row; nil for every row when there are not more than `k` rows.
+    public static func of(_ a: Matrix, _ b: Matrix, k: Int = 10) -> [Double?] {
+        precondition(a.rows == b.rows, "neighbour change needs the same tokens on both sides")
+        guard a.rows > k else { return [Double?](repeating: nil, count: a.rows) }
+        let na = Neighbours.nearest(a, k: k, metric: .cosine), nb = Neighbours.nearest(b, k: k, metric: .cosine)
+        return zip(na, nb).map { x, y in 1 - Double(Set(x).intersection(y).count) / Double(k) }
+    }
+}
+
+/// Deterministic even samples of indices.
+public enum EvenSample {
+    /// `m` of the indices `0..<n`, evenly spread: the middle of each of `m` equal parts (all if `m >= n`).
+    public static func indices(_ n: Int, _ m: Int) -> [Int] {
+        if m >= n { return Array(0..<n) }
+        if m <= 0 { return [] }
+        return (0..<m).map { k in (2 * k + 1) * n / (2 * m) }
+    }
+}
