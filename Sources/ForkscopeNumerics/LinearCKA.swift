@@ -47,7 +47,7 @@ public enum LinearCKA {
         var out = Matrix(rows: gx.count, cols: gy.count, repeating: .nan)
         for (b, g) in gy.enumerated() {
             guard let g else { continue }
-            for a in gx.indices { if let f = gx[a] { out[a, b] = symmetricInner(f, g) } }
+            for a in gx.indices { if let f = gx[a] { out[a, b] = min(symmetricInner(f, g), 1) } }
         }
         return out
     }

@@ -11,6 +11,13 @@ linear CKA (the HSIC form, make_cka_fixture.cka) of the raw states and of the po
 (reference_views.view_position_mean, each run fitted on its own non-massive tokens), over the
 tokens neither run finds massive (norm > 10 x the layer median) and the view covers in both, as
 read back from the files, in float64.
+
+expected_site.json: what the diff site draws from the same files, per layer for the raw view:
+A's PCA (reference_views.pca_fit on A's non-massive tokens) and B's turned onto it by orthogonal
+Procrustes (SVD of B_c^T A_c over the compared tokens, no scaling), both for every compared token;
+each compared token's neighbour change 1 - |N_A ∩ N_B| / 10 (reference_views.cosine_neighbours
+among the compared tokens); and the layer x layer raw and position_mean CKA maps over the tokens
+that are never massive in any layer of either run and that position_mean covers at every layer.
 """
 import json
 import os
@@ -85,6 +92,56 @@ def main():
         json.dump({"layers": expected}, f, indent=1, sort_keys=True)
         f.write("\n")
     print(json.dumps(expected))
+    write_site_expectations(a, b, out)
+
+
+def procrustes(moving, target):
+    """moving turned (rotation or reflection) and shifted onto target, least squares (Schönemann 1966)."""
+    mm, tm = moving.mean(axis=0), target.mean(axis=0)
+    u, _, vt = np.linalg.svd((moving - mm).T @ (target - tm))
+    return lambda x: (x - mm) @ (u @ vt) + tm
+
+
+def write_site_expectations(a, b, out):
+    positions = np.array(a.token_position)
+    branches = a.token_branch
+    n = len(branches)
+    layers = []
+    never_massive = np.ones(n, dtype=bool)
+    covered_everywhere = np.ones(n, dtype=bool)
+    means = {}
+    for layer in range(len(a.layers)):
+        xa, xb = a.states[layer], b.states[layer]
+        fit_a = ~reference_views.detect_massive(xa, None, 10.0)[0]
+        fit_b = ~reference_views.detect_massive(xb, None, 10.0)[0]
+        never_massive &= fit_a & fit_b
+        both = np.nonzero(fit_a & fit_b)[0]
+        pa, pb = reference_views.pca_fit(xa[fit_a]), reference_views.pca_fit(xb[fit_b])
+        ca, cb = reference_views.pca_apply(pa, xa), reference_views.pca_apply(pb, xb)
+        aligned = procrustes(cb[both], ca[both])(cb[both])
+        na, nb = reference_views.cosine_neighbours(xa[both]), reference_views.cosine_neighbours(xb[both])
+        change = [1 - len(set(na[i]) & set(nb[i])) / na.shape[1] for i in range(len(both))]
+        layers.append({"layer": a.layers[layer], "tokens": both.tolist(), "pca_a": ca[both].tolist(),
+                       "pca_b_aligned": aligned.tolist(), "neighbour_change": change})
+        for side, x, fit in (("a", xa, fit_a), ("b", xb, fit_b)):
+            cov, y = reference_views.view_position_mean(x, positions, branches, fit)
+            mask = np.zeros(n, dtype=bool)
+            mask[cov] = True
+            covered_everywhere &= mask
+            means[(side, layer)] = (cov, y)
+    sample = np.nonzero(never_massive & covered_everywhere)[0]
+    count = len(a.layers)
+    raw = [[cka(a.states[i][sample], b.states[j][sample]) for j in range(count)] for i in range(count)]
+
+    def mean_view(side, layer):
+        cov, y = means[(side, layer)]
+        row = {t: r for r, t in enumerate(cov)}
+        return y[[row[t] for t in sample]]
+    mean_map = [[cka(mean_view("a", i), mean_view("b", j)) for j in range(count)] for i in range(count)]
+    with open(os.path.join(out, "expected_site.json"), "w") as f:
+        json.dump({"layers": layers, "map_tokens": len(sample), "map_raw": raw, "map_position_mean": mean_map},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
 
 
 if __name__ == "__main__":

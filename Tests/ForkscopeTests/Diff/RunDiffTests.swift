@@ -107,3 +107,71 @@ struct RunDiffTests {
         }
     }
 }
+
+/// What the diff site draws for the committed planted copy, against NumPy
+/// (Tests/Fixtures/cka/make_diff_fixture.py → runs/synthetic-b/expected_site.json).
+struct RunDiffSiteReferenceTests {
+    struct Expected: Decodable {
+        struct Layer: Decodable {
+            let layer: Int
+            let tokens: [Int]
+            let pca_a: [[Double]]
+            let pca_b_aligned: [[Double]]
+            let neighbour_change: [Double]
+        }
+        let layers: [Layer]
+        let map_tokens: Int
+        let map_raw: [[Double]]
+        let map_position_mean: [[Double]]
+    }
+
+    static func diff() throws -> (RunDiff, Expected) {
+        let dirB = RunTestKit.fixture("synthetic-b")
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dirB.appendingPathComponent("expected_site.json")))
+        let diff = try RunDiff(RunReader(directory: RunTestKit.fixture("synthetic").path), RunReader(directory: dirB.path),
+                               views: [.raw, .positionMean], threads: 2)
+        return (diff, expected)
+    }
+
+    /// A's PCA and B's turned onto it by orthogonal Procrustes, for every compared token, within 1e-6.
+    @Test func alignedProjectionsAgreeWithNumPy() throws {
+        let (diff, expected) = try Self.diff()
+        for (layer, want) in zip(diff.layers, expected.layers) {
+            let raw = layer.entries[0]
+            #expect(raw.compared == want.tokens, "layer \(want.layer)")
+            let a = try #require(raw.pcaA), b = try #require(raw.pcaB)
+            var worst = 0.0
+            for (k, t) in want.tokens.enumerated() {
+                let p = try #require(a.points[t]), q = try #require(b.points[t])
+                worst = max(worst, abs(p.x - want.pca_a[k][0]), abs(p.y - want.pca_a[k][1]),
+                            abs(q.x - want.pca_b_aligned[k][0]), abs(q.y - want.pca_b_aligned[k][1]))
+            }
+            #expect(worst < 1e-6, "layer \(want.layer): largest deviation \(worst)")
+        }
+    }
+
+    /// Each compared token's neighbour change, exactly; the rotated layer 0 changes no neighbourhood.
+    @Test func neighbourChangesAgreeWithNumPy() throws {
+        let (diff, expected) = try Self.diff()
+        for (layer, want) in zip(diff.layers, expected.layers) {
+            let raw = layer.entries[0]
+            #expect(raw.neighbourTokens == want.tokens.count)
+            for (k, t) in want.tokens.enumerated() {
+                #expect(abs((raw.neighbourChange[t] ?? -1) - want.neighbour_change[k]) < 1e-12, "layer \(want.layer) token \(t)")
+            }
+        }
+        #expect(diff.layers[0].entries.allSatisfy { $0.neighbourChange.allSatisfy { ($0 ?? 0) == 0 } })
+    }
+
+    /// The layer × layer maps of raw and of the content view (position_mean here), within 1e-9.
+    @Test func layerMapsAgreeWithNumPy() throws {
+        let (diff, expected) = try Self.diff()
+        #expect(diff.contentView?.view == .positionMean)
+        #expect(diff.maps.map(\.view) == [.raw, .positionMean])
+        for (map, want) in zip(diff.maps, [expected.map_raw, expected.map_position_mean]) {
+            #expect(map.tokens == expected.map_tokens && map.candidates == expected.map_tokens)
+            #expect(map.layersA == [0, 1, 2] && map.layersB == [0, 1, 2])
+            for i in 0..<3 { for j in 0..<3 { #expect(abs(map.cka[i, j] - want[i][j]) < 1e-9, "\(map.view.name) [\(i), \(j)]") } }
+        }
+    }
+}
