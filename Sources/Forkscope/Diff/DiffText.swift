@@ -69,8 +69,9 @@ public enum DiffText {
                 let views = similarity.layers.first?.entries.map(\.view.name) ?? []
                 if let view, !views.contains(view) { return "\(condition): no view \"\(view)\" (compared: \(views.joined(separator: ", ")))" }
                 return nil
-            case .measure(let name, _):
-                let known = Set(measures?.rows.map(\.measure) ?? [])
+            case .measure(let name, let delta):
+                // A gate on B's value needs B to have it somewhere; one on the change needs both.
+                let known = Set((measures?.rows ?? []).filter { delta ? $0.delta != nil : $0.b != nil }.map(\.measure))
                 return known.contains(name) ? nil : "\(condition): no measure \"\(name)\" (known: \(known.sorted().joined(separator: ", ")))"
             }
         }

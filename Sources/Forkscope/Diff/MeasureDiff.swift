@@ -30,8 +30,9 @@ public struct MeasureDiff: Sendable {
         return object
     }
 
-    /// Layers pair as `LayerPairing` pairs the reports' layer lists; views and measures by name
-    /// (in A's order); list-valued measures (explained variance) by component, `name[i]`.
+    /// Layers pair as `LayerPairing` pairs the reports' layer lists; views and measures by name,
+    /// every one either side holds (the other's value nil); list-valued measures (explained
+    /// variance) by component, `name[i]`.
     public init(_ a: [String: Any], _ b: [String: Any]) {
         let layersA = a["layers"] as? [[String: Any]] ?? [], layersB = b["layers"] as? [[String: Any]] ?? []
         let pairing = LayerPairing(layersA.map { $0["layer"] as? Int ?? 0 }, layersB.map { $0["layer"] as? Int ?? 0 })
@@ -39,9 +40,10 @@ public struct MeasureDiff: Sendable {
         for pair in pairing.pairs {
             let la = layersA[pair.a], lb = layersB[pair.b]
             let viewsA = la["views"] as? [String: Any] ?? [:], viewsB = lb["views"] as? [String: Any] ?? [:]
-            for view in Self.orderedKeys(viewsA) {
-                guard let ma = viewsA[view] as? [String: Any], let mb = viewsB[view] as? [String: Any] else { continue }
-                for measure in ma.keys.sorted() {
+            // Views either report holds (a view only one side has shows its values against none).
+            for view in Self.orderedKeys(viewsA.merging(viewsB) { a, _ in a }) {
+                let ma = viewsA[view] as? [String: Any] ?? [:], mb = viewsB[view] as? [String: Any] ?? [:]
+                for measure in Set(ma.keys).union(mb.keys).sorted() {
                     for (name, x, y) in Self.values(measure, ma[measure], mb[measure]) {
                         rows.append(Row(layerA: la["layer"] as? Int ?? 0, layerB: lb["layer"] as? Int ?? 0, view: view,
                                         measure: name, a: x, b: y))
@@ -60,9 +62,11 @@ public struct MeasureDiff: Sendable {
 
     private static func values(_ name: String, _ a: Any?, _ b: Any?) -> [(String, Double?, Double?)] {
         func number(_ v: Any?) -> Double? { (v as? NSNumber)?.doubleValue }
-        if let la = a as? [Any] {
-            let lb = b as? [Any] ?? []
-            return la.indices.map { ("\(name)[\($0)]", number(la[$0]), $0 < lb.count ? number(lb[$0]) : nil) }
+        if a is [Any] || b is [Any] {
+            let la = a as? [Any] ?? [], lb = b as? [Any] ?? []
+            return (0..<max(la.count, lb.count)).map {
+                ("\(name)[\($0)]", $0 < la.count ? number(la[$0]) : nil, $0 < lb.count ? number(lb[$0]) : nil)
+            }
         }
         let x = number(a), y = number(b)
         return x == nil && y == nil ? [] : [(name, x, y)]

@@ -80,8 +80,11 @@ public struct DiffRenderer {
         c["hasWarnings"] = !warnings.isEmpty
         c["warnings"] = warnings.map(\.description)
         c = c.setting("commentary", commentary.index.map(Markdown.html))
-        c["changes"] = changeRows(measures.rows.sorted { abs($0.delta ?? 0) > abs($1.delta ?? 0) }.prefix(30).filter { ($0.delta ?? 0) != 0 },
-                                  root: "", withLayer: true)
+        // Token counts are not on the scale of the other measures (shares, R², silhouettes): they
+        // are on the layer pages, not ranked here.
+        let ranked = measures.rows.filter { !["tokens", "fit_tokens"].contains($0.measure) && ($0.delta ?? 0) != 0 }
+            .sorted { abs($0.delta!) > abs($1.delta!) }
+        c["changes"] = changeRows(ranked.prefix(30), root: "", withLayer: true)
         c["measureCount"] = measures.rows.count
         guard let diff else {
             c["reportsOnly"] = true

@@ -17,9 +17,10 @@ struct MeasureDiffTests {
                              (8, ["raw": ["trustworthiness": 0.8]])])
         let diff = MeasureDiff(a, b)
         let rows = diff.rows.map { "\($0.layerA)~\($0.layerB) \($0.view) \($0.measure) \($0.a.map { "\($0)" } ?? "-") \($0.b.map { "\($0)" } ?? "-")" }
-        // leace is only in A: left out; the text field is not a measure; null in A is kept against B's number.
+        // leace is only in A: shown against nothing; the text field is not a measure; null in A is kept against B's number.
         #expect(rows == ["0~0 raw pca_explained_variance[0] 0.5 0.5", "0~0 raw pca_explained_variance[1] 0.2 0.25",
-                         "0~0 raw silhouette_root - 0.3", "0~0 raw trustworthiness 0.9 0.85", "4~8 raw trustworthiness 0.8 0.8"])
+                         "0~0 raw silhouette_root - 0.3", "0~0 raw trustworthiness 0.9 0.85", "0~0 leace position_probe 0.1 -",
+                         "4~8 raw trustworthiness 0.8 0.8"])
         #expect(abs(diff.rows[3].delta! + 0.05) < 1e-15)
         let failures = DiffText.failures([FailCondition("delta.trustworthiness<-0.01")!, FailCondition("trustworthiness>=0.8")!],
                                          similarity: nil, measures: diff)
@@ -31,9 +32,9 @@ struct MeasureDiffTests {
                                            similarity: nil, measures: diff)
         #expect(unmatched.count == 3)
         #expect(unmatched[0].contains("two runs") && unmatched[1].contains("no measure \"trustworthines\""))
-        #expect(unmatched[2].contains("no measure \"position_probe\""))
+        #expect(unmatched[2].contains("no measure \"position_probe\""))  // only A has it: B's value can never meet the gate
         let text = DiffText.render(similarity: nil, measures: diff, changesAbove: 0.01)
-        #expect(text.contains("measures, B against A (3 of 5 changed)"))
+        #expect(text.contains("measures, B against A (4 of 6 changed)"))
         #expect(text.contains("trustworthiness") && text.contains("-0.0500"))
     }
 
