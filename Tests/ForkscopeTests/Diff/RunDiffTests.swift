@@ -175,3 +175,52 @@ struct RunDiffSiteReferenceTests {
         }
     }
 }
+
+/// Two versions of different depth and width: B has five layers of 64 dimensions, its layers 0, 2
+/// and 4 A's three layers turned into 64 dimensions by an orthonormal map (the same
+/// representations), its layers 1 and 3 A's layer 1 with its tokens shuffled.
+struct RunDiffDepthTests {
+    @Test func layersPairByDepthAndTheMapsCoverEveryLayerOfBoth() throws {
+        let a = try RunReader(directory: RunTestKit.fixture("synthetic").path)
+        try RunTestKit.withTemporaryDirectory { dir in
+            let d = a.run.hiddenSize, wide = 64
+            // d × 64 with orthonormal rows: the first d columns of a 64 × 64 rotation, transposed.
+            let q = LayerSimilarityTests.rotation(wide, seed: 4)
+            var embed = Matrix(rows: d, cols: wide)
+            for i in 0..<d { for j in 0..<wide { embed[i, j] = q[j, i] } }
+            let states = try a.run.layers.indices.map { try a.states(slice: $0) }
+            var rng = LayerSimilarityTests.SplitMix(11)
+            var order = Array(0..<states[1].rows)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() * Double(i + 1))) }
+            let shuffled = states[1].selectingRows(order).multiplied(by: embed)
+            let layers = [states[0].multiplied(by: embed), shuffled, states[1].multiplied(by: embed), shuffled, states[2].multiplied(by: embed)]
+
+            var manifest = try #require(try JSONSerialization.jsonObject(
+                with: Data(contentsOf: RunTestKit.fixture("synthetic").appendingPathComponent("run.json"))) as? [String: Any])
+            manifest["layers"] = [0, 3, 6, 9, 12]
+            manifest["hidden_size"] = wide
+            manifest.removeValue(forKey: "variants")
+            try JSONSerialization.data(withJSONObject: manifest).write(to: dir.appendingPathComponent("run.json"))
+            let offsets = a.run.branchOffsets
+            let tensors = a.run.branches.enumerated().map { b, branch -> RunTestKit.Tensor in
+                var values = [Float]()
+                for layer in layers { for t in 0..<branch.tokens.count { for c in 0..<wide { values.append(Float(layer[offsets[b] + t, c])) } } }
+                return RunTestKit.Tensor(name: branch.id, dtype: "F32", shape: [layers.count, branch.tokens.count, wide],
+                                         data: RunTestKit.encode(values, as: "F32"))
+            }
+            try RunTestKit.safetensors(tensors).write(to: dir.appendingPathComponent("activations.safetensors"))
+
+            let diff = try RunDiff(a, RunReader(directory: dir.path), views: [.raw, .positionMean], threads: 2)
+            #expect(diff.pairing.layers.byDepth)
+            #expect(diff.layers.map { [$0.layerA, $0.layerB] } == [[0, 0], [1, 6], [2, 12]])
+            for layer in diff.layers { for e in layer.entries { #expect(abs(e.cka! - 1) < 1e-6, "\(layer.layerA) \(e.view.name)") } }
+            #expect(diff.maps.count == 2)
+            for map in diff.maps {
+                #expect(map.layersA == [0, 1, 2] && map.layersB == [0, 3, 6, 9, 12])
+                // A's layer k is B's layer 2k: 1 there; the shuffled layers 3 and 9 are far from every layer of A.
+                for k in 0..<3 { #expect(abs(map.cka[k, 2 * k] - 1) < 1e-6, "\(map.view.name) [\(k), \(2 * k)]") }
+                for k in 0..<3 { for j in [1, 3] { #expect(map.cka[k, j] < 0.5, "\(map.view.name) [\(k), \(j)]: \(map.cka[k, j])") } }
+            }
+        }
+    }
+}
