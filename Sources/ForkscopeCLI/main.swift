@@ -31,6 +31,9 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "A JSON file with defaults for run, out, content and templates (paths relative to it).")
     var config: String?
 
+    @Option(help: "The address the site will be served from, e.g. https://example.org/reports/run1/: for sitemap.xml and 404.html (every other link stays relative).")
+    var baseURL: String?
+
     @OptionGroup var viewOptions: ViewOptions
 
     @Option(help: "Comma-separated projections to draw: pca, umap.")
@@ -66,6 +69,7 @@ struct BuildCommand: ParsableCommand {
                                        content: content ?? settings?.content,
                                        templates: templates ?? settings?.templates)
             options.force = force
+            options.baseURL = baseURL
             options.analysis = try analysisOptions()
             if timings != nil { options.timings = StageTimings() }
             let progress = Progress(enabled: !quiet)
@@ -140,6 +144,9 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "A folder of templates overriding the built-in theme by file name (diff.mustache, diff-layer.mustache, ...).")
     var templates: String?
 
+    @Option(help: "The address the site will be served from: for sitemap.xml and 404.html, as for build.")
+    var baseURL: String?
+
     @Option(name: .customLong("fail-if"),
             help: "Exit 1 if any layer meets this, e.g. cka<0.9, cka.position_mean<0.8, position_probe>0.2, delta.trustworthiness<-0.05. Repeatable.")
     var failIf: [String] = []
@@ -178,6 +185,7 @@ struct DiffCommand: ParsableCommand {
         options.massiveRatio = analysis.massiveRatio
         options.keepMassive = analysis.keepMassive
         options.force = force
+        options.baseURL = baseURL
         options.threads = threads
         do {
             // Gates that could never fail are refused before anything is written.

@@ -12,6 +12,8 @@ public struct BuildOptions: Sendable {
     /// Views, debiasing settings and the handling of massive activations.
     public var analysis = LayerAnalysis.Options()
     public var force = false
+    /// The address the site will be served from (`--base-url`): for its sitemap and 404 page.
+    public var baseURL: String?
     /// Where each stage's time is added (`--timings`), if anywhere.
     public var timings: StageTimings?
 
@@ -23,7 +25,8 @@ public struct BuildOptions: Sendable {
     }
 }
 
-/// The build pipeline: read run -> debias -> project -> measure -> render -> write site.
+/// The build pipeline: read run -> debias -> project -> measure -> render (and the files a
+/// static host wants: `Publishing`) -> write site.
 /// Each step is a function of the previous step's output; only the first and last touch disk
 /// (besides reading content and templates, which happens before anything is computed, so bad
 /// input fails fast).
@@ -39,6 +42,7 @@ public enum Build {
         let run = reader.run
         var warnings = reader.warnings
         let theme = try Theme(overridesIn: options.templates)
+        let publishing = try Publishing(baseURL: options.baseURL)
         let (commentary, contentWarnings) = try loadCommentary(options, run: run)
         warnings += contentWarnings
 
@@ -58,8 +62,9 @@ public enum Build {
         // Render -> write.
         progress("rendering")
         let files = try StageTimings.measure(options.timings, .render) {
-            try SiteRenderer(run: run, analyses: analyses, options: options.analysis, commentary: commentary,
-                             theme: theme, warnings: warnings).files(threads: options.analysis.threads)
+            publishing.adding(to: try SiteRenderer(run: run, analyses: analyses, options: options.analysis, commentary: commentary,
+                                                   theme: theme, warnings: warnings).files(threads: options.analysis.threads),
+                              theme: theme, siteTitle: TokenText.visible(run.title), dataFile: "report.json")
         }
         progress("writing \(options.out)")
         try StageTimings.measure(options.timings, .write) { try SiteWriter.write(files, to: options.out, force: options.force) }

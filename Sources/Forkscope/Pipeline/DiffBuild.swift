@@ -14,6 +14,8 @@ public struct DiffOptions: Sendable {
     public var massiveRatio = 10.0
     public var keepMassive = false
     public var force = false
+    /// The address the site will be served from: for its sitemap and 404 page (`Publishing`).
+    public var baseURL: String?
     public var threads = 2
 
     public init(a: String, b: String) { self.a = a; self.b = b }
@@ -43,6 +45,7 @@ public enum DiffBuild {
         }
         var warnings = [Warning]()
         let theme = try options.out.map { _ in try Theme(overridesIn: options.templates) }
+        let publishing = try Publishing(baseURL: options.baseURL)
         let runs: RunDiff?, measures: MeasureDiff, renderer: DiffRenderer?
         if isRun(options.a) {
             let a = try RunReader(directory: options.a), b = try RunReader(directory: options.b)
@@ -64,7 +67,8 @@ public enum DiffBuild {
         try check(runs, measures)
         var count = 0
         if let renderer, let out = options.out {
-            let files = try renderer.files()
+            let files = publishing.adding(to: try renderer.files(), theme: renderer.theme,
+                                          siteTitle: "\(renderer.titles.a) ⇄ \(renderer.titles.b)", dataFile: DiffRenderer.dataFile)
             try SiteWriter.write(files, to: out, force: options.force)
             count = files.count
         }

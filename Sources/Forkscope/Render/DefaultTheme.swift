@@ -159,9 +159,10 @@ enum DefaultTheme {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'">
 <title>{{pageTitle}}</title>
 <link rel="stylesheet" href="{{root}}style.css">
-<link rel="icon" href="data:,">
+<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath d='M2 13L6 8l4 2 4-7' fill='none' stroke='%23332288' stroke-width='2'/%3E%3Ccircle cx='6' cy='8' r='2' fill='%23CC6677'/%3E%3C/svg%3E">
 {{#highlightCSS}}<style>{{{highlightCSS}}}</style>{{/highlightCSS}}
 </head>
 <body>
@@ -280,6 +281,13 @@ enum DefaultTheme {
 <polygon id="shape-triangle" points="6,1 11,10.5 1,10.5"/>
 <polygon id="shape-diamond" points="6,0.5 11.5,6 6,11.5 0.5,6"/>
 </defs></svg>
+{{> footer}}
+
+"""####,
+        "not-found.mustache": ####"""
+{{> header}}
+<h1>Page not found</h1>
+<p>This report has no page at this address. Start from <a href="{{root}}index.html">its front page</a>.</p>
 {{> footer}}
 
 """####,

@@ -5,10 +5,11 @@ import Mustache
 ///
 /// The default theme (Templates/ in the repository) is compiled in; a user's `--templates DIR`
 /// replaces any of its files by name (`index.mustache`, `layer.mustache`, `branch.mustache`,
-/// `diff.mustache`, `diff-layer.mustache` (`forkscope diff`), `header.mustache`, `footer.mustache`,
+/// `diff.mustache`, `diff-layer.mustache` (`forkscope diff`), `not-found.mustache` (404.html),
+/// `header.mustache`, `footer.mustache`,
 /// `style.css`) and keeps the rest.
 public struct Theme: Sendable {
-    public static let pageTemplates = ["index", "layer", "branch", "diff", "diff-layer", "header", "footer"]
+    public static let pageTemplates = ["index", "layer", "branch", "diff", "diff-layer", "not-found", "header", "footer"]
 
     public let stylesheet: String
     private let library: MustacheLibrary

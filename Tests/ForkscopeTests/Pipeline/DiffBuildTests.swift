@@ -21,7 +21,7 @@ struct DiffBuildTests {
             options.out = out.path
             let result = try DiffBuild.run(options)
             #expect(result.runs == nil && !result.measures.rows.isEmpty)
-            #expect(try Kit.htmlPages(out) == ["index.html"])
+            #expect(try Kit.htmlPages(out) == ["404.html", "index.html"])
             let index = try Kit.text(out.appendingPathComponent("index.html"))
             #expect(index.contains("Two built reports were compared"))
             #expect(!index.contains("class=\"heatmap\""))

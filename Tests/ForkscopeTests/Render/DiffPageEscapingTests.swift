@@ -28,7 +28,7 @@ struct DiffPageEscapingTests {
             let result = try DiffBuild.run(options)
             #expect(result.runs?.pairing.mismatches.map(\.branch) == [Self.hostileId])
             let pages = try Kit.htmlPages(site)
-            #expect(pages == ["index.html", "layers/0.html", "layers/1.html"])
+            #expect(pages == ["404.html", "index.html", "layers/0.html", "layers/1.html"])
             for page in pages {
                 let html = try Kit.text(site.appendingPathComponent(page))
                 #expect(!html.lowercased().contains("<script"), "\(page)")

@@ -34,7 +34,7 @@ struct DiffRendererTests {
 
     @Test func indexMarksExactlyTheChangedLayers() throws {
         try Self.withSite { site in
-            #expect(try Kit.htmlPages(site) == ["index.html", "layers/0.html", "layers/1.html", "layers/2.html"])
+            #expect(try Kit.htmlPages(site) == ["404.html", "index.html", "layers/0.html", "layers/1.html", "layers/2.html"])
             let index = try Kit.text(site.appendingPathComponent("index.html"))
             let table = try Self.ckaTable(index)
             // Views: raw, position_mean, regress, leace, abtt (no zero_pe: B has no variant).

@@ -34,7 +34,7 @@ struct PageEscapingTests {
     func noRawHostileText() throws {
         try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
             let pages = try Kit.htmlPages(site)
-            #expect(pages.count == 1 + 3 + 6 * 3)
+            #expect(pages.count == 2 + 3 + 6 * 3)  // index and 404, layers, branch pages
             for page in pages {
                 let html = try Kit.text(site.appendingPathComponent(page))
                 #expect(!html.lowercased().contains("<script"), "\(page) contains <script")

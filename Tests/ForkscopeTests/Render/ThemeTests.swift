@@ -10,7 +10,7 @@ struct ThemeTests {
     func embeddedThemeMatchesTemplates() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Kit.templates.path)
             .filter { $0.hasSuffix(".mustache") || $0.hasSuffix(".css") }.sorted()
-        #expect(names.count == 8)
+        #expect(names.count == 9)
         #expect(Set(DefaultTheme.files.keys) == Set(names), "embedded: \(DefaultTheme.files.keys.sorted()) vs Templates/: \(names)")
         for name in names {
             let onDisk = try Data(contentsOf: Kit.templates.appendingPathComponent(name))
