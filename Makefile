@@ -15,8 +15,9 @@ report: build
 	.build/release/forkscope build --config Site/forkscope.json --out $(DEMO_OUT)
 	@echo "Demo report: open $(DEMO_OUT)/index.html"
 
-# Unit and end-to-end tests, then every run in ../shared/runs built and checked against NumPy, and
-# the diff command's gate through the binary (scripts/check-diff).
+# Unit and end-to-end tests, then every run in ../shared/runs built and checked against NumPy, the
+# diff command through the binary (scripts/check-diff), and the demo report's and a diff site's
+# pages in headless Chromium and the Nu HTML checker (scripts/check-pages).
 # Release mode (with testing enabled): the numerics are far too slow in a debug build.
 TEST_FLAGS = -c release -Xswiftc -enable-testing
 
@@ -26,6 +27,7 @@ test:
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
 	scripts/check-shared-runs .build/release/forkscope
 	scripts/check-diff .build/release/forkscope
+	scripts/check-pages .build/release/forkscope
 
 # Re-embeds Templates/ into the binary after editing the default theme.
 theme:

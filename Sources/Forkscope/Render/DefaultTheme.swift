@@ -162,8 +162,8 @@ enum DefaultTheme {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'">
 <title>{{pageTitle}}</title>
 <link rel="stylesheet" href="{{root}}style.css">
-<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath d='M2 13L6 8l4 2 4-7' fill='none' stroke='%23332288' stroke-width='2'/%3E%3Ccircle cx='6' cy='8' r='2' fill='%23CC6677'/%3E%3C/svg%3E">
-{{#highlightCSS}}<style>{{{highlightCSS}}}</style>{{/highlightCSS}}
+<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20viewBox='0%200%2016%2016'%3E%3Cpath%20d='M2%2013L6%208l4%202%204-7'%20fill='none'%20stroke='%23332288'%20stroke-width='2'/%3E%3Ccircle%20cx='6'%20cy='8'%20r='2'%20fill='%23CC6677'/%3E%3C/svg%3E">
+{{#highlightCSS}}<link rel="stylesheet" href="{{root}}{{highlightCSS}}">{{/highlightCSS}}
 </head>
 <body>
 <header class="site">

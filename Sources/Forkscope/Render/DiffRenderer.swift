@@ -43,6 +43,7 @@ public struct DiffRenderer {
 
     public func files() throws -> [SiteFile] {
         var files = [SiteFile(path: "index.html", text: indexPage()), SiteFile(path: "style.css", text: theme.stylesheet)]
+        if let diff { files.append(SiteFile(path: BranchHighlight.file, text: BranchHighlight.stylesheet(branches: diff.runA.branches.count))) }
         for layer in diff?.layers.indices ?? 0..<0 {
             files.append(SiteFile(path: Self.layerPage(diff!.layers[layer].layerA), text: layerPage(layer)))
         }
@@ -191,7 +192,7 @@ public struct DiffRenderer {
             let style = BranchStyle.forBranch(b)
             return ["index": b, "label": shown.labels[b], "id": shown.ids[b], "color": style.color, "shape": style.shape.rawValue]
         }
-        c["highlightCSS"] = run.branches.indices.map { ".figs:has(.b\($0):hover) .series:not(.b\($0)){opacity:.1}" }.joined(separator: "\n")
+        c["highlightCSS"] = BranchHighlight.file
         return theme.render("diff-layer", c)
     }
 

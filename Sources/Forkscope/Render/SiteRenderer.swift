@@ -42,7 +42,8 @@ public struct SiteRenderer {
     /// files come out in the same order whatever the thread count.
     public func files(threads: Int = 1) throws -> [SiteFile] {
         var files = [SiteFile(path: "index.html", text: indexPage()),
-                     SiteFile(path: "style.css", text: theme.stylesheet)]
+                     SiteFile(path: "style.css", text: theme.stylesheet),
+                     SiteFile(path: BranchHighlight.file, text: BranchHighlight.stylesheet(branches: run.branches.count))]
         var perLayer = [[SiteFile]](repeating: [], count: analyses.count)
         perLayer.withUnsafeMutableBufferPointer { out in
             ParallelChunks.run(chunks: analyses.count, threads: threads) { l in
@@ -186,9 +187,7 @@ public struct SiteRenderer {
                     "color": style.color, "shape": style.shape.rawValue,
                     "href": root + paths.branchPage(b, layer: a.layer)]
         }
-        c["highlightCSS"] = run.branches.indices.map {
-            ".figs:has(.b\($0):hover) .series:not(.b\($0)){opacity:.1}"
-        }.joined(separator: "\n")
+        c["highlightCSS"] = BranchHighlight.file
         return theme.render("layer", c)
     }
 

@@ -218,7 +218,7 @@ struct EndToEndTests {
             _ = try Build.run(BuildOptions(run: Kit.topicsMini, out: two.path))
             let second = try Kit.snapshot(two)
             let info = try Kit.runInfo(Kit.topicsMini)
-            #expect(first.count == 4 + 2 * info.layers.count + info.branches.count * info.layers.count + 1)  // index, style, report, 404; + the marker
+            #expect(first.count == 5 + 2 * info.layers.count + info.branches.count * info.layers.count + 1)  // index, style, highlight, report, 404; + the marker
             #expect(Set(first.keys) == Set(second.keys))
             for (path, data) in first where second[path] != data {
                 Issue.record("\(path) differs between two builds")
