@@ -14,7 +14,8 @@ missing address (which must show the site's 404 page):
     resource timing lists none);
   * the site's style sheets applied (the body's font is not the browser default's serif).
 --screenshots DIR saves full-width screenshots of the pages named by --shots (default: index.html
-and the middle layer page) as PNG.
+and the middle layer page) as PNG, each also as a reader with a dark system theme sees it
+(prefers-color-scheme: dark, which must change the page's background).
 
 Prints one line per failing page, then exactly `N passed, M failed` (pages); exit 1 on any failure.
 """
@@ -153,8 +154,18 @@ def main():
                 driver.set_window_size(1300, min(max(height, 600), 6000))
                 out = os.path.join(args.screenshots, page.replace("/", "_").replace(".html", ".png"))
                 driver.save_screenshot(out)
-                driver.set_window_size(1300, 1000)
                 print("screenshot: " + out)
+                # The same page for a reader whose system asks for dark pages.
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+                dark = out.replace(".png", "-dark.png")
+                driver.save_screenshot(dark)
+                background = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+                driver.set_window_size(1300, 1000)
+                if background in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"):
+                    failed += 1
+                    print("%s: dark mode leaves the page white (%s)" % (page, background))
+                print("screenshot: " + dark)
     finally:
         driver.quit()
         server.shutdown()

@@ -254,6 +254,7 @@ enum DefaultTheme {
 {{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}chance {{chance}}{{/chance}}</td></tr>
 {{/measures}}
 </table>
+<p class="caption tables">As numbers: every token's coordinates in <a href="{{dataHref}}">{{dataName}}</a>, each branch's in its token table (the legend's links).</p>
 <details><summary>What this view is</summary><p class="summary">{{summary}}</p></details>
 </figure>
 {{/plots}}
@@ -377,6 +378,30 @@ td.low { background: #fde7e0; }
 table.changes tr.up .mark { color: #0072B2; }
 table.changes tr.down .mark { color: #D55E00; }
 table.moved .moved-token { white-space: nowrap; margin-right: .8rem; font-size: .9em; }
+/* Dark mode: follows the reader's system setting. Branch colours stay (Paul Tol's palette reads on both). */
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e6e6ea; --muted: #a0a0aa; --line: #3a3a44; --bg: #16161b; --accent: #9d8cff; color-scheme: dark; }
+  header.site, footer.site, thead th { background: #202028; }
+  q.tok, code.tok, p.text { background: #24242c; }
+  p.text .tok:nth-child(even) { background: #2c2c36; }
+  .warnings { background: #3a3020; border-color: #7a6430; }
+  ul.legend li:hover { background: #2a2a40; }
+  .axes .frame { stroke: #777; }
+  .axes .grid { stroke: #2c2c34; }
+  .series .pt { stroke: #16161b; }
+  .series .massive circle { fill: #16161b; }
+  .scatter .density { stroke: #c8c8e0; }
+  td.low { background: #4a2620; }
+}
+/* Print: the pages on paper, without navigation, figures kept whole. */
+@media print {
+  header.site, footer.site, nav.layers, .howto { display: none; }
+  main { max-width: none; padding: 0; }
+  body { font-size: 10pt; color: #000; background: #fff; }
+  figure, table.measures, section.view-diff > .triptych { break-inside: avoid; }
+  details > summary { list-style: none; }
+  a { color: inherit; text-decoration: none; }
+}
 
 """####,
     ]

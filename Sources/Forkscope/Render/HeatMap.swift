@@ -39,12 +39,27 @@ public struct HeatMap: Sendable {
         return String(format: "#%02x%02x%02x", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
     }
 
+    /// The map in words, for its `<desc>`: its size, its range, and the outlined cells' values.
+    var description: String {
+        let finite = values.storage.filter(\.isFinite)
+        var text = "\(rowLabels.count) rows (\(rowAxis)) by \(columnLabels.count) columns (\(columnAxis))"
+        if let lo = finite.min(), let hi = finite.max() {
+            text += ", values from \(String(format: "%.3f", lo)) to \(String(format: "%.3f", hi))"
+        }
+        let pairs = outlined.sorted { $0.lexicographicallyPrecedes($1) }.filter { $0.count == 2 }.map { cell in
+            "\(rowLabels[cell[0]])–\(columnLabels[cell[1]]) \(values[cell[0], cell[1]].isFinite ? String(format: "%.3f", values[cell[0], cell[1]]) : "no value")"
+        }
+        if !pairs.isEmpty { text += "; outlined, the layers compared side by side: " + pairs.joined(separator: ", ") }
+        return text + "."
+    }
+
     public func svg() -> String {
         let m = Self.margin, side = Self.plotSide
         let rows = max(values.rows, 1), cols = max(values.cols, 1)
         let cw = side / Double(cols), ch = side / Double(rows)
         let width = m.left + side + m.right, height = m.top + side + m.bottom
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heatmap\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">\n<g class=\"cells\">"
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heatmap\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">\n"
+        out += "<title>\(Escape.html(title))</title><desc>\(Escape.html(description))</desc>\n<g class=\"cells\">"
         for r in 0..<values.rows {
             for c in 0..<values.cols {
                 let v = values[r, c]

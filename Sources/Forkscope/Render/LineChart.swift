@@ -33,6 +33,16 @@ public struct LineChart: Sendable {
     static let size = (width: 360.0, height: 200.0)
     static let margin = (left: 40.0, right: 8.0, top: 8.0, bottom: 28.0)
 
+    /// The chart in words, for its `<desc>`: each line's range and where it peaks.
+    var description: String {
+        let lines = series.filter { !$0.dashed }.compactMap { s -> String? in
+            let points = s.values.enumerated().compactMap { i, v in v.flatMap { $0.isFinite ? (i, $0) : nil } }
+            guard let lo = points.min(by: { $0.1 < $1.1 }), let hi = points.max(by: { $0.1 < $1.1 }) else { return nil }
+            return "\(s.label) from \(String(format: "%.3f", lo.1)) (layer \(xLabels[lo.0])) to \(String(format: "%.3f", hi.1)) (layer \(xLabels[hi.0]))"
+        }
+        return "\(title) against layer, a line per view: " + lines.joined(separator: "; ") + "."
+    }
+
     public func svg() -> String {
         let m = Self.margin, w = Self.size.width - m.left - m.right, h = Self.size.height - m.top - m.bottom
         let values = series.flatMap { $0.values.compactMap { $0 } }.filter(\.isFinite)
@@ -46,7 +56,8 @@ public struct LineChart: Sendable {
         func x(_ i: Int) -> Double { m.left + w * Double(i) / Double(count) }
         func y(_ v: Double) -> Double { m.top + h * (hi - v) / (hi - lo) }
 
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"sweep\" viewBox=\"0 0 \(fmt(Self.size.width)) \(fmt(Self.size.height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">\n<g class=\"axes\">"
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"sweep\" viewBox=\"0 0 \(fmt(Self.size.width)) \(fmt(Self.size.height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">\n"
+        out += "<title>\(Escape.html(title))</title><desc>\(Escape.html(description))</desc>\n<g class=\"axes\">"
         out += "<rect class=\"frame\" x=\"\(fmt(m.left))\" y=\"\(fmt(m.top))\" width=\"\(fmt(w))\" height=\"\(fmt(h))\"/>"
         for v in ScatterPlot.ticks(from: lo, to: hi, step: step) {
             out += "<line class=\"grid\" x1=\"\(fmt(m.left))\" y1=\"\(fmt(y(v)))\" x2=\"\(fmt(m.left + w))\" y2=\"\(fmt(y(v)))\"/>"

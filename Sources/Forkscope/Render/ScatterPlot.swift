@@ -153,6 +153,10 @@ public struct ScatterPlot: Sendable {
         let lines = thinned ? trajectories(paths) : paths.map { $0.count >= 2 }
 
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
+        let thinning = thinned ? Thinning(points: total, markers: shown.reduce(0) { $0 + $1.filter { $0 }.count },
+                                          trajectories: lines.filter { $0 }.count,
+                                          branches: paths.filter { $0.count >= 2 }.count) : nil
+        out += "<title>\(Escape.html(label))</title><desc>\(Escape.html(description(ordinary, thinning: thinning)))</desc>\n"
         out += shapeDefinitions()
         out += axes(frame, side: side)
         if thinned {
@@ -183,10 +187,25 @@ public struct ScatterPlot: Sendable {
             out += "</g>\n"
         }
         out += "</svg>"
-        let thinning = thinned ? Thinning(points: total, markers: shown.reduce(0) { $0 + $1.filter { $0 }.count },
-                                          trajectories: lines.filter { $0 }.count,
-                                          branches: paths.filter { $0.count >= 2 }.count) : nil
         return Drawing(svg: out, thinning: thinning)
+    }
+
+    /// What the plot shows, in words, for its `<desc>` (read by screen readers in place of the
+    /// picture): how many tokens and branches, the axes' ranges, what is drawn at the edge or
+    /// left out, and where the numbers are.
+    func description(_ ordinary: [Point], thinning: Thinning?) -> String {
+        let total = series.reduce(0) { $0 + $1.markers.count }
+        guard total > 0 else { return "No points: this view leaves no token to draw (its caption says why)." }
+        let branches = series.filter { !$0.markers.isEmpty }.count
+        var text = "\(NumberFormat.count(total)) tokens in \(NumberFormat.count(branches)) branch\(branches == 1 ? "" : "es")"
+        if let x0 = ordinary.map(\.x).min(), let x1 = ordinary.map(\.x).max(),
+           let y0 = ordinary.map(\.y).min(), let y1 = ordinary.map(\.y).max() {
+            text += "; \(xLabel) from \(NumberFormat.figure(x0)) to \(NumberFormat.figure(x1)), \(yLabel) from \(NumberFormat.figure(y0)) to \(NumberFormat.figure(y1))"
+        }
+        let massive = series.reduce(0) { $0 + $1.markers.filter(\.isMassive).count }
+        if massive > 0 { text += "; \(massive) massive token\(massive == 1 ? "" : "s") drawn at the edge" }
+        if let thinning { text += "; \(thinning.summary)" }
+        return text + ". Every token's coordinates are in the page's token tables and CSV."
     }
 
     /// The marker shapes the series use, each defined once, centred on the origin, and placed by `<use>`.

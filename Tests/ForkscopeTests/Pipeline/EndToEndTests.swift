@@ -9,20 +9,20 @@ import ForkscopeNumerics
 struct EndToEndTests {
     typealias Kit = SiteTestKit
 
-    @Test("every branch page and layer page and CSV exists; nothing else but index, style, report, marker")
+    @Test("every branch page and layer page and CSV exists; nothing else but index, 404, style, highlight, report, marker")
     func fileSet() throws {
         let info = try Kit.runInfo(Kit.topicsMini)
         #expect(info.branches.count == 13 && info.layers == [0, 6, 12, 18, 24, 30])
         #expect(info.variants == ["zero_pe"])
         try Kit.withBuiltSite(run: Kit.topicsMini) { site, result in
-            var expected: Set<String> = ["index.html", "style.css", "report.json", SiteWriter.marker]
+            var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "report.json", SiteWriter.marker]
             for l in info.layers {
                 expected.formUnion(["layers/\(l).html", "layers/\(l).csv"])
                 for b in info.branches { expected.insert("branches/\(b.id)/\(l).html") }
             }
             let written = Set(try Kit.snapshot(site).keys)
             #expect(written == expected, "extra: \(written.subtracting(expected).sorted()) missing: \(expected.subtracting(written).sorted())")
-            #expect(result.files == 3 + 2 * 6 + 13 * 6)
+            #expect(result.files == 5 + 2 * 6 + 13 * 6)
             #expect(result.warnings.isEmpty, "\(result.warnings)")
         }
     }
@@ -254,8 +254,10 @@ struct EndToEndTests {
                                               zeroPE: try reader.states(slice: slice, variant: "zero_pe"), run: run, options: options),
                                 at: 0)
             }
-            let files = try SiteRenderer(run: run, analyses: analyses, options: options, commentary: Commentary(),
-                                         theme: .default, warnings: reader.warnings).files()
+            let rendered = try SiteRenderer(run: run, analyses: analyses, options: options, commentary: Commentary(),
+                                            theme: .default, warnings: reader.warnings).files()
+            let files = try Publishing(baseURL: nil, environment: [:])
+                .adding(to: rendered, theme: .default, siteTitle: TokenText.visible(run.title), dataFile: "report.json")
             #expect(files.count == result.files)
             #expect(Set(files.map(\.path)) == Set(built.keys).subtracting([SiteWriter.marker]))
             for file in files where built[file.path] != file.contents {
