@@ -23,8 +23,11 @@ public enum Escape {
 
 /// How a token's text is shown: control characters, which browsers drop or which are not allowed
 /// in XML at all (U+0000 to U+001F but tab and newline), become visible: newline ↵, tab ⇥, the
-/// others Unicode control pictures (U+2400 block); C1 controls and noncharacters become `\u{…}`. Tokens that are pieces of
-/// broken UTF-8 arrive as U+FFFD from the run's JSON and are shown as such.
+/// others Unicode control pictures (U+2400 block); C1 controls, noncharacters and the bidirectional
+/// formatting characters become `\u{…}`. The last would otherwise reorder what follows them on the
+/// page ("Trojan Source", Boucher & Anderson 2021): a token may show its bytes, never rearrange its
+/// neighbours. Tokens that are pieces of broken UTF-8 arrive as U+FFFD from the run's JSON and are
+/// shown as such.
 public enum TokenText {
     /// For tables and tooltips: every control character visible, newline and tab included.
     public static func visible(_ text: String) -> String {
@@ -51,7 +54,9 @@ public enum TokenText {
             case 0x7F:
                 out.append("\u{2421}")
             // C1 controls and the noncharacters U+FDD0…U+FDEF, U+FFFE, U+FFFF, U+1FFFE, … U+10FFFF.
-            case let v where (0x80...0x9F).contains(v) || (0xFDD0...0xFDEF).contains(v) || v & 0xFFFE == 0xFFFE:
+            // Bidirectional formatting: ALM, LRM, RLM, the embeddings and overrides, the isolates.
+            case let v where (0x80...0x9F).contains(v) || (0xFDD0...0xFDEF).contains(v) || v & 0xFFFE == 0xFFFE
+                || v == 0x061C || v == 0x200E || v == 0x200F || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v):
                 out.append(contentsOf: String(format: "\\u{%04X}", s.value).unicodeScalars)
             default:
                 out.append(s)

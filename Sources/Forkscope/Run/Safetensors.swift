@@ -39,6 +39,10 @@ public struct SafetensorsFile: Sendable {
             throw fail("header length", "file is \(bytes.count) bytes, shorter than the 8-byte header length")
         }
         let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        // Refused before it is copied or parsed: the reference implementation's limit.
+        guard headerLength <= Self.maximumHeaderLength else {
+            throw fail("header length", "\(headerLength) bytes is more than a header may have (\(Self.maximumHeaderLength))")
+        }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw fail("header length", "header of \(headerLength) bytes runs past the end of the \(bytes.count)-byte file")
         }
@@ -78,8 +82,20 @@ public struct SafetensorsFile: Sendable {
             tensors[name] = Tensor(name: name, dtype: dtype, shape: shape,
                                    byteRange: (dataStart + begin)..<(dataStart + end))
         }
+        // The data section is the tensors back to back: no byte shared, none unaccounted for.
+        var next = 0
+        for t in tensors.values.sorted(by: { ($0.byteRange.lowerBound, $0.byteRange.upperBound) < ($1.byteRange.lowerBound, $1.byteRange.upperBound) }) {
+            let begin = t.byteRange.lowerBound - dataStart
+            if begin < next { throw fail("tensor \"\(t.name)\".data_offsets", "overlaps another tensor's bytes (starts at \(begin), before \(next))") }
+            if begin > next { throw fail("tensor \"\(t.name)\".data_offsets", "leaves bytes \(next)..<\(begin) of the data section to no tensor") }
+            next = t.byteRange.upperBound - dataStart
+        }
+        guard next == dataSize else { throw fail("data_offsets", "the tensors end at byte \(next) of a \(dataSize)-byte data section") }
         self.tensors = tensors
     }
+
+    /// The longest header read: 100 MB, as huggingface/safetensors allows.
+    static let maximumHeaderLength: UInt64 = 100_000_000
 
     /// A JSON array of whole numbers (no fractions, no booleans), or nil.
     private static func integers(_ value: Any?) -> [Int]? {

@@ -318,13 +318,13 @@ enum SiteTestKit {
     /// `nanAt` puts a NaN into one branch's tensor; `omitTensor` leaves one branch's tensor out;
     /// `values` gives every value instead (same for every layer).
     static func writeRun(at dir: URL, branches: [SynthBranch], layers: [Int] = [0, 1], hidden: Int = 4,
-                         title: String = "synthetic", nanAt: String? = nil, omitTensor: String? = nil,
+                         title: String = "synthetic", model: String = "synthetic-model", nanAt: String? = nil, omitTensor: String? = nil,
                          values fixed: ((_ branch: String, _ position: Int, _ dimension: Int) -> Float)? = nil) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let manifest: [String: Any] = [
             "format": "forkscope.run/1",
             "title": title,
-            "model": ["name": "synthetic-model", "version": "1", "positional_encoding": "none"],
+            "model": ["name": model, "version": "1", "positional_encoding": "none"],
             "layers": layers,
             "hidden_size": hidden,
             "tensors": "activations.safetensors",

@@ -6,11 +6,11 @@ import Testing
 struct SiteRendererTests {
     typealias Kit = SiteTestKit
 
-    @Test("the files of a site: index, stylesheet, report, a page and CSV per layer, a page per branch and layer")
+    @Test("the files of a site: index, 404, stylesheets, report, a page and CSV per layer, a page per branch and layer")
     func fileList() throws {
         let info = try Kit.runInfo(Kit.treeF32)
         try Kit.withBuiltSite(run: Kit.treeF32) { site, result in
-            var expected: Set<String> = ["index.html", "style.css", "report.json", SiteWriter.marker]
+            var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "report.json", SiteWriter.marker]
             for l in info.layers {
                 expected.insert("layers/\(l).html")
                 expected.insert("layers/\(l).csv")

@@ -197,4 +197,38 @@ struct SafetensorsErrorTests {
                       mentions: ["layer 3", "token 2", "dimension 1"])
         }
     }
+
+    // MARK: refused before anything is allocated
+
+    /// A header longer than the 100 MB limit is refused from its length alone, before the file's
+    /// size is even compared (so a small file can claim it).
+    @Test func headerLongerThanTheLimit() throws {
+        try expectTensorFileFails(Kit.rawSafetensors(header: Data("{}".utf8), headerLength: 100_000_001), field: "header length",
+                                  mentions: ["more than a header may have"])
+    }
+
+    /// A tensor that claims a terabyte: its offsets run past the data, or its shape disagrees with them.
+    @Test func aTerabyteTensorIsRefused() throws {
+        try expectTensorsFail({ run in
+            run.tensors[0].shape = [2, 1 << 20, 1 << 17]
+            run.tensors[0].offsets = [0, 1 << 40]
+        }, field: "tensor \"r1\".data_offsets", mentions: ["out of range"])
+        try expectTensorsFail({ run in run.tensors[0].shape = [2, 1 << 20, 1 << 17] }, field: "tensor \"r1\"", mentions: ["bytes"])
+    }
+
+    /// Two tensors over the same bytes, and bytes that belong to no tensor, are refused.
+    @Test func overlappingOrGappedOffsets() throws {
+        let run = Kit.standardRun()
+        let sizes = run.tensors.map(\.data.count)
+        try expectTensorsFail({ run in
+            run.tensors[1].offsets = [0, sizes[1]]      // r1.a claims the start of r1's bytes
+            run.tensors[1].data = Data()
+        }, field: "tensor \"r1\".data_offsets", mentions: ["overlaps"])   // r1 is then the second to start at 0
+        try expectTensorsFail({ run in
+            run.tensors[0].data.append(Data(repeating: 0, count: 8))  // 8 bytes after the first tensor
+            run.tensors[0].offsets = [0, sizes[0]]
+        }, field: "tensor \"\(run.tensors[1].name)\".data_offsets", mentions: ["to no tensor"])
+        try expectTensorFileFails(Kit.safetensors(run.tensors) + Data(repeating: 0, count: 4), field: "data_offsets",
+                                  mentions: ["end at byte"])
+    }
 }
