@@ -25,9 +25,16 @@ test:
 	@scripts/setup --tests
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
+	for t in safetensors run npy; do .build/release/forkscope-fuzz $$t Fuzz/corpus/$$t Fuzz/regressions/$$t || exit 1; done
 	scripts/check-shared-runs .build/release/forkscope
 	scripts/check-diff .build/release/forkscope
 	scripts/check-pages .build/release/forkscope
+
+# libFuzzer on the readers of untrusted files, FUZZ_SECONDS per target (Fuzz/README.md).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: setup
+	scripts/fuzz $(FUZZ_SECONDS)
 
 # Re-embeds Templates/ into the binary after editing the default theme.
 theme:

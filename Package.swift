@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "forkscope", targets: ["ForkscopeCLI"]),
+        .executable(name: "forkscope-fuzz", targets: ["ForkscopeFuzz"]),
         .library(name: "Forkscope", targets: ["Forkscope"]),
     ],
     dependencies: [
@@ -36,6 +37,8 @@ let package = Package(
             name: "ForkscopeCLI",
             dependencies: ["Forkscope", "ForkscopeNumerics", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Fuzz targets for the readers (libFuzzer with -DFUZZING, else a replayer): `make fuzz`.
+        .executableTarget(name: "ForkscopeFuzz", dependencies: ["Forkscope"]),
 
         .testTarget(name: "ForkscopeNumericsTests", dependencies: ["ForkscopeNumerics"]),
         .testTarget(name: "ForkscopeTests", dependencies: ["Forkscope", "ForkscopeNumerics"]),

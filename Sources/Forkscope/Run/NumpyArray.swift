@@ -11,9 +11,11 @@ public enum NumpyArray {
             throw InputError(file: file, "not a .npy file (no \\x93NUMPY magic)")
         }
         let major = bytes[6]
+        guard (1...3).contains(major) else { throw InputError(file: file, field: "version", "\(major) is not 1, 2 or 3") }
+        let start = major == 1 ? 10 : 12
+        guard bytes.count >= start else { throw InputError(file: file, field: "header length", "the file ends inside it") }
         let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
             : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        let start = major == 1 ? 10 : 12
         guard start + headerLength <= bytes.count,
               let header = String(bytes: bytes[start..<(start + headerLength)], encoding: .utf8) else {
             throw InputError(file: file, field: "header", "truncated or not text")
@@ -34,7 +36,10 @@ public enum NumpyArray {
         guard dims.count == 2 else { throw InputError(file: file, field: "shape", "expected 2 dimensions, found \(dims.count)") }
         let (rows, cols) = (dims[0], dims[1])
         let body = start + headerLength
-        guard rows.multipliedReportingOverflow(by: cols).partialValue * width == data.count - body else {
+        // Checked before anything is allocated: no negative, overflowing or oversized shape.
+        let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
+        let (bytesNeeded, overflow2) = count.multipliedReportingOverflow(by: width)
+        guard rows >= 0, cols >= 0, !overflow, !overflow2, bytesNeeded == data.count - body else {
             throw InputError(file: file, field: "shape", "\(rows) x \(cols) x \(width) bytes does not match the \(data.count - body) bytes of data")
         }
         var values = [Double](repeating: 0, count: rows * cols)
