@@ -87,13 +87,19 @@ public struct LayerSimilarity: Sendable {
     /// The comparison alone (every view, no UMAP).
     public init(_ a: Side, _ b: Side, tokens: [(a: Int, b: Int)], views: [View], settings: DebiasSettings = DebiasSettings(),
                 massiveRatio: Double = 10, keepMassive: Bool = false) {
+        let options = Self.options(views: views, settings: settings, massiveRatio: massiveRatio, keepMassive: keepMassive)
+        self = Self.compare(a, b, tokens: tokens, options: options).similarity
+    }
+
+    /// How each side is analysed for a comparison: as a build would, without UMAP.
+    static func options(views: [View], settings: DebiasSettings, massiveRatio: Double, keepMassive: Bool) -> LayerAnalysis.Options {
         var options = LayerAnalysis.Options()
         options.views = views
         options.debias = settings
         options.massiveRatio = massiveRatio
         options.keepMassive = keepMassive
         options.umap = false
-        self = Self.compare(a, b, tokens: tokens, options: options).similarity
+        return options
     }
 
     private init(layerA: Int, layerB: Int, entries: [Entry]) {

@@ -34,12 +34,7 @@ public struct RunDiff: Sendable {
         let bothZeroPE = [a, b].allSatisfy { $0.run.variants.contains { $0.name == Build.zeroPEVariant } }
         let views = views == View.defaults && !bothZeroPE ? views.filter { $0.base != .zeroPE } : views
         let wantsZeroPE = views.contains { $0.base == .zeroPE }
-        var options = LayerAnalysis.Options()
-        options.views = views
-        options.debias = settings
-        options.massiveRatio = massiveRatio
-        options.keepMassive = keepMassive
-        options.umap = false
+        var options = LayerSimilarity.options(views: views, settings: settings, massiveRatio: massiveRatio, keepMassive: keepMassive)
         options.threads = threads
         var results = [Result<LayerSimilarity.Outcome, Error>?](repeating: nil, count: pairs.count)
         BLASThreads.set(1)
