@@ -53,11 +53,7 @@ public struct LayerMap: Sendable {
             ParallelChunks.run(chunks: jobs.count, threads: threads) { j in
                 out[j] = Result {
                     let (input, fitted) = try fitted(jobs[j].side, jobs[j].slice)
-                    return fitted.mapValues { v in
-                        var usable = [Bool](repeating: false, count: input.fit.count)
-                        for t in v.tokens where input.fit[t] { usable[t] = true }
-                        return usable
-                    }
+                    return fitted.mapValues { $0.usable(fit: input.fit) }
                 }
             }
         }
@@ -80,12 +76,11 @@ public struct LayerMap: Sendable {
             out.withUnsafeMutableBufferPointer { out in
                 ParallelChunks.run(chunks: run.layers.count, threads: threads) { slice in
                     out[slice] = Result {
-                        let (_, fitted) = try fitted(side, slice)
+                        let (input, fitted) = try fitted(side, slice)
                         var grams = [View: Matrix?]()
                         for view in views {
                             guard let v = fitted[view] else { grams[view] = .some(nil); continue }
-                            var row = [Int: Int]()
-                            for (r, t) in v.tokens.enumerated() { row[t] = r }
+                            let row = v.rows(count: input.fit.count)
                             grams[view] = LinearCKA.unitGram(v.states.selectingRows(sample.map { row[side == 0 ? $0.a : $0.b]! }))
                         }
                         return grams

@@ -151,7 +151,7 @@ public struct LayerSimilarity: Sendable {
         private(set) var found = [View: Found]()
 
         func keep(_ view: View, _ states: ViewStates, _ fit: [Bool]) {
-            let usable = Self.usable(states.tokens, fit)
+            let usable = states.usable(fit: fit)
             lock.withLock {
                 statesA[view] = (states, fit)
                 usableA[view] = usable
@@ -159,12 +159,12 @@ public struct LayerSimilarity: Sendable {
         }
 
         func compare(_ view: View, _ b: ViewStates, _ fitB: [Bool], tokens: [(a: Int, b: Int)]) {
-            let usable = Self.usable(b.tokens, fitB)
+            let usable = b.usable(fit: fitB)
             guard let (a, fitA) = lock.withLock({ () -> (ViewStates, [Bool])? in
                 usableB[view] = usable
                 return statesA.removeValue(forKey: view)
             }) else { return }
-            let rowA = Self.rows(a.tokens, count: fitA.count), rowB = Self.rows(b.tokens, count: fitB.count)
+            let rowA = a.rows(count: fitA.count), rowB = b.rows(count: fitB.count)
             var matched = [(token: Int, a: Int, b: Int)]()
             for pair in tokens where fitA[pair.a] && fitB[pair.b] {
                 if let ra = rowA[pair.a], let rb = rowB[pair.b] { matched.append((pair.a, ra, rb)) }
@@ -177,19 +177,21 @@ public struct LayerSimilarity: Sendable {
             let result = Found(cka: cka, compared: matched.map(\.token), sampled: sample.map { matched[$0].token }, change: change)
             lock.withLock { found[view] = result }
         }
+    }
+}
 
-        /// The run tokens a view covers that are fit tokens.
-        private static func usable(_ tokens: [Int], _ fit: [Bool]) -> [Bool] {
-            var out = [Bool](repeating: false, count: fit.count)
-            for t in tokens where fit[t] { out[t] = true }
-            return out
-        }
+extension ViewStates {
+    /// Per run token (of `fit.count`), whether the view covers it and it is a fit token.
+    func usable(fit: [Bool]) -> [Bool] {
+        var out = [Bool](repeating: false, count: fit.count)
+        for t in tokens where fit[t] { out[t] = true }
+        return out
+    }
 
-        /// The row of each run token in a view's states (nil where the view does not cover it).
-        private static func rows(_ tokens: [Int], count: Int) -> [Int?] {
-            var out = [Int?](repeating: nil, count: count)
-            for (r, t) in tokens.enumerated() { out[t] = r }
-            return out
-        }
+    /// The row of each of `count` run tokens in the view's states (nil where it is not covered).
+    func rows(count: Int) -> [Int?] {
+        var out = [Int?](repeating: nil, count: count)
+        for (r, t) in tokens.enumerated() { out[t] = r }
+        return out
     }
 }
