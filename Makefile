@@ -25,7 +25,7 @@ test:
 	@scripts/setup --tests
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
-	for t in safetensors run npy; do .build/release/forkscope-fuzz $$t Fuzz/corpus/$$t Fuzz/regressions/$$t || exit 1; done
+	for t in safetensors run npy npz; do .build/release/forkscope-fuzz $$t Fuzz/corpus/$$t Fuzz/regressions/$$t || exit 1; done
 	scripts/check-shared-runs .build/release/forkscope
 	scripts/check-diff .build/release/forkscope
 	scripts/check-pages .build/release/forkscope

@@ -17,6 +17,7 @@ let package = Package(
         // System libraries from Debian packages (installed by scripts/setup).
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
         .systemLibrary(name: "CLapack", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Kernels Swift cannot vectorise for baseline x86-64 (conversions with F16C, exact
         // distances in AVX2), in C with a run-time choice of instruction set.
@@ -28,7 +29,7 @@ let package = Package(
         .target(
             name: "Forkscope",
             dependencies: [
-                "ForkscopeNumerics", "CCmark", "CKernels",
+                "ForkscopeNumerics", "CCmark", "CKernels", "CZlib",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),

@@ -15,6 +15,9 @@ enum FuzzTarget: String, CaseIterable {
     case run
     /// A NumPy .npy file (`forkscope umap`'s input).
     case npy
+    /// A NumPy .npz archive (a run's states): the ZIP reader, inflation within limits, then
+    /// every wanted array's first elements converted.
+    case npz
 
     /// A folder of this process's own for the files a target reads.
     static let scratch: URL = {
@@ -34,6 +37,17 @@ enum FuzzTarget: String, CaseIterable {
         return file
     }()
 
+    /// Converts the first elements of every tensor of `file`.
+    static func convertSome(_ file: TensorFile) throws {
+        var out = [Double](repeating: 0, count: 4_096)
+        for tensor in file.tensors.values.sorted(by: { $0.name < $1.name }) {
+            let count = min(out.count, tensor.shape.reduce(1, *))
+            _ = try out.withUnsafeMutableBufferPointer { buffer in
+                try file.convert(tensor, elements: 0..<count, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+            }
+        }
+    }
+
     func run(_ data: Data) {
         let dir = Self.scratch
         do {
@@ -41,14 +55,7 @@ enum FuzzTarget: String, CaseIterable {
             case .safetensors:
                 let path = dir.appendingPathComponent("input.safetensors")
                 try data.write(to: path)
-                let file = try SafetensorsFile(path: path.path, displayName: "input")
-                var out = [Double](repeating: 0, count: 4_096)
-                for tensor in file.tensors.values.sorted(by: { $0.name < $1.name }) {
-                    let count = min(out.count, tensor.shape.reduce(1, *))
-                    _ = try out.withUnsafeMutableBufferPointer { buffer in
-                        try file.convert(tensor, elements: 0..<count, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
-                    }
-                }
+                try Self.convertSome(TensorFile(safetensors: path.path, displayName: "input"))
             case .run:
                 try data.write(to: dir.appendingPathComponent("run.json"))
                 try Self.runTensors.write(to: dir.appendingPathComponent("activations.safetensors"))
@@ -58,6 +65,11 @@ enum FuzzTarget: String, CaseIterable {
                 let path = dir.appendingPathComponent("input.npy")
                 try data.write(to: path)
                 _ = try NumpyArray.read(path)
+            case .npz:
+                let path = dir.appendingPathComponent("input.npz")
+                try data.write(to: path)
+                // The arrays the seed corpus holds, each allowed 1 MiB.
+                try Self.convertSome(TensorFile(npz: path.path, displayName: "input", limits: ["a": 1 << 20, "b": 1 << 20, "r1": 1 << 20]))
             }
         } catch is InputError {
             // Refused with a message: what any bad input must get.

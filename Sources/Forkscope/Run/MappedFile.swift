@@ -13,12 +13,18 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     private let descriptor: Int32
 
-    public init(path: String) throws {
-        self.path = path
+    public convenience init(path: String) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw InputError(file: path, "cannot open: \(String(cString: strerror(errno)))")
         }
+        try self.init(descriptor: fd, path: path)
+    }
+
+    /// Takes over an open descriptor (closed here, also when this throws): how a file with no
+    /// name, such as an unlinked scratch file, is mapped. `path` names it in messages.
+    init(descriptor fd: Int32, path: String) throws {
+        self.path = path
         descriptor = fd
         var kept = false   // the descriptor stays open (for `read`) once the file is set up
         defer { if !kept { close(fd) } }

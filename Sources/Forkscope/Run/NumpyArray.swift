@@ -1,59 +1,93 @@
 import Foundation
 
-/// A two-dimensional array in NumPy's `.npy` format (version 1–3, little-endian f2/f4/f8,
-/// C order), read into Double, and written as f8. Enough for benchmark inputs and outputs.
+/// The header of a NumPy `.npy` file (format versions 1–3, as numpy.lib.format writes them): the
+/// magic, the version, the header length, then a Python dict literal giving `descr`,
+/// `fortran_order` and `shape`. Only what Forkscope reads is accepted: little-endian f2, f4 or f8
+/// in C order.
+struct NumpyHeader: Equatable {
+    let dtype: TensorDType
+    let shape: [Int]
+    /// Where the array's data starts, counted from the magic.
+    let dataOffset: Int
+
+    /// The most header bytes read (magic, version, length and text). NumPy writes a few hundred.
+    static let maximumLength = 12 + 65_536
+
+    /// Parses the header at the start of `bytes` (which may be longer, or shorter when the file
+    /// is). Errors name `file` and the field, each field prefixed with `fieldPrefix` when given
+    /// (e.g. the member of an archive).
+    static func parse(_ bytes: UnsafeRawBufferPointer, file: String, fieldPrefix: String? = nil) throws -> NumpyHeader {
+        func fail(_ field: String?, _ message: String) -> InputError {
+            let named = [fieldPrefix, field].compactMap { $0 }.joined(separator: ".")
+            return InputError(file: file, field: named.isEmpty ? nil : named, message)
+        }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw fail(nil, "not a .npy array (no \\x93NUMPY magic)")
+        }
+        let major = bytes[6]
+        guard (1...3).contains(major) else { throw fail("version", "\(major) is not 1, 2 or 3") }
+        let start = major == 1 ? 10 : 12
+        guard bytes.count >= start else { throw fail("header length", "the file ends inside it") }
+        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        guard start + headerLength <= min(bytes.count, maximumLength),
+              let header = String(bytes: bytes[start..<(start + headerLength)], encoding: .utf8) else {
+            throw fail("header", "truncated, longer than \(maximumLength) bytes, or not text")
+        }
+        func value(_ key: String) -> Substring? {
+            guard let r = header.range(of: "'\(key)':") else { return nil }
+            return header[r.upperBound...].drop { $0 == " " }
+        }
+        guard let descr = value("descr"), let order = value("fortran_order"), let shapeText = value("shape") else {
+            throw fail("header", "needs descr, fortran_order and shape")
+        }
+        guard order.hasPrefix("False") else { throw fail("fortran_order", "only C order is read") }
+        let dtype: TensorDType
+        if descr.hasPrefix("'<f8'") { dtype = .f64 } else if descr.hasPrefix("'<f4'") { dtype = .f32 } else if descr.hasPrefix("'<f2'") { dtype = .f16 } else {
+            throw fail("descr", "\(descr.prefix { $0 != "," }) is not read (little-endian f2, f4 or f8)")
+        }
+        guard shapeText.first == "(", let close = shapeText.firstIndex(of: ")") else {
+            throw fail("shape", "not a tuple")
+        }
+        var shape = [Int]()
+        let parts = shapeText[shapeText.index(after: shapeText.startIndex)..<close].split(separator: ",", omittingEmptySubsequences: false)
+        for (i, part) in parts.enumerated() {
+            let text = part.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty && i == parts.count - 1 && i > 0 { break }   // "(3,)"
+            if text.isEmpty && parts.count == 1 { break }                // "()"
+            guard let n = Int(text), n >= 0 else { throw fail("shape", "\(shapeText[...close]) is not a tuple of non-negative integers") }
+            shape.append(n)
+        }
+        return NumpyHeader(dtype: dtype, shape: shape, dataOffset: start + headerLength)
+    }
+}
+
+/// A two-dimensional array in NumPy's `.npy` format, read into Double, and written as f8. Enough
+/// for `forkscope umap`'s inputs and outputs.
 public enum NumpyArray {
     public static func read(_ url: URL) throws -> (rows: Int, cols: Int, values: [Double]) {
         let file = url.path
         let data = try Data(contentsOf: url, options: .alwaysMapped)
-        let bytes = [UInt8](data.prefix(65_536 + 12))  // magic, version, length and header
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
-            throw InputError(file: file, "not a .npy file (no \\x93NUMPY magic)")
+        let header = try data.prefix(NumpyHeader.maximumLength).withUnsafeBytes {
+            try NumpyHeader.parse($0, file: file)
         }
-        let major = bytes[6]
-        guard (1...3).contains(major) else { throw InputError(file: file, field: "version", "\(major) is not 1, 2 or 3") }
-        let start = major == 1 ? 10 : 12
-        guard bytes.count >= start else { throw InputError(file: file, field: "header length", "the file ends inside it") }
-        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
-            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        guard start + headerLength <= bytes.count,
-              let header = String(bytes: bytes[start..<(start + headerLength)], encoding: .utf8) else {
-            throw InputError(file: file, field: "header", "truncated or not text")
+        guard header.shape.count == 2 else {
+            throw InputError(file: file, field: "shape", "expected 2 dimensions, found \(header.shape.count)")
         }
-        func value(_ key: String) -> String? {
-            guard let r = header.range(of: "'\(key)':") else { return nil }
-            return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
-        }
-        guard let descr = value("descr"), let order = value("fortran_order"), let shape = value("shape") else {
-            throw InputError(file: file, field: "header", "needs descr, fortran_order and shape")
-        }
-        guard order.hasPrefix("False") else { throw InputError(file: file, field: "fortran_order", "only C order is read") }
-        let width: Int
-        if descr.hasPrefix("'<f8'") { width = 8 } else if descr.hasPrefix("'<f4'") { width = 4 } else if descr.hasPrefix("'<f2'") { width = 2 } else {
-            throw InputError(file: file, field: "descr", "only little-endian f2, f4 and f8 are read")
-        }
-        let dims = shape.dropFirst().prefix { $0 != ")" }.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard dims.count == 2 else { throw InputError(file: file, field: "shape", "expected 2 dimensions, found \(dims.count)") }
-        let (rows, cols) = (dims[0], dims[1])
-        let body = start + headerLength
-        // Checked before anything is allocated: no negative, overflowing or oversized shape.
-        let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
-        let (bytesNeeded, overflow2) = count.multipliedReportingOverflow(by: width)
-        guard rows >= 0, cols >= 0, !overflow, !overflow2, bytesNeeded == data.count - body else {
-            throw InputError(file: file, field: "shape", "\(rows) x \(cols) x \(width) bytes does not match the \(data.count - body) bytes of data")
+        let (rows, cols) = (header.shape[0], header.shape[1])
+        let body = header.dataOffset
+        // Checked before anything is allocated: no overflowing or oversized shape.
+        let bytesNeeded = TensorFile.byteCount(shape: header.shape, dtype: header.dtype)
+        guard bytesNeeded == data.count - body else {
+            throw InputError(file: file, field: "shape", "\(rows) x \(cols) x \(header.dtype.byteWidth) bytes does not match the \(data.count - body) bytes of data")
         }
         var values = [Double](repeating: 0, count: rows * cols)
-        data.withUnsafeBytes { raw in
-            let base = raw.baseAddress! + body
-            for i in 0..<(rows * cols) {
-                switch width {
-                case 8: values[i] = Double(bitPattern: (base + 8 * i).loadUnaligned(as: UInt64.self).littleEndian)
-                case 4: values[i] = Double(Float(bitPattern: (base + 4 * i).loadUnaligned(as: UInt32.self).littleEndian))
-                default: values[i] = Double(Float16(bitPattern: (base + 2 * i).loadUnaligned(as: UInt16.self).littleEndian))
-                }
+        let bad = data.withUnsafeBytes { raw in
+            values.withUnsafeMutableBufferPointer {
+                HalfConversion.convert(UnsafeRawBufferPointer(rebasing: raw[body...]), dtype: header.dtype, into: $0)
             }
         }
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        if let bad {
             throw InputError(file: file, field: "row \(bad / cols), column \(bad % cols)", "not a finite number")
         }
         return (rows, cols, values)

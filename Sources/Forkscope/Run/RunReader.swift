@@ -7,9 +7,9 @@ public final class RunReader: Sendable {
     public let run: ActivationRun
     public let directory: URL
     public let warnings: [Warning]
-    private let main: SafetensorsFile
+    private let main: TensorFile
     /// The variants whose files hold every branch, well shaped, by name.
-    private let variants: [String: SafetensorsFile]
+    private let variants: [String: TensorFile]
 
     /// - Parameter directory: the run folder, as the user named it (used in messages).
     public init(directory: String) throws {
@@ -30,7 +30,7 @@ public final class RunReader: Sendable {
         var (run, warnings) = try RunManifest.parse(data, file: manifestName)
         self.main = try Self.openTensors(run, file: run.tensorsFile, directory: directory, field: "tensors")
         // A broken variant does not stop a build that can go on without it.
-        var variants = [String: SafetensorsFile]()
+        var variants = [String: TensorFile]()
         for v in run.variants {
             do {
                 variants[v.name] = try Self.openTensors(run, file: v.file, directory: directory, field: "variants.\(v.name)")
@@ -44,14 +44,24 @@ public final class RunReader: Sendable {
         self.variants = variants
     }
 
-    /// Opens a safetensors file of the run and checks that it holds every branch, well shaped.
-    static func openTensors(_ run: ActivationRun, file: String, directory: String, field: String) throws -> SafetensorsFile {
+    /// Opens a tensor file of the run (safetensors, or a NumPy `.npz` archive, told apart by
+    /// their first bytes) and checks that it holds every branch, well shaped.
+    static func openTensors(_ run: ActivationRun, file: String, directory: String, field: String) throws -> TensorFile {
         let path = (directory as NSString).appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: path) else {
             throw InputError(file: (directory as NSString).appendingPathComponent("run.json"), field: field,
                              "names \"\(file)\", which does not exist")
         }
-        let tensors = try SafetensorsFile(path: path, displayName: path)
+        let tensors: TensorFile
+        if TensorFile.isZipArchive(path) {
+            // Each branch's array may hold its shape in the widest type read (f8), no more.
+            let limits = Dictionary(run.branches.map { b in
+                (b.id, TensorFile.byteCount(shape: [run.layers.count, b.tokens.count, run.hiddenSize], dtype: .f64) ?? Int.max)
+            }, uniquingKeysWith: { a, _ in a })
+            tensors = try TensorFile(npz: path, displayName: path, limits: limits)
+        } else {
+            tensors = try TensorFile(safetensors: path, displayName: path)
+        }
         for b in run.branches {
             guard let t = tensors.tensors[b.id] else {
                 throw InputError(file: path, field: "tensor \"\(b.id)\"", "missing (every branch needs one)")
@@ -90,7 +100,7 @@ public final class RunReader: Sendable {
         return out
     }
 
-    static func read(_ run: ActivationRun, in file: SafetensorsFile, slice: Int, into out: inout Matrix) throws {
+    static func read(_ run: ActivationRun, in file: TensorFile, slice: Int, into out: inout Matrix) throws {
         let d = run.hiddenSize
         var failure: InputError?
         func fill(_ storage: UnsafeMutableBufferPointer<Double>) {

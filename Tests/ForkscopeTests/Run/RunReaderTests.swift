@@ -162,7 +162,7 @@ struct RunReaderTests {
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             #expect(try reader.states(slice: 0).rows == 14)
-            let file = try SafetensorsFile(path: Kit.tensorsPath(dir), displayName: "x")
+            let file = try TensorFile(safetensors: Kit.tensorsPath(dir), displayName: "x")
             #expect(Set(file.tensors.keys) == ["r1", "r1.a", "r1.b", "r1.a.x", "r2"])
         }
     }
