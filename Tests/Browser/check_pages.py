@@ -143,11 +143,6 @@ def main():
                 problems.append("a missing address does not show the site's 404 page")
             page = address or page
             svgs += count
-            if problems:
-                failed += 1
-                print("%s: %s" % (page, "; ".join(problems[:5])))
-            else:
-                passed += 1
             if args.screenshots and page in shots:
                 os.makedirs(args.screenshots, exist_ok=True)
                 height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -163,9 +158,14 @@ def main():
                 driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
                 driver.set_window_size(1300, 1000)
                 if background in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"):
-                    failed += 1
-                    print("%s: dark mode leaves the page white (%s)" % (page, background))
+                    problems.append("dark mode leaves the page white (%s)" % background)
                 print("screenshot: " + dark)
+            # A page passes only when every check of it, the dark-mode one included, does.
+            if problems:
+                failed += 1
+                print("%s: %s" % (page, "; ".join(problems[:5])))
+            else:
+                passed += 1
     finally:
         driver.quit()
         server.shutdown()

@@ -19,7 +19,7 @@ public enum DiffText {
             let widths = views.map { max($0.count, 5) }
             lines.append(pad("layer", 9) + zip(views, widths).map { "  " + pad($0, $1) }.joined())
             for layer in d.layers {
-                let label = layer.layerA == layer.layerB ? "\(layer.layerA)" : "\(layer.layerA)~\(layer.layerB)"
+                let label = layer.layerLabel
                 lines.append(pad(label, 9) + zip(layer.entries, widths).map { "  " + pad($0.cka.map { String(format: "%.3f", $0) } ?? "—", $1) }.joined())
             }
         }
@@ -29,7 +29,7 @@ public enum DiffText {
             lines.append("measures, B against A (\(changed.count) of \(m.rows.count) changed)")
             lines.append(pad("layer", 9) + "  " + pad("view", 14) + "  " + pad("measure", 26) + "  " + pad("A", 10) + "  " + pad("B", 10) + "  B − A")
             for row in changed {
-                let label = row.layerA == row.layerB ? "\(row.layerA)" : "\(row.layerA)~\(row.layerB)"
+                let label = row.layerLabel
                 lines.append(pad(label, 9) + "  " + pad(row.view, 14) + "  " + pad(row.measure, 26) + "  " + pad(number(row.a), 10)
                              + "  " + pad(number(row.b), 10) + "  " + (row.delta.map { String(format: "%+.4f", $0) } ?? "—"))
             }

@@ -55,6 +55,7 @@ public struct LayerSimilarity: Sendable {
 
     /// Model layer indices of A and B.
     public let layerA: Int, layerB: Int
+    public var layerLabel: String { layerPairLabel(layerA, layerB) }
     public let entries: [Entry]
 
     /// Tokens per branch that the pages and diff.json list as having moved most.

@@ -10,6 +10,7 @@ public struct MeasureDiff: Sendable {
         public let measure: String
         public let a: Double?, b: Double?
         public var delta: Double? { a.flatMap { a in b.map { $0 - a } } }
+        public var layerLabel: String { layerPairLabel(layerA, layerB) }
     }
 
     public let rows: [Row]
@@ -71,4 +72,10 @@ public struct MeasureDiff: Sendable {
         let x = number(a), y = number(b)
         return x == nil && y == nil ? [] : [(name, x, y)]
     }
+}
+
+/// How diffs name a pair of layers: "12" when both runs have it, "12~18" when layers of models of
+/// different depths are paired by relative depth.
+func layerPairLabel(_ a: Int, _ b: Int) -> String {
+    a == b ? "\(a)" : "\(a)~\(b)"
 }

@@ -101,7 +101,7 @@ public struct DiffRenderer {
             : "Layers are compared in order."
         let views = diff.layers.first?.entries.map(\.view) ?? []
         c["viewHeaders"] = views.enumerated().map { i, v in ["title": v.title, "name": v.name, "color": ViewPalette.color(i)] }
-        let labels = diff.layers.map { $0.layerA == $0.layerB ? "\($0.layerA)" : "\($0.layerA)~\($0.layerB)" }
+        let labels = diff.layers.map(\.layerLabel)
         let chart = LineChart(title: "linear CKA of A and B against layer", xLabels: labels, series: views.enumerated().map { i, v in
             LineChart.Series(label: v.title, color: ViewPalette.color(i), values: diff.layers.map { $0.entries.first { $0.view == v }?.cka })
         })
@@ -208,7 +208,7 @@ public struct DiffRenderer {
                 "direction": delta.map { $0 > 5e-4 ? "up" : $0 < -5e-4 ? "down" : "same" } ?? "none",
             ]
             if withLayer {
-                out["layer"] = row.layerA == row.layerB ? "\(row.layerA)" : "\(row.layerA)~\(row.layerB)"
+                out["layer"] = row.layerLabel
                 if diff != nil { out["href"] = root + Self.layerPage(row.layerA) }
             }
             return out
