@@ -16,8 +16,9 @@ report: build
 	@echo "Demo report: open $(DEMO_OUT)/index.html"
 
 # Unit and end-to-end tests, then every run in ../shared/runs built and checked against NumPy, the
-# diff command through the binary (scripts/check-diff), and the demo report's and a diff site's
-# pages in headless Chromium and the Nu HTML checker (scripts/check-pages).
+# diff command through the binary (scripts/check-diff), the demo report's and a diff site's
+# pages in headless Chromium and the Nu HTML checker (scripts/check-pages), and the capture
+# package on tiny random models, from Python capture to built report (scripts/check-capture).
 # Release mode (with testing enabled): the numerics are far too slow in a debug build.
 TEST_FLAGS = -c release -Xswiftc -enable-testing
 
@@ -29,6 +30,13 @@ test:
 	scripts/check-shared-runs .build/release/forkscope
 	scripts/check-diff .build/release/forkscope
 	scripts/check-pages .build/release/forkscope
+	scripts/check-capture .build/release/forkscope
+
+# The capture package alone (its Python tests, then capture -> build on tiny random models).
+.PHONY: test-capture
+test-capture: build
+	@scripts/setup --tests
+	scripts/check-capture .build/release/forkscope
 
 # libFuzzer on the readers of untrusted files, FUZZ_SECONDS per target (Fuzz/README.md).
 FUZZ_SECONDS ?= 60
