@@ -38,7 +38,7 @@ public enum Build {
 
     public static func run(_ options: BuildOptions, progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> Result {
         // Read: run.json, tensor headers, theme and commentary are all checked before any work.
-        let reader = try RunReader(directory: options.run)
+        let reader = try StageTimings.measure(options.timings, .open) { try RunReader(directory: options.run) }
         let run = reader.run
         var warnings = reader.warnings
         let theme = try Theme(overridesIn: options.templates)

@@ -9,7 +9,9 @@ import Foundation
 /// missed then. Peak RSS is the process's high-water mark when the stage last finished.
 public final class StageTimings: @unchecked Sendable {
     public enum Stage: String, CaseIterable, Sendable {
-        case read, debias, pca, umap, measures, render, write
+        /// `open` is the run's manifest and tensor headers (and the inflation of a compressed
+        /// `.npz`), once per build; `read` is a layer's states, once per layer.
+        case open, read, debias, pca, umap, measures, render, write
     }
 
     private struct Figures { var wall = 0.0, cpu = 0.0, peakRSS = 0, calls = 0, callWalls = [Double]() }
