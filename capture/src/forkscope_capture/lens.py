@@ -237,8 +237,9 @@ class LensBackend(Backend):
     def _identity_rotary_setup(self, count: Callable[[str], None], fired: Dict[str, int]) -> Tuple[
         List[Tuple[str, Callable]], Dict[str, Any], Callable[[], None], Callable[[], Any]
     ]:
-        """Legacy HookedTransformer: every attention module's ``apply_rotary`` is the identity
-        during the run (an instance attribute shadowing the method, removed afterwards)."""
+        """Legacy HookedTransformer: every attention module's ``apply_rotary`` applies position
+        0's rotation -- the identity -- to every token during the run (an instance attribute
+        shadowing the method, removed afterwards)."""
         blocks = getattr(self.model, "blocks", None)
         attns = [getattr(block, "attn", None) for block in blocks] if blocks is not None else []
         if len(attns) != self.n_layers or not all(callable(getattr(a, "apply_rotary", None)) for a in attns):
@@ -247,9 +248,27 @@ class LensBackend(Backend):
                 f"apply_rotary ({type(self.model).__name__} does not); use rotary_method='position_ids' or 'hooks'"
             )
 
-        def identity(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-            count("rot")
-            return x
+        def at_position_zero(attn: Any) -> Callable[..., torch.Tensor]:
+            # The rotation of position 0: the identity (cos = 1, sin = 0), unless the module's
+            # table scales row 0 (TL's YaRN attention factor multiplies cos and sin), which is
+            # then kept, as position ids 0 would keep it.
+            cos0 = getattr(attn, "rotary_cos", None)
+            sin0 = getattr(attn, "rotary_sin", None)
+            dim = getattr(self.cfg, "rotary_dim", None)
+            plain = True
+            if isinstance(cos0, torch.Tensor) and isinstance(sin0, torch.Tensor) and isinstance(dim, int):
+                cos0, sin0 = cos0[0].detach().clone(), sin0[0].detach().clone()
+                plain = bool((cos0 == 1).all() and (sin0 == 0).all())
+
+            def rotary(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+                count("rot")
+                if plain:
+                    return x
+                x_rot = x[..., :dim]
+                turned = x_rot * cos0.to(x) + attn.rotate_every_two(x_rot) * sin0.to(x)
+                return torch.cat([turned, x[..., dim:]], dim=-1)
+
+            return rotary
 
         @contextlib.contextmanager
         def patched() -> Any:
@@ -258,7 +277,7 @@ class LensBackend(Backend):
                 raise RuntimeError("zero_pe: apply_rotary is already overridden on an attention module")
             try:
                 for a in attns:
-                    object.__setattr__(a, "apply_rotary", identity)
+                    object.__setattr__(a, "apply_rotary", at_position_zero(a))
                 yield
             finally:
                 for a in attns:
