@@ -37,3 +37,40 @@ def subprocess_env():
     env["TOKENIZERS_PARALLELISM"] = "false"
     env.pop("FORKSCOPE_CAPTURE_DEBUG", None)
     return env
+
+
+PROMPTS = ["the cat sits on the red stone", "a small bird sings in the garden today"]
+
+
+def by_id(writer):
+    return {b.id: b for b in writer.branches}
+
+
+def full_ids(writer, bid):
+    """prefix + own ids of a branch, rebuilt from the token_ids of its ancestors."""
+    bs = by_id(writer)
+    b = bs[bid]
+    own = list(b.extra["token_ids"])
+    while b.parent is not None:
+        parent = bs[b.parent]
+        own = list(parent.extra["token_ids"][: b.fork_at]) + own
+        b = parent
+    return own
+
+
+def assert_position_zero_only_in_attention(test, writer):
+    """What removing positions that act only inside attention (RoPE, shortformer) must do:
+    layer 0 unchanged, the token at position 0 (which attends to itself alone, so q/k
+    rotation cannot matter) unchanged at every layer, every later token changed from layer 1."""
+    import numpy as np
+
+    for b in writer.branches:
+        z, s = b.variants["zero_pe"], b.states
+        np.testing.assert_array_equal(z[0], s[0], err_msg=f"{b.id}: layer 0 must not change")
+        for t, pos in enumerate(b.positions):
+            if pos == 0:
+                np.testing.assert_allclose(z[:, t], s[:, t], atol=1e-6, err_msg=f"{b.id}: position 0 must not change")
+            else:
+                for layer in range(1, z.shape[0]):
+                    test.assertGreater(np.abs(z[layer, t] - s[layer, t]).max(), 1e-5,
+                                       f"{b.id} token {t} (position {pos}) layer {layer}")

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 import support  # noqa: F401  (import path, threads)
+from support import by_id, full_ids
 from forkscope_capture import Backend, CaptureInputError, CaptureWarning, ZeroPEUnsupported, capture
 from forkscope_capture.sampling import choose_token, log_softmax, next_token_probs, truncate_after_eos
 from forkscope_capture.tree import prompt_label
@@ -90,20 +91,6 @@ class FakeBackend(Backend):
         return [truncate_after_eos(s, [EOS]) for s in out]
 
 
-def by_id(writer):
-    return {b.id: b for b in writer.branches}
-
-
-def full_ids(writer, bid):
-    """prefix + own ids of a branch, rebuilt from the token_ids of its ancestors."""
-    bs = by_id(writer)
-    b = bs[bid]
-    own = list(b.extra["token_ids"])
-    while b.parent is not None:
-        parent = bs[b.parent]
-        own = list(parent.extra["token_ids"][: b.fork_at]) + own
-        b = parent
-    return own
 
 
 class TestSampling(unittest.TestCase):

@@ -9,27 +9,11 @@ import numpy as np
 
 import support  # noqa: F401  (import path, threads)
 import tiny_models
-from support import torch
+from support import PROMPTS, assert_position_zero_only_in_attention, by_id, full_ids, torch
 from forkscope_capture import CaptureWarning, ZeroPEUnsupported, capture
 from forkscope_capture.hf import HFBackend
 from forkscope_capture.positions import detect_scheme
 
-PROMPTS = ["the cat sits on the red stone", "a small bird sings in the garden today"]
-
-
-def by_id(writer):
-    return {b.id: b for b in writer.branches}
-
-
-def full_ids(writer, bid):
-    bs = by_id(writer)
-    b = bs[bid]
-    own = list(b.extra["token_ids"])
-    while b.parent is not None:
-        parent = bs[b.parent]
-        own = list(parent.extra["token_ids"][: b.fork_at]) + own
-        b = parent
-    return own
 
 
 def blocks_of(model):
@@ -171,16 +155,7 @@ class TestLlama(HFCaseMixin, unittest.TestCase):
         self.assertEqual(self.backend.scheme.kind, "rope")
 
     def test_zero_pe_rope(self):
-        for b in self.writer.branches:
-            z, s = b.variants["zero_pe"], b.states
-            np.testing.assert_array_equal(z[0], s[0], err_msg=f"{b.id}: RoPE does not touch the embeddings")
-            for t, pos in enumerate(b.positions):
-                if pos == 0:
-                    np.testing.assert_allclose(z[:, t], s[:, t], atol=1e-6, err_msg="position 0 is unchanged")
-                else:
-                    for layer in range(1, len(self.writer.layers)):
-                        self.assertGreater(np.abs(z[layer, t] - s[layer, t]).max(), 1e-5,
-                                           f"{b.id} token {t} (position {pos}) layer {layer}")
+        assert_position_zero_only_in_attention(self, self.writer)
 
     def test_zero_pe_matches_identity_rotation_reference(self):
         # Independent reference: the same model with inv_freq = 0 rotates nothing at any

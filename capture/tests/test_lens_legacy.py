@@ -18,7 +18,7 @@ import numpy as np
 
 import support  # noqa: F401  (import path, threads)
 import tiny_models
-from support import torch
+from support import PROMPTS, assert_position_zero_only_in_attention, by_id, full_ids, torch
 from forkscope_capture import CaptureWarning, ZeroPEUnsupported, capture
 from forkscope_capture.lens import LensBackend
 
@@ -35,7 +35,6 @@ SKIP_REASON = (
     "run capture/scripts/test-legacy-lens to test LensBackend over a TL 3.9 HookedTransformer"
 )
 
-PROMPTS = ["the cat sits on the red stone", "a small bird sings in the garden today"]
 ATOL = 1e-5
 YARN_FACTOR = 1.25
 
@@ -98,22 +97,6 @@ def reference_hidden(model, ids):
     with torch.no_grad():
         logits, cache = model.run_with_cache(torch.tensor([list(ids)]), names_filter=resid_names(model))
     return torch.stack([cache[n][0] for n in resid_names(model)]).numpy(), logits[0]
-
-
-def by_id(writer):
-    return {b.id: b for b in writer.branches}
-
-
-def full_ids(writer, bid):
-    """prefix + own token ids of a branch, rebuilt from the tree alone."""
-    bs = by_id(writer)
-    b = bs[bid]
-    ids = list(b.extra["token_ids"])
-    while b.parent is not None:
-        parent = bs[b.parent]
-        ids = list(parent.extra["token_ids"][: b.fork_at]) + ids
-        b = parent
-    return ids
 
 
 class rotary_at_position_zero:
@@ -308,15 +291,9 @@ class TestLegacyShortformer(LegacyMixin, unittest.TestCase):
         self.assertEqual(self.backend.positional_encoding, "learned")
         W_E = self.model.W_E.detach().numpy()
         for b in self.writer.branches:
-            z, s = b.variants["zero_pe"], b.states
-            np.testing.assert_allclose(z[0], W_E[b.extra["token_ids"]], atol=1e-6, err_msg=b.id)
-            np.testing.assert_array_equal(z[0], s[0])
-            for t, pos in enumerate(b.positions):
-                if pos == 0:  # attends to itself only: q/k do not matter
-                    np.testing.assert_allclose(z[:, t], s[:, t], atol=1e-6)
-                else:
-                    for layer in range(1, z.shape[0]):
-                        self.assertGreater(np.abs(z[layer, t] - s[layer, t]).max(), 1e-5, (b.id, t, layer))
+            np.testing.assert_allclose(b.variants["zero_pe"][0], W_E[b.extra["token_ids"]], atol=1e-6, err_msg=b.id)
+        # Shortformer adds positions to the queries' and keys' inputs only, as RoPE rotates them.
+        assert_position_zero_only_in_attention(self, self.writer)
 
     def test_zero_pe_matches_zeroed_position_weights(self):
         w = self.writer
@@ -332,15 +309,7 @@ class RotaryMixin(LegacyMixin):
     def test_zero_pe_rotary(self):
         self.assertEqual(self.backend.positional_encoding, "rope")
         self.assertEqual(self.backend.rotary_method, "identity")
-        for b in self.writer.branches:
-            z, s = b.variants["zero_pe"], b.states
-            np.testing.assert_array_equal(z[0], s[0])
-            for t, pos in enumerate(b.positions):
-                if pos == 0:
-                    np.testing.assert_allclose(z[:, t], s[:, t], atol=1e-6)
-                else:
-                    for layer in range(1, z.shape[0]):
-                        self.assertGreater(np.abs(z[layer, t] - s[layer, t]).max(), 1e-5, (b.id, t, layer))
+        assert_position_zero_only_in_attention(self, self.writer)
 
     def test_zero_pe_matches_rotary_buffers_of_position_zero(self):
         """Independent reference: the model with every rotary_cos / rotary_sin row set to

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .positions import PositionScheme, detect_scheme, zero_pe_inputs
-from .sampling import choose_token, truncate_after_eos
+from .sampling import Continuations
 from .tokens import encode_prompt, eos_ids_of, token_pieces
 from .tree import Backend, CaptureWarning, ZeroPEUnsupported
 
@@ -211,9 +211,7 @@ class HFBackend(Backend):
         if n <= 0:
             return []
         prefix = [int(i) for i in prefix_ids]
-        seqs: List[List[int]] = [[] for _ in range(n)]
-        done = [False] * n
-        eos = set(self.eos_ids)
+        grown = Continuations(n, self.eos_ids)
         input_ids = torch.tensor([prefix] * n, dtype=torch.long, device=self.device)
         mask = torch.ones_like(input_ids)
         cache_kw = self._cache_kwarg()
@@ -222,21 +220,14 @@ class HFBackend(Backend):
             past = _output_cache(out)
             logits = out.logits[:, -1, :].double().cpu().numpy()
             for step in range(max_new_tokens):
-                for row in range(n):
-                    if done[row]:
-                        continue
-                    tok = choose_token(logits[row], temperature, top_p, rng)
-                    seqs[row].append(tok)
-                    if tok in eos:
-                        done[row] = True
-                if all(done) or step == max_new_tokens - 1:
+                if grown.step(logits, temperature, top_p, rng) or step == max_new_tokens - 1:
                     break
-                nxt = torch.tensor([[s[-1]] for s in seqs], dtype=torch.long, device=self.device)
+                nxt = torch.tensor(grown.last_tokens(), dtype=torch.long, device=self.device)
                 mask = torch.cat([mask, torch.ones((n, 1), dtype=mask.dtype, device=self.device)], dim=1)
                 out = self.model(nxt, attention_mask=mask, use_cache=True, **{cache_kw: past})
                 past = _output_cache(out)
                 logits = out.logits[:, -1, :].double().cpu().numpy()
-        return [truncate_after_eos(s, eos) for s in seqs]
+        return grown.result()
 
 
 def _output_cache(out: Any) -> Any:

@@ -40,7 +40,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .sampling import choose_token, truncate_after_eos
+from .sampling import Continuations
 from .tokens import encode_prompt, eos_ids_of, token_pieces
 from .tree import Backend, ZeroPEUnsupported
 
@@ -339,22 +339,12 @@ class LensBackend(Backend):
         """Batched sampling, full forward per step (no KV cache); tokens chosen from ``rng``."""
         if n <= 0:
             return []
-        seqs: List[List[int]] = [[] for _ in range(n)]
-        done = [False] * n
-        eos = set(self.eos_ids)
+        grown = Continuations(n, self.eos_ids)
         tokens = torch.tensor([list(prefix_ids)] * n, dtype=torch.long, device=self.device)
         with torch.no_grad():
             for step in range(max_new_tokens):
                 logits = self.model(tokens, return_type="logits", **self._legacy_mask(tokens))[:, -1, :].double().cpu().numpy()
-                for row in range(n):
-                    if done[row]:
-                        continue
-                    tok = choose_token(logits[row], temperature, top_p, rng)
-                    seqs[row].append(tok)
-                    if tok in eos:
-                        done[row] = True
-                if all(done) or step == max_new_tokens - 1:
+                if grown.step(logits, temperature, top_p, rng) or step == max_new_tokens - 1:
                     break
-                nxt = torch.tensor([[s[-1]] for s in seqs], dtype=torch.long, device=self.device)
-                tokens = torch.cat([tokens, nxt], dim=1)
-        return [truncate_after_eos(s, eos) for s in seqs]
+                tokens = torch.cat([tokens, torch.tensor(grown.last_tokens(), dtype=torch.long, device=self.device)], dim=1)
+        return grown.result()

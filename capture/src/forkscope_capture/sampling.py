@@ -11,7 +11,7 @@ from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["choose_token", "next_token_probs", "truncate_after_eos", "log_softmax"]
+__all__ = ["Continuations", "choose_token", "next_token_probs", "truncate_after_eos", "log_softmax"]
 
 
 def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -84,3 +84,33 @@ def truncate_after_eos(ids: Iterable[int], eos_ids: Optional[Iterable[int]]) -> 
         if int(t) in stop:
             break
     return out
+
+
+class Continuations:
+    """``n`` continuations sampled side by side, one token per step, each ending at its first
+    end-of-sequence id: what every backend's batched sampler keeps between forward passes."""
+
+    def __init__(self, n: int, eos_ids: Iterable[int]) -> None:
+        self.seqs: List[List[int]] = [[] for _ in range(n)]
+        self.done = [False] * n
+        self.eos = set(int(e) for e in eos_ids)
+
+    def step(self, logits: np.ndarray, temperature: float, top_p: float, rng: np.random.Generator) -> bool:
+        """Appends to each unfinished continuation a token chosen from its row of ``logits``
+        (``[n, vocab]``, in row order, so the draws from ``rng`` do not depend on the backend).
+        Returns whether every continuation has ended."""
+        for row, seq in enumerate(self.seqs):
+            if self.done[row]:
+                continue
+            token = choose_token(logits[row], temperature, top_p, rng)
+            seq.append(token)
+            self.done[row] = token in self.eos
+        return all(self.done)
+
+    def last_tokens(self) -> List[List[int]]:
+        """Each continuation's latest token, as the next step's one-token inputs (an ended
+        continuation repeats its EOS, which is cut off in :meth:`result`)."""
+        return [[seq[-1]] for seq in self.seqs]
+
+    def result(self) -> List[List[int]]:
+        return [truncate_after_eos(seq, self.eos) for seq in self.seqs]
