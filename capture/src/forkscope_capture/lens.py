@@ -141,13 +141,7 @@ class LensBackend(Backend):
     def check_zero_pe(self) -> None:
         if self.pe_type in ("standard", "shortformer", "rotary"):
             if not self._zero_pe_checked:
-                probe = [0, 1, 2, 3]
-                a, _ = self._run(probe, zero_pe=False)
-                b, _ = self._run(probe, zero_pe=True)
-                if np.array_equal(a, b):
-                    raise ZeroPEUnsupported(
-                        f"zero_pe had no effect on {self.model_name} ({self.pe_type} positions); capture with --no-zero-pe"
-                    )
+                self.probe_zero_pe(f"{self.model_name} ({self.pe_type} positions)")
                 self._zero_pe_checked = True
             return
         if self.pe_type == "alibi":

@@ -87,6 +87,20 @@ class Backend(abc.ABC):
         """Raise :class:`ZeroPEUnsupported` if ``forward(..., zero_pe=True)`` is not defined
         for this model. Called by :func:`capture` before any sampling."""
 
+    def probe_zero_pe(self, described: str, embeddings_unchanged: bool = False) -> None:
+        """Guard against a silent no-op: on a 4-token probe, zero_pe must change the states
+        and, where position acts only inside attention (``embeddings_unchanged``, e.g. RoPE),
+        leave layer 0 as it is. Raises :class:`ZeroPEUnsupported` naming ``described``."""
+        probe = [0, 1, 2, 3]
+        a, _ = self.forward(probe, zero_pe=False)
+        b, _ = self.forward(probe, zero_pe=True)
+        if np.array_equal(a, b):
+            raise ZeroPEUnsupported(f"zero_pe had no effect on {described}; capture with --no-zero-pe")
+        if embeddings_unchanged and not np.allclose(a[0], b[0], atol=1e-6, rtol=0):
+            raise ZeroPEUnsupported(
+                f"zero_pe for {described} changed the embedding layer, which it should not; capture with --no-zero-pe"
+            )
+
 
 def prompt_label(prompt: str, width: int = 40) -> str:
     text = " ".join(prompt.split())
