@@ -33,11 +33,13 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
-        // The thin command line.
-        .executableTarget(
-            name: "ForkscopeCLI",
+        // The command line (swift-argument-parser), in a library so that tests can parse and run it.
+        .target(
+            name: "ForkscopeCommands",
             dependencies: ["Forkscope", "ForkscopeNumerics", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The executable: `ForkscopeCommand.main()`.
+        .executableTarget(name: "ForkscopeCLI", dependencies: ["ForkscopeCommands"]),
         // Fuzz targets for the readers (libFuzzer with -DFUZZING, else a replayer): `make fuzz`.
         .executableTarget(name: "ForkscopeFuzz", dependencies: ["Forkscope"]),
 

@@ -22,6 +22,22 @@ public enum ParallelChunks {
         }
     }
 
+    /// `body` of every chunk, in chunk order, computed on `threads` threads: the one place where
+    /// results are written from several threads (each to its own slot).
+    public static func map<T>(chunks: Int, threads: Int, _ body: (Int) -> T) -> [T] {
+        var results = [T?](repeating: nil, count: chunks)
+        results.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            run(chunks: chunks, threads: threads) { out[$0] = body($0) }
+        }
+        return results.map { $0! }
+    }
+
+    /// `map`, for work that may throw: every chunk runs, and the first error in chunk order is thrown.
+    public static func map<T>(chunks: Int, threads: Int, _ body: (Int) throws -> T) throws -> [T] {
+        try map(chunks: chunks, threads: threads) { c in Result { try body(c) } }.map { try $0.get() }
+    }
+
     /// Splits 0..<count into pieces of at most `size`.
     public static func ranges(_ count: Int, size: Int) -> [Range<Int>] {
         stride(from: 0, to: count, by: max(1, size)).map { $0..<min($0 + max(1, size), count) }

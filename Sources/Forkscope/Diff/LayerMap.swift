@@ -36,8 +36,7 @@ public struct LayerMap: Sendable {
         func fitted(_ side: Int, _ slice: Int) throws -> (LayerInput, [View: ViewStates]) {
             let reader = readers[side]
             let states = try reader.states(slice: slice)
-            let zero = wantsZeroPE && reader.run.variants.contains { $0.name == Build.zeroPEVariant }
-                ? try reader.states(slice: slice, variant: Build.zeroPEVariant) : nil
+            let zero = wantsZeroPE ? try reader.zeroPEStates(slice: slice) : nil
             let massive = options.keepMassive ? [] : MassiveActivations.detect(states, zeroPE: zero, ratio: options.massiveRatio)
             let input = LayerInput(states: states, zeroPE: zero, run: reader.run, excluding: massive, settings: options.debias)
             var out = [View: ViewStates]()
@@ -48,17 +47,12 @@ public struct LayerMap: Sendable {
         let known = [usableA, usableB]
         var jobs = [(side: Int, slice: Int)]()
         for side in 0..<2 { for slice in readers[side].run.layers.indices where known[side][slice] == nil { jobs.append((side, slice)) } }
-        var found = [Result<Usable, Error>?](repeating: nil, count: jobs.count)
-        found.withUnsafeMutableBufferPointer { out in
-            ParallelChunks.run(chunks: jobs.count, threads: threads) { j in
-                out[j] = Result {
-                    let (input, fitted) = try fitted(jobs[j].side, jobs[j].slice)
-                    return fitted.mapValues { $0.usable(fit: input.fit) }
-                }
-            }
+        let found = try ParallelChunks.map(chunks: jobs.count, threads: threads) { j in
+            let (input, fitted) = try fitted(jobs[j].side, jobs[j].slice)
+            return fitted.mapValues { $0.usable(fit: input.fit) }
         }
         var usable = known
-        for (j, job) in jobs.enumerated() { usable[job.side][job.slice] = try found[j]!.get() }
+        for (j, job) in jobs.enumerated() { usable[job.side][job.slice] = found[j] }
 
         // One sample for every cell of every map.
         let candidates = tokens.filter { pair in
@@ -71,23 +65,16 @@ public struct LayerMap: Sendable {
 
         // Each layer's unit-norm Gram matrices of the sample, per view.
         let grams = try readers.indices.map { side -> [[View: Matrix?]] in
-            let run = readers[side].run
-            var out = [Result<[View: Matrix?], Error>?](repeating: nil, count: run.layers.count)
-            out.withUnsafeMutableBufferPointer { out in
-                ParallelChunks.run(chunks: run.layers.count, threads: threads) { slice in
-                    out[slice] = Result {
-                        let (input, fitted) = try fitted(side, slice)
-                        var grams = [View: Matrix?]()
-                        for view in views {
-                            guard let v = fitted[view] else { grams[view] = .some(nil); continue }
-                            let row = v.rows(count: input.fit.count)
-                            grams[view] = LinearCKA.unitGram(v.states.selectingRows(sample.map { row[side == 0 ? $0.a : $0.b]! }))
-                        }
-                        return grams
-                    }
+            try ParallelChunks.map(chunks: readers[side].run.layers.count, threads: threads) { slice in
+                let (input, fitted) = try fitted(side, slice)
+                var grams = [View: Matrix?]()
+                for view in views {
+                    guard let v = fitted[view] else { grams[view] = .some(nil); continue }
+                    let row = v.rows(count: input.fit.count)
+                    grams[view] = LinearCKA.unitGram(v.states.selectingRows(sample.map { row[side == 0 ? $0.a : $0.b]! }))
                 }
+                return grams
             }
-            return try out.map { try $0!.get() }
         }
         return views.map { view in
             LayerMap(view: view, layersA: a.run.layers, layersB: b.run.layers, tokens: sample.count, candidates: candidates.count,

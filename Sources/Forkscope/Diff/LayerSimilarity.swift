@@ -23,7 +23,7 @@ public struct LayerSimilarity: Sendable {
         /// A's PCA of the view, and B's turned onto it by orthogonal Procrustes over the compared
         /// tokens (rotation or reflection and shift, no scaling). Both indexed by A's run tokens;
         /// nil where the view does not apply to both runs.
-        public let pcaA: Projection?, pcaB: Projection?
+        public let pcaA: Layout?, pcaB: Layout?
         /// `NeighbourChange` of each compared token, by A's run token index (nil for the others).
         public let neighbourChange: [Double?]
         /// The tokens the neighbour sets were drawn from: every compared token, or an even sample
@@ -99,7 +99,7 @@ public struct LayerSimilarity: Sendable {
         options.debias = settings
         options.massiveRatio = massiveRatio
         options.keepMassive = keepMassive
-        options.umap = false
+        options.projections = [.pca]
         return options
     }
 
@@ -126,12 +126,12 @@ public struct LayerSimilarity: Sendable {
             }
             // B's layout on A's tokens, turned onto A's over the compared tokens.
             var onA = [Point?](repeating: nil, count: countA)
-            for pair in tokens { onA[pair.a] = viewB.projection.points[pair.b] }
-            let pcaB = Projection(points: onA, explainedVariance: viewB.projection.explainedVariance)
-                .aligned(to: viewA.projection, over: found.compared)
+            let layoutA = viewA.layouts[.pca]!, layoutB = viewB.layouts[.pca]!
+            for pair in tokens { onA[pair.a] = layoutB.points[pair.b] }
+            let pcaB = Layout(points: onA, explainedVariance: layoutB.explainedVariance).aligned(to: layoutA, over: found.compared)
             var change = [Double?](repeating: nil, count: countA)
             for (t, c) in zip(found.sampled, found.change) { change[t] = c }
-            return Entry(view: view, cka: found.cka, compared: found.compared, pcaA: viewA.projection, pcaB: pcaB,
+            return Entry(view: view, cka: found.cka, compared: found.compared, pcaA: layoutA, pcaB: pcaB,
                          neighbourChange: change, neighbourTokens: found.sampled.count)
         }
         return Outcome(similarity: LayerSimilarity(layerA: a.layer, layerB: b.layer, entries: entries),

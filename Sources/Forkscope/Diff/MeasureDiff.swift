@@ -15,39 +15,24 @@ public struct MeasureDiff: Sendable {
 
     public let rows: [Row]
 
-    /// Reads `report.json` (a file, or a built site holding one); the error names the file.
-    public static func report(at path: String) throws -> [String: Any] {
-        var isDirectory: ObjCBool = false
-        let file = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-            ? (path as NSString).appendingPathComponent("report.json") : path
-        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "cannot be read") }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw InputError(file: file, "is not a JSON object")
-        }
-        guard let format = object["format"] as? String, format.hasPrefix("forkscope.report/") else {
-            throw InputError(file: file, field: "format", "is not forkscope.report/1")
-        }
-        guard object["layers"] is [[String: Any]] else { throw InputError(file: file, field: "layers", "missing or not a list") }
-        return object
-    }
-
     /// Layers pair as `LayerPairing` pairs the reports' layer lists; views and measures by name,
     /// every one either side holds (the other's value nil); list-valued measures (explained
     /// variance) by component, `name[i]`.
-    public init(_ a: [String: Any], _ b: [String: Any]) {
-        let layersA = a["layers"] as? [[String: Any]] ?? [], layersB = b["layers"] as? [[String: Any]] ?? []
-        let pairing = LayerPairing(layersA.map { $0["layer"] as? Int ?? 0 }, layersB.map { $0["layer"] as? Int ?? 0 })
+    public init(_ a: [Report.Layer], _ b: [Report.Layer]) {
+        let pairing = LayerPairing(a.map(\.layer), b.map(\.layer))
         var rows = [Row]()
         for pair in pairing.pairs {
-            let la = layersA[pair.a], lb = layersB[pair.b]
-            let viewsA = la["views"] as? [String: Any] ?? [:], viewsB = lb["views"] as? [String: Any] ?? [:]
+            let la = a[pair.a], lb = b[pair.b]
             // Views either report holds (a view only one side has shows its values against none).
-            for view in Self.orderedKeys(viewsA.merging(viewsB) { a, _ in a }) {
-                let ma = viewsA[view] as? [String: Any] ?? [:], mb = viewsB[view] as? [String: Any] ?? [:]
-                for measure in Set(ma.keys).union(mb.keys).sorted() {
-                    for (name, x, y) in Self.values(measure, ma[measure], mb[measure]) {
-                        rows.append(Row(layerA: la["layer"] as? Int ?? 0, layerB: lb["layer"] as? Int ?? 0, view: view,
-                                        measure: name, a: x, b: y))
+            for view in Self.ordered(Set(la.views.keys).union(lb.views.keys)) {
+                let fa = Self.fields(la.views[view]), fb = Self.fields(lb.views[view])
+                for measure in Set(fa.keys).union(fb.keys).sorted() {
+                    let x = fa[measure] ?? [], y = fb[measure] ?? []
+                    let listed = Self.lists.contains(measure)
+                    for i in 0..<max(x.count, y.count) {
+                        let va = i < x.count ? x[i] : nil, vb = i < y.count ? y[i] : nil
+                        guard va != nil || vb != nil else { continue }
+                        rows.append(Row(layerA: la.layer, layerB: lb.layer, view: view, measure: listed ? "\(measure)[\(i)]" : measure, a: va, b: vb))
                     }
                 }
             }
@@ -55,22 +40,24 @@ public struct MeasureDiff: Sendable {
         self.rows = rows
     }
 
-    /// Views in the reports' own order where they list one (`views`), else by name.
-    private static func orderedKeys(_ views: [String: Any]) -> [String] {
+    /// Views in the order of `View.defaults`, then by name.
+    private static func ordered(_ views: Set<String>) -> [String] {
         let preferred = View.defaults.map(\.name)
-        return views.keys.sorted { (preferred.firstIndex(of: $0) ?? .max, $0) < (preferred.firstIndex(of: $1) ?? .max, $1) }
+        return views.sorted { (preferred.firstIndex(of: $0) ?? .max, $0) < (preferred.firstIndex(of: $1) ?? .max, $1) }
     }
 
-    private static func values(_ name: String, _ a: Any?, _ b: Any?) -> [(String, Double?, Double?)] {
-        func number(_ v: Any?) -> Double? { (v as? NSNumber)?.doubleValue }
-        if a is [Any] || b is [Any] {
-            let la = a as? [Any] ?? [], lb = b as? [Any] ?? []
-            return (0..<max(la.count, lb.count)).map {
-                ("\(name)[\($0)]", $0 < la.count ? number(la[$0]) : nil, $0 < lb.count ? number(lb[$0]) : nil)
-            }
-        }
-        let x = number(a), y = number(b)
-        return x == nil && y == nil ? [] : [(name, x, y)]
+    /// The report keys whose values are lists, compared component by component.
+    private static let lists = Set(ProjectionKind.allCases.compactMap(\.explainedVarianceKey))
+
+    /// Every number of a view's measures by its report key: counts, measures, and explained
+    /// variances (one value per component). Non-finite numbers count as absent, as report.json has them.
+    private static func fields(_ m: Report.Measures?) -> [String: [Double?]] {
+        guard let m else { return [:] }
+        var out: [String: [Double?]] = ["tokens": [Double(m.measures.tokens)], "fit_tokens": [Double(m.measures.fitTokens)],
+                                        "neighbour_queries": [m.measures.neighbourQueries.map(Double.init)]]
+        for (id, value) in m.measures.values { out[id.rawValue] = [Optional(value).finite] }
+        for (kind, values) in m.explainedVariance { if let key = kind.explainedVarianceKey { out[key] = values.map { Optional($0).finite } } }
+        return out
     }
 }
 

@@ -31,26 +31,19 @@ public struct RunDiff: Sendable {
         let pairing = RunPairing(a.run, b.run)
         let pairs = pairing.layers.pairs
         // As a build does: the default views include zero_pe only where the runs have the variant.
-        let bothZeroPE = [a, b].allSatisfy { $0.run.variants.contains { $0.name == Build.zeroPEVariant } }
+        let bothZeroPE = a.run.hasZeroPE && b.run.hasZeroPE
         let views = views == View.defaults && !bothZeroPE ? views.filter { $0.base != .zeroPE } : views
         let wantsZeroPE = views.contains { $0.base == .zeroPE }
         var options = LayerSimilarity.options(views: views, settings: settings, massiveRatio: massiveRatio, keepMassive: keepMassive)
         options.threads = threads
-        var results = [Result<LayerSimilarity.Outcome, Error>?](repeating: nil, count: pairs.count)
         BLASThreads.set(1)
-        results.withUnsafeMutableBufferPointer { out in
-            ParallelChunks.run(chunks: pairs.count, threads: max(1, threads)) { p in
-                out[p] = Result {
-                    func side(_ reader: RunReader, _ slice: Int) throws -> LayerSimilarity.Side {
-                        let zero = wantsZeroPE && reader.run.variants.contains { $0.name == Build.zeroPEVariant }
-                            ? try reader.states(slice: slice, variant: Build.zeroPEVariant) : nil
-                        return .init(run: reader.run, layer: reader.run.layers[slice], states: try reader.states(slice: slice), zeroPE: zero)
-                    }
-                    return LayerSimilarity.compare(try side(a, pairs[p].a), try side(b, pairs[p].b), tokens: pairing.tokens, options: options)
-                }
+        let outcomes = try ParallelChunks.map(chunks: pairs.count, threads: max(1, threads)) { p in
+            func side(_ reader: RunReader, _ slice: Int) throws -> LayerSimilarity.Side {
+                let zero = wantsZeroPE ? try reader.zeroPEStates(slice: slice) : nil
+                return .init(run: reader.run, layer: reader.run.layers[slice], states: try reader.states(slice: slice), zeroPE: zero)
             }
+            return LayerSimilarity.compare(try side(a, pairs[p].a), try side(b, pairs[p].b), tokens: pairing.tokens, options: options)
         }
-        let outcomes = try results.map { try $0!.get() }
         self.runA = a.run
         self.runB = b.run
         self.pairing = pairing
@@ -58,7 +51,10 @@ public struct RunDiff: Sendable {
         self.layers = outcomes.map(\.similarity)
         self.analysesA = outcomes.map(\.a)
         self.analysesB = outcomes.map(\.b)
-        self.measures = MeasureDiff(try Self.reportLayers(analysesA), try Self.reportLayers(analysesB))
+        // Each side's measures exactly as its own report.json would hold them.
+        let pathsA = SitePaths(run: a.run), pathsB = SitePaths(run: b.run)
+        self.measures = MeasureDiff(analysesA.map { Report.Layer($0, run: a.run, paths: pathsA) },
+                                    analysesB.map { Report.Layer($0, run: b.run, paths: pathsB) })
         self.contentView = Verdict.contentView(analysesA)
 
         var usableA = [Int: LayerMap.Usable](), usableB = [Int: LayerMap.Usable]()
@@ -69,19 +65,5 @@ public struct RunDiff: Sendable {
         let mapViews = [View.raw] + (contentView.map { [$0.view] } ?? [])
         self.maps = maps ? try LayerMap.compute(a, b, tokens: pairing.tokens, views: mapViews.filter(views.contains),
                                                 usableA: usableA, usableB: usableB, options: options, threads: max(1, threads)) : []
-    }
-
-    /// The layers' measures as report.json holds them (`Report.Measures`), for `MeasureDiff`.
-    static func reportLayers(_ analyses: [LayerAnalysis]) throws -> [String: Any] {
-        let encoder = JSONEncoder()
-        let layers = try analyses.map { analysis -> [String: Any] in
-            var views = [String: Any]()
-            for v in analysis.views {
-                let data = try encoder.encode(Report.Measures(m: v.measures, umapInitialisation: nil))
-                views[v.view.name] = try JSONSerialization.jsonObject(with: data)
-            }
-            return ["layer": analysis.layer, "views": views]
-        }
-        return ["format": "forkscope.report/1", "layers": layers]
     }
 }

@@ -25,8 +25,9 @@ public struct BuildOptions: Sendable {
     }
 }
 
-/// The build pipeline: read run -> debias -> project -> measure -> render (and the files a
-/// static host wants: `Publishing`) -> write site.
+/// The build pipeline: read run -> debias -> project -> measure (`analyseLayers`) -> report
+/// (`Verdict`, `Report`) -> render (`SiteRenderer`, and the files a static host wants:
+/// `Publishing`) -> write site (`SiteWriter`).
 /// Each step is a function of the previous step's output; only the first and last touch disk
 /// (besides reading content and templates, which happens before anything is computed, so bad
 /// input fails fast).
@@ -47,23 +48,26 @@ public enum Build {
         warnings += contentWarnings
 
         if let asked = options.analysis.umapLayers, case let missing = asked.subtracting(run.layers).sorted(), !missing.isEmpty {
-            throw InputError(file: (options.run as NSString).appendingPathComponent("run.json"), field: "layers",
-                             "--umap-layers asks for layer\(missing.count == 1 ? "" : "s") \(missing.map(String.init).joined(separator: ", ")), which the run does not have")
+            throw SettingError.umapLayers(run: (options.run as NSString).appendingPathComponent("run.json"), missing: missing)
         }
 
         // Debias -> project -> measure, one layer's states in memory at a time.
-        let hasZeroPE = run.variants.contains { $0.name == zeroPEVariant }
+        let hasZeroPE = run.hasZeroPE
         if !hasZeroPE, options.analysis.views.contains(where: { $0.base == .zeroPE }), options.analysis.views != View.defaults {
             warnings.append(Warning(file: (options.run as NSString).appendingPathComponent("run.json"), field: "variants",
-                                    "no \"\(zeroPEVariant)\" variant; the zero_pe view is left out"))
+                                    "no \"\(ActivationRun.zeroPEVariant)\" variant; the zero_pe view is left out"))
         }
         let analyses = try analyseLayers(reader, zeroPE: hasZeroPE, options: options.analysis, timings: options.timings, progress: progress)
+
+        // Report: the verdict and report.json, from the analyses alone.
+        let report = Report(run: run, analyses: analyses, options: options.analysis, paths: SitePaths(run: run),
+                            verdict: VerdictText.paragraph(Verdict(analyses: analyses), run: run), warnings: warnings)
 
         // Render -> write.
         progress("rendering")
         let files = try StageTimings.measure(options.timings, .render) {
-            publishing.adding(to: try SiteRenderer(run: run, analyses: analyses, options: options.analysis, commentary: commentary,
-                                                   theme: theme, warnings: warnings).files(threads: options.analysis.threads),
+            publishing.adding(to: try SiteRenderer(run: run, analyses: analyses, report: report, options: options.analysis,
+                                                   commentary: commentary, theme: theme).files(threads: options.analysis.threads),
                               theme: theme, siteTitle: TokenText.visible(run.title), dataFile: "report.json")
         }
         progress("writing \(options.out)")
@@ -88,7 +92,7 @@ public enum Build {
                 var states = memory.take()
                 let variant = try StageTimings.measure(timings, .read) {
                     try reader.read(slice: slice, into: &states)
-                    return zeroPE ? try reader.states(slice: slice, variant: zeroPEVariant) : nil
+                    return zeroPE ? try reader.zeroPEStates(slice: slice) : nil
                 }
                 // The last layer runs while the other workers run out of layers: it takes every
                 // thread, so the cores they free are not left idle.
@@ -103,9 +107,6 @@ public enum Build {
         }
         return try results.collect()
     }
-
-    /// The variant name whose states are the `zero_pe` view.
-    static let zeroPEVariant = "zero_pe"
 
     private static func loadCommentary(_ options: BuildOptions, run: ActivationRun) throws -> (Commentary, [Warning]) {
         if let content = options.content {

@@ -57,11 +57,10 @@ public enum DiffBuild {
             measures = diff.measures
             renderer = theme.map { DiffRenderer(diff: diff, commentary: commentary, theme: $0, warnings: warnings) }
         } else {
-            let a = try MeasureDiff.report(at: options.a), b = try MeasureDiff.report(at: options.b)
-            let layers = (a["layers"] as? [[String: Any]] ?? []).compactMap { $0["layer"] as? Int }
-            let commentary = try loadCommentary(options.content, layers: layers, warnings: &warnings)
+            let a = try Report.read(at: options.a), b = try Report.read(at: options.b)
+            let commentary = try loadCommentary(options.content, layers: a.layers.map(\.layer), warnings: &warnings)
             runs = nil
-            measures = MeasureDiff(a, b)
+            measures = MeasureDiff(a.layers, b.layers)
             renderer = theme.map { DiffRenderer(reports: a, b, commentary: commentary, theme: $0, warnings: warnings) }
         }
         try check(runs, measures)

@@ -6,14 +6,16 @@ import ForkscopeNumerics
 public struct LayerAnalysis: Sendable {
     public struct ViewResult: Sendable {
         public let view: View
-        /// PCA of the view's states.
-        public let projection: Projection
-        /// UMAP of the view's fit tokens, aligned to the reference view's UMAP; nil where not asked
-        /// for or too few tokens.
-        public let umap: Projection?
-        /// How UMAP started: spectral, or random where the eigensolver failed.
-        public let umapInitialisation: SpectralLayout.Outcome?
+        /// The view's layouts by kind: always PCA; the others where asked for and computed (UMAP
+        /// needs 4 fit tokens). Layouts of kinds `alignedAcrossViews` are turned onto the
+        /// reference view's (`alignmentReference`).
+        public let layouts: [ProjectionKind: Layout]
         public let measures: ViewMeasures
+
+        /// The layouts in kind order.
+        public var orderedLayouts: [(kind: ProjectionKind, layout: Layout)] {
+            ProjectionKind.allCases.compactMap { kind in layouts[kind].map { (kind, $0) } }
+        }
     }
 
     /// The model's layer index.
@@ -36,8 +38,8 @@ public struct LayerAnalysis: Sendable {
         public var debias = DebiasSettings()
         public var massiveRatio = 10.0
         public var keepMassive = false
-        /// Whether to compute UMAP layouts (PCA is always computed: its measures are defined on it).
-        public var umap = true
+        /// The layouts to compute (PCA always: its measures are defined on it).
+        public var projections: [ProjectionKind] = ProjectionKind.allCases
         public var umapOptions = UMAP.Options()
         /// Layers to run UMAP on; nil for all.
         public var umapLayers: Set<Int>? = nil
@@ -46,7 +48,7 @@ public struct LayerAnalysis: Sendable {
         public var threads = 2
         public init() {}
 
-        func wantsUMAP(layer: Int) -> Bool { umap && (umapLayers?.contains(layer) ?? true) }
+        var projector: Projector { Projector(kinds: projections, umapOptions: umapOptions, umapLayers: umapLayers) }
     }
 
     /// The PCA of the raw or position_mean view from the layer's shared moments, if it has them.
@@ -108,6 +110,7 @@ public struct LayerAnalysis: Sendable {
         }
         self.distanceToPositionMean = distances
 
+        let projector = options.projector
         // Views run side by side when this layer has threads to spare (fewer layers than threads,
         // or the last layer of a build): each view's work is mostly single-threaded.
         func analyse(_ view: View, threads: Int) -> ViewResult? {
@@ -117,32 +120,31 @@ public struct LayerAnalysis: Sendable {
             let viewFitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
             let kept = timed(.measures) { ViewMeasures.varianceKept(viewStates, input: input) }
             let erasedAll = kept.map { $0 < ViewMeasures.erasedAll } ?? false
-            let projection = timed(.pca) {
-                Projection.pca(viewStates, fitRows: erasedAll ? [] : viewFitRows, tokenCount: states.rows, fit: Self.sharedPCA(view, input))
+            var layouts = [ProjectionKind: Layout]()
+            for kind in ProjectionKind.allCases where projector.wants(kind, layer: layer) {
+                layouts[kind] = timed(kind.stage) {
+                    projector.layout(kind, of: viewStates, fitRows: erasedAll ? [] : viewFitRows, tokenCount: states.rows,
+                                     sharedPCA: Self.sharedPCA(view, input), threads: threads)
+                }
             }
-            let umap = options.wantsUMAP(layer: layer) && !erasedAll
-                ? timed(.umap) { Projection.umap(viewStates, fitRows: viewFitRows, tokenCount: states.rows, options: options.umapOptions,
-                                                 threads: threads) }
-                : nil
-            let measures = timed(.measures) { ViewMeasures.measure(view, viewStates, varianceKept: kept, projection: projection,
-                                                umap: umap?.0, input: input, settings: options.debias, roots: roots) }
-            return ViewResult(view: view, projection: projection, umap: umap?.0,
-                              umapInitialisation: umap?.1.initialisation, measures: measures)
+            let measures = timed(.measures) { ViewMeasures.measure(view, viewStates, varianceKept: kept, layouts: layouts,
+                                                                   input: input, settings: options.debias, roots: roots) }
+            return ViewResult(view: view, layouts: layouts, measures: measures)
         }
-        var results = [ViewResult?](repeating: nil, count: options.views.count)
         let viewThreads = max(1, threads / max(1, options.views.count))
-        results.withUnsafeMutableBufferPointer { out in
-            ParallelChunks.run(chunks: options.views.count, threads: threads) { v in out[v] = analyse(options.views[v], threads: viewThreads) }
-        }
-        let views = results.compactMap { $0 }
-        // Side by side, UMAP layouts are compared by eye: turn each onto the raw view's (or the
-        // first view's) by orthogonal Procrustes. Rotation and reflection only, so no measure changes.
+        let views = ParallelChunks.map(chunks: options.views.count, threads: threads) { analyse(options.views[$0], threads: viewThreads) }
+            .compactMap { $0 }
+        // Side by side, layouts whose axes mean nothing (UMAP's) are compared by eye: turn each onto
+        // the raw view's (or the first view's) by orthogonal Procrustes. Rotation and reflection
+        // only, so no measure changes.
         let referenceView = Self.alignmentReference(views.map(\.view))
-        let reference = views.first { $0.view == referenceView }?.umap
+        let reference = views.first { $0.view == referenceView }?.layouts
         self.views = views.map { v in
-            guard let reference, let umap = v.umap else { return v }
-            return ViewResult(view: v.view, projection: v.projection, umap: umap.aligned(to: reference),
-                              umapInitialisation: v.umapInitialisation, measures: v.measures)
+            var layouts = v.layouts
+            for (kind, layout) in layouts where kind.alignedAcrossViews {
+                if let target = reference?[kind] { layouts[kind] = layout.aligned(to: target) }
+            }
+            return ViewResult(view: v.view, layouts: layouts, measures: v.measures)
         }
     }
 }

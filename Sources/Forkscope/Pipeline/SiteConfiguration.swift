@@ -14,7 +14,7 @@ public struct SiteConfiguration: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw InputError(file: file, "not found")
         }
-        guard let json = try? JSONSerialization.jsonObject(with: data) else {
+        guard let json = try? JSONValue.parse(data) else {
             throw InputError(file: file, "malformed JSON")
         }
         let object = try JSONObject(json, file: file, path: nil)

@@ -46,18 +46,35 @@ public final class StageTimings: @unchecked Sendable {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let cpu = Self.seconds(usage.ru_utime) + Self.seconds(usage.ru_stime)
-        let stages: [[String: Any]] = lock.withLock {
+        let stages = lock.withLock {
             Stage.allCases.compactMap { stage in
                 figures[stage].map { f in
-                    ["name": stage.rawValue, "wall_seconds": f.wall, "cpu_seconds": f.cpu, "peak_rss_bytes": f.peakRSS, "calls": f.calls,
-                     "call_wall_seconds": f.callWalls]
+                    TimingsFile.Stage(name: stage.rawValue, wall_seconds: f.wall, cpu_seconds: f.cpu, peak_rss_bytes: f.peakRSS,
+                                      calls: f.calls, call_wall_seconds: f.callWalls)
                 }
             }
         }
-        let object: [String: Any] = ["format": "forkscope.timings/1", "threads": threads,
-                                     "wall_seconds": Date().timeIntervalSince(started), "cpu_seconds": cpu,
-                                     "peak_rss_bytes": Self.peakRSS(), "stages": stages]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        let file = TimingsFile(threads: threads, wall_seconds: Date().timeIntervalSince(started), cpu_seconds: cpu,
+                               peak_rss_bytes: Self.peakRSS(), stages: stages)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return (try? encoder.encode(file)) ?? Data()
+    }
+
+    /// `forkscope.timings/1` as written.
+    private struct TimingsFile: Encodable {
+        struct Stage: Encodable {
+            var name: String
+            var wall_seconds: Double, cpu_seconds: Double
+            var peak_rss_bytes: Int
+            var calls: Int
+            var call_wall_seconds: [Double]
+        }
+        var format = "forkscope.timings/1"
+        var threads: Int
+        var wall_seconds: Double, cpu_seconds: Double
+        var peak_rss_bytes: Int
+        var stages: [Stage]
     }
 
     static func threadCPU() -> Double {

@@ -242,14 +242,10 @@ enum DefaultTheme {
 {{#plots}}
 <figure class="plot">
 <figcaption><strong>{{title}}</strong> <code>{{name}}</code></figcaption>
-{{{svg}}}
-<p class="caption">PCA of {{fitTokens}} of {{tokens}} tokens: PC1 {{pc1}}, PC2 {{pc2}} of the variance.{{#excluded}} <span class="note">{{excluded}}</span>{{/excluded}}</p>
+{{#layouts}}{{{svg}}}
+<p class="caption">{{caption}}{{#note}} <span class="note">{{note}}</span>{{/note}}</p>
 {{#thinning}}<p class="caption thinning">{{thinning}}; full coordinates in <a href="{{dataHref}}">{{dataName}}</a>.</p>
-{{/thinning}}
-{{#umapSvg}}{{{umapSvg}}}
-<p class="caption">{{umapCaption}}</p>
-{{#umapThinning}}<p class="caption thinning">{{umapThinning}}; full coordinates in <a href="{{dataHref}}">{{dataName}}</a>.</p>
-{{/umapThinning}}{{/umapSvg}}
+{{/thinning}}{{/layouts}}
 <table class="measures">
 {{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}chance {{chance}}{{/chance}}</td></tr>
 {{/measures}}

@@ -50,8 +50,9 @@ public struct Theme: Sendable {
         self.stylesheet = files["style.css"] ?? ""
     }
 
-    /// Renders a page template with a context of dictionaries, arrays and strings.
-    func render(_ template: String, _ context: [String: Any]) -> String {
+    /// Renders a template with a typed context (structs, arrays, optionals and strings, which
+    /// Mustache reads through reflection).
+    func render<Context>(_ template: String, _ context: Context) -> String {
         library.render(context, withTemplate: template) ?? ""
     }
 }

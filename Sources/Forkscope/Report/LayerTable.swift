@@ -1,12 +1,14 @@
 /// The per-token CSV beside each layer page (`layers/<L>.csv`): full-precision coordinates for
-/// download and for checking against other tools. UMAP columns (aligned layouts) follow the PCA
-/// ones for the views that have a UMAP at this layer. RFC 4180 quoting; one row per token in run order.
+/// download and for checking against other tools. Two columns per view and layout, kind by kind
+/// (`<view>_pc1`, `<view>_pc2` for every view, then `<view>_umap1`, `<view>_umap2` for the views
+/// that have a UMAP at this layer). RFC 4180 quoting; one row per token in run order.
 enum LayerTable {
     static func csv(run: ActivationRun, analysis: LayerAnalysis) -> String {
         var header = ["branch", "token_index", "position", "norm", "dist_to_position_mean"]
-        for v in analysis.views { header += ["\(v.view.name)_pc1", "\(v.view.name)_pc2"] }
-        let withUMAP = analysis.views.filter { $0.umap != nil }
-        for v in withUMAP { header += ["\(v.view.name)_umap1", "\(v.view.name)_umap2"] }
+        let columns = ProjectionKind.allCases.flatMap { kind in
+            analysis.views.compactMap { v in v.layouts[kind].map { (name: "\(v.view.name)_\(kind.columnStem)", layout: $0) } }
+        }
+        for c in columns { header += [c.name + "1", c.name + "2"] }
         header.append("token")
         var lines = [header.joined(separator: ",")]
         var t = 0
@@ -14,12 +16,8 @@ enum LayerTable {
             for (j, token) in b.tokens.enumerated() {
                 var fields = [quote(b.id), String(j), String(b.positions[j]),
                               number(analysis.norms[t]), number(analysis.distanceToPositionMean[t])]
-                for v in analysis.views {
-                    let p = v.projection.points[t]
-                    fields += [number(p?.x), number(p?.y)]
-                }
-                for v in withUMAP {
-                    let p = v.umap?.points[t]
+                for c in columns {
+                    let p = c.layout.points[t]
                     fields += [number(p?.x), number(p?.y)]
                 }
                 fields.append(quote(token))

@@ -1,51 +1,33 @@
+import Foundation
 import ForkscopeNumerics
 
-/// `report.json` (`forkscope.report/1`), written at the root of every site.
+/// `report.json` (`forkscope.report/1`), written at the root of every site and read back by
+/// `forkscope diff` and `--fail-if`.
 ///
 /// A public contract: scripts read it. Keys are snake_case and stable; later versions add keys
-/// and never rename them; a value that is absent is written as `null`, never left out (the
-/// synthesised `Encodable` would drop nil keys, hence the explicit `encode(to:)` below).
-/// Documented in docs/report-format.md.
-public struct Report: Encodable, Sendable {
+/// (as `@Nullable`, so that older reports still read) and never rename them; a value that is absent
+/// is written as `null`, never left out. Documented in docs/report-format.md.
+public struct Report: Codable, Sendable {
     public static let format = "forkscope.report/1"
 
-    public struct Model: Encodable, Sendable {
+    public struct Model: Codable, Sendable {
         var name: String
-        var version: String?
-        var positional_encoding: String?
-
-        enum CodingKeys: CodingKey { case name, version, positional_encoding }
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(version, forKey: .version)
-            try c.encode(positional_encoding, forKey: .positional_encoding)
-        }
+        @Nullable var version: String?
+        @Nullable var positional_encoding: String?
     }
 
-    public struct Branch: Encodable, Sendable {
+    public struct Branch: Codable, Sendable {
         var id: String
         var label: String
-        var parent: String?
-        var fork_at: Int?
+        @Nullable var parent: String?
+        @Nullable var fork_at: Int?
         var tokens: Int
         /// Site-relative folder of the branch's pages (`branches/<slug>/<layer>.html`).
         var pages: String
-
-        enum CodingKeys: CodingKey { case id, label, parent, fork_at, tokens, pages }
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(label, forKey: .label)
-            try c.encode(parent, forKey: .parent)
-            try c.encode(fork_at, forKey: .fork_at)
-            try c.encode(tokens, forKey: .tokens)
-            try c.encode(pages, forKey: .pages)
-        }
     }
 
-    public struct RunSummary: Encodable, Sendable {
-        var title: String
+    public struct RunSummary: Codable, Sendable {
+        public var title: String
         var model: Model
         var hidden_size: Int
         var layers: [Int]
@@ -54,48 +36,61 @@ public struct Report: Encodable, Sendable {
         var variants: [String]
     }
 
-    public struct ViewInfo: Encodable, Sendable {
+    public struct ViewInfo: Codable, Sendable {
         var title: String
         var description: String
     }
 
-    /// The measures of a view at a layer; docs/views-and-measures.md defines each.
-    public struct Measures: Encodable, Sendable {
-        let m: ViewMeasures
-        /// "spectral" or "random" (the eigensolver failed); nil where UMAP was not computed.
-        let umapInitialisation: String?
+    /// The measures of a view at a layer (docs/views-and-measures.md): the token counts, every
+    /// measure of `Measure.catalogue` by its key, and what each layout says of itself (PCA's
+    /// explained variance, UMAP's initialisation; `ProjectionKind`'s keys).
+    public struct Measures: Codable, Sendable {
+        public var measures: ViewMeasures
+        public var explainedVariance: [ProjectionKind: [Double]] = [:]
+        public var initialisation: [ProjectionKind: String] = [:]
 
-        enum CodingKeys: String, CodingKey {
-            case tokens, fit_tokens, variance_kept, position_r2, position_r2_heldout, position_r2_chance,
-                 position_probe, root_knn_purity, root_knn_chance, branch_knn_purity, branch_knn_chance,
-                 pca_explained_variance, trustworthiness, silhouette_root, umap_trustworthiness, umap_initialisation,
-                 neighbour_queries
+        public init(measures: ViewMeasures, layouts: [ProjectionKind: Layout] = [:]) {
+            self.measures = measures
+            for (kind, layout) in layouts {
+                if !layout.explainedVariance.isEmpty { explainedVariance[kind] = layout.explainedVariance }
+                if let start = layout.initialisation { initialisation[kind] = start }
+            }
         }
 
+        private static let counts: [JSONKey] = ["tokens", "fit_tokens", "neighbour_queries"]
+
         public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            func put(_ v: Double?, _ key: CodingKeys) throws { try c.encode(v.flatMap { $0.isFinite ? $0 : nil }, forKey: key) }
-            try c.encode(m.tokens, forKey: .tokens)
-            try c.encode(m.fitTokens, forKey: .fit_tokens)
-            try put(m.varianceKept, .variance_kept)
-            try put(m.positionR2, .position_r2)
-            try put(m.positionR2HeldOut, .position_r2_heldout)
-            try put(m.positionR2Chance, .position_r2_chance)
-            try put(m.positionProbe, .position_probe)
-            try put(m.rootKnnPurity, .root_knn_purity)
-            try put(m.rootKnnChance, .root_knn_chance)
-            try put(m.branchKnnPurity, .branch_knn_purity)
-            try put(m.branchKnnChance, .branch_knn_chance)
-            try c.encode(m.pcaExplainedVariance.isEmpty ? nil : m.pcaExplainedVariance, forKey: .pca_explained_variance)
-            try put(m.trustworthiness, .trustworthiness)
-            try put(m.silhouetteRoot, .silhouette_root)
-            try put(m.umapTrustworthiness, .umap_trustworthiness)
-            try c.encode(umapInitialisation, forKey: .umap_initialisation)
-            try c.encode(m.neighbourQueries, forKey: .neighbour_queries)
+            var c = encoder.container(keyedBy: JSONKey.self)
+            try c.encode(measures.tokens, forKey: "tokens")
+            try c.encode(measures.fitTokens, forKey: "fit_tokens")
+            try c.encode(measures.neighbourQueries, forKey: "neighbour_queries")
+            for id in Set(Measure.catalogue.map(\.id)).union(measures.values.keys) {
+                try c.encode(measures[id].finite, forKey: JSONKey(id.rawValue))
+            }
+            for kind in ProjectionKind.allCases {
+                if let key = kind.explainedVarianceKey { try c.encode(explainedVariance[kind], forKey: JSONKey(key)) }
+                if let key = kind.initialisationKey { try c.encode(initialisation[kind], forKey: JSONKey(key)) }
+            }
+        }
+
+        /// Reads every number as a measure, known to this version or not, so that a diff of
+        /// reports from a later version still compares the measures it added.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: JSONKey.self)
+            measures = ViewMeasures(tokens: try c.decode(Int.self, forKey: "tokens"), fitTokens: try c.decode(Int.self, forKey: "fit_tokens"),
+                                    neighbourQueries: try c.decodeIfPresent(Int.self, forKey: "neighbour_queries"))
+            for kind in ProjectionKind.allCases {
+                if let key = kind.explainedVarianceKey { explainedVariance[kind] = try c.decodeIfPresent([Double].self, forKey: JSONKey(key)) }
+                if let key = kind.initialisationKey { initialisation[kind] = try c.decodeIfPresent(String.self, forKey: JSONKey(key)) }
+            }
+            let layoutKeys = Set(ProjectionKind.allCases.flatMap { [$0.explainedVarianceKey, $0.initialisationKey].compactMap { $0 } })
+            for key in c.allKeys where !Self.counts.contains(where: { $0.stringValue == key.stringValue }) && !layoutKeys.contains(key.stringValue) {
+                if let value = try? c.decodeIfPresent(Double.self, forKey: key) { measures.values[Measure.ID(rawValue: key.stringValue)] = value }
+            }
         }
     }
 
-    public struct Massive: Encodable, Sendable {
+    public struct Massive: Codable, Sendable {
         var branch: String
         var token_index: Int
         var position: Int
@@ -104,19 +99,19 @@ public struct Report: Encodable, Sendable {
         var top_dimensions: [Int]
     }
 
-    public struct Layer: Encodable, Sendable {
-        var layer: Int
+    public struct Layer: Codable, Sendable {
+        public var layer: Int
         var page: String
         var data: String
         var median_norm: Double
         /// Tokens far above the median norm; kept out of fits and measures unless `massive_excluded` is false.
         var massive: [Massive]
         var massive_excluded: Bool
-        var views: [String: Measures]
+        public var views: [String: Measures]
     }
 
     /// The settings the build used, so that a script can recompute any number.
-    public struct Settings: Encodable, Sendable {
+    public struct Settings: Codable, Sendable {
         var views: [String]
         var massive_ratio: Double
         var keep_massive: Bool
@@ -128,55 +123,24 @@ public struct Report: Encodable, Sendable {
         var neighbours: Int
         /// The projections drawn: "pca", and "umap" unless turned off.
         var projections: [String]
-        var umap: UMAPSettings?
-
-        enum CodingKeys: CodingKey {
-            case views, massive_ratio, keep_massive, regress_degree, regress_fourier, leace_concept, abtt_components,
-                 neighbours, projections, umap
-        }
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(views, forKey: .views)
-            try c.encode(massive_ratio, forKey: .massive_ratio)
-            try c.encode(keep_massive, forKey: .keep_massive)
-            try c.encode(regress_degree, forKey: .regress_degree)
-            try c.encode(regress_fourier, forKey: .regress_fourier)
-            try c.encode(leace_concept, forKey: .leace_concept)
-            try c.encode(abtt_components, forKey: .abtt_components)
-            try c.encode(neighbours, forKey: .neighbours)
-            try c.encode(projections, forKey: .projections)
-            try c.encode(umap, forKey: .umap)  // null when UMAP is off
-        }
+        /// null when UMAP is off.
+        @Nullable var umap: UMAPSettings?
     }
 
     /// UMAP's settings (umap-learn's names); `layers` null means every layer.
-    public struct UMAPSettings: Encodable, Sendable {
+    public struct UMAPSettings: Codable, Sendable {
         var n_neighbors: Int
         var min_dist: Double
         var spread: Double
         /// null: umap-learn's default (500 up to 10,000 points, 200 above).
-        var n_epochs: Int?
+        @Nullable var n_epochs: Int?
         var metric: String
         var seed: UInt64
         /// "spectral" or "random": how layouts were asked to start (umap-learn's init).
         var `init`: String
-        var layers: [Int]?
+        @Nullable var layers: [Int]?
         /// The view every other view's UMAP is rotated onto (orthogonal Procrustes).
-        var aligned_to: String?
-
-        enum CodingKeys: CodingKey { case n_neighbors, min_dist, spread, n_epochs, metric, seed, `init`, layers, aligned_to }
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(n_neighbors, forKey: .n_neighbors)
-            try c.encode(min_dist, forKey: .min_dist)
-            try c.encode(spread, forKey: .spread)
-            try c.encode(n_epochs, forKey: .n_epochs)
-            try c.encode(metric, forKey: .metric)
-            try c.encode(seed, forKey: .seed)
-            try c.encode(`init`, forKey: .`init`)
-            try c.encode(layers, forKey: .layers)
-            try c.encode(aligned_to, forKey: .aligned_to)
-        }
+        @Nullable var aligned_to: String?
     }
 
     public var format = Report.format
@@ -192,9 +156,11 @@ public struct Report: Encodable, Sendable {
 }
 
 extension Report {
+    /// The report of a build: the run, every layer's analysis, the options and the verdict's text.
     init(run: ActivationRun, analyses: [LayerAnalysis], options: LayerAnalysis.Options, paths: SitePaths,
          verdict: String, warnings: [Warning]) {
         let views = analyses.first?.views.map(\.view) ?? []
+        let umap = options.projections.contains(.umap)
         self.init(
             generator: "forkscope \(Forkscope.version)",
             settings: Settings(views: views.map(\.name), massive_ratio: options.massiveRatio, keep_massive: options.keepMassive,
@@ -202,13 +168,12 @@ extension Report {
                                leace_concept: options.debias.leaceConcept.rawValue,
                                abtt_components: options.debias.abttComponents ?? AllButTheTop.defaultComponents(hiddenSize: run.hiddenSize),
                                neighbours: ViewMeasures.neighbours,
-                               projections: options.umap ? ["pca", "umap"] : ["pca"],
-                               umap: options.umap ? UMAPSettings(options.umapOptions, layers: options.umapLayers.map { $0.sorted() },
-                                                                 alignedTo: LayerAnalysis.alignmentReference(views)?.name) : nil),
+                               projections: ProjectionKind.allCases.filter(options.projections.contains).map(\.rawValue),
+                               umap: umap ? UMAPSettings(options.umapOptions, layers: options.umapLayers.map { $0.sorted() },
+                                                         alignedTo: LayerAnalysis.alignmentReference(views)?.name) : nil),
             run: RunSummary(
                 title: run.title,
-                model: Model(name: run.model.name, version: run.model.version,
-                             positional_encoding: run.model.positionalEncoding),
+                model: Model(name: run.model.name, version: run.model.version, positional_encoding: run.model.positionalEncoding),
                 hidden_size: run.hiddenSize,
                 layers: run.layers,
                 tokens: run.tokenCount,
@@ -218,31 +183,51 @@ extension Report {
                 },
                 variants: run.variants.map(\.name)),
             views: Dictionary(uniqueKeysWithValues: views.map { ($0.name, ViewInfo(title: $0.title, description: $0.summary)) }),
-            layers: analyses.map { a in
-                let offsets = run.branchOffsets, branchOf = run.tokenBranch
-                return Layer(
-                    layer: a.layer, page: paths.layerPage(a.layer), data: paths.layerData(a.layer),
-                    median_norm: a.medianNorm,
-                    massive: a.massive.map { m in
-                        let b = branchOf[m.token], j = m.token - offsets[b]
-                        return Massive(branch: run.branches[b].id, token_index: j, position: run.branches[b].positions[j],
-                                       token: run.branches[b].tokens[j], norm_ratio: m.normRatio, top_dimensions: m.topDimensions)
-                    },
-                    massive_excluded: a.massiveExcluded,
-                    views: Dictionary(uniqueKeysWithValues: a.views.map {
-                        ($0.view.name, Measures(m: $0.measures, umapInitialisation: $0.umapInitialisation?.rawValue))
-                    }))
-            },
+            layers: analyses.map { Layer($0, run: run, paths: paths) },
             verdict: verdict,
             warnings: warnings.map(\.description))
     }
+
+    /// Reads a report.json (a file, or a built site holding one); errors name the file and the field.
+    public static func read(at path: String) throws -> Report {
+        var isDirectory: ObjCBool = false
+        let file = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            ? (path as NSString).appendingPathComponent("report.json") : path
+        guard let data = FileManager.default.contents(atPath: file) else { throw InputError(file: file, "cannot be read") }
+        guard (try? JSONSerialization.jsonObject(with: data)) is NSDictionary else { throw InputError(file: file, "is not a JSON object") }
+        struct Format: Decodable { let format: String? }
+        guard let format = try? JSONDecoder().decode(Format.self, from: data).format, format.hasPrefix("forkscope.report/") else {
+            throw InputError(file: file, field: "format", "is not forkscope.report/1")
+        }
+        do {
+            return try JSONDecoder().decode(Report.self, from: data)
+        } catch let error as DecodingError {
+            throw InputError(file: file, decoding: error)
+        }
+    }
 }
 
+extension Report.Layer {
+    /// One layer's analysis as report.json holds it.
+    init(_ a: LayerAnalysis, run: ActivationRun, paths: SitePaths) {
+        let offsets = run.branchOffsets, branchOf = run.tokenBranch
+        self.init(
+            layer: a.layer, page: paths.layerPage(a.layer), data: paths.layerData(a.layer),
+            median_norm: a.medianNorm,
+            massive: a.massive.map { m in
+                let b = branchOf[m.token], j = m.token - offsets[b]
+                return Report.Massive(branch: run.branches[b].id, token_index: j, position: run.branches[b].positions[j],
+                                      token: run.branches[b].tokens[j], norm_ratio: m.normRatio, top_dimensions: m.topDimensions)
+            },
+            massive_excluded: a.massiveExcluded,
+            views: Dictionary(uniqueKeysWithValues: a.views.map { ($0.view.name, Report.Measures(measures: $0.measures, layouts: $0.layouts)) }))
+    }
+}
 
 extension Report.UMAPSettings {
     init(_ o: UMAP.Options, layers: [Int]?, alignedTo: String?) {
         self.init(n_neighbors: o.neighbours, min_dist: o.minDist, spread: o.spread, n_epochs: o.epochs,
-                  metric: o.metric == .cosine ? "cosine" : "euclidean", seed: o.seed, init: o.initialisation.rawValue,
+                  metric: o.metric.rawValue, seed: o.seed, init: o.initialisation.rawValue,
                   layers: layers, aligned_to: alignedTo)
     }
 }

@@ -98,3 +98,10 @@ public struct ActivationRun: Sendable {
         return branchOffsets[p] + fork - 1
     }
 }
+
+extension ActivationRun {
+    /// The variant whose states are the `zero_pe` view: the same tokens run with position removed.
+    public static let zeroPEVariant = "zero_pe"
+
+    public var hasZeroPE: Bool { variants.contains { $0.name == Self.zeroPEVariant } }
+}

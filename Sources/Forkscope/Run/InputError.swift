@@ -40,3 +40,26 @@ public struct Warning: Sendable, Equatable, CustomStringConvertible {
     public var message: String { problem.message }
     public var description: String { problem.description }
 }
+
+extension InputError {
+    /// A JSON document that does not decode: the field is the path to the value at fault
+    /// (`layers[3].views`).
+    init(file: String, decoding error: DecodingError) {
+        func path(_ keys: [CodingKey]) -> String? {
+            let text = keys.reduce("") { out, key in key.intValue.map { out + "[\($0)]" } ?? (out.isEmpty ? key.stringValue : out + "." + key.stringValue) }
+            return text.isEmpty ? nil : text
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            self.init(file: file, field: path(context.codingPath + [key]), "missing")
+        case .typeMismatch(let type, let context):
+            self.init(file: file, field: path(context.codingPath), "is not \(type == String.self ? "text" : type is any Numeric.Type ? "a number" : "of the expected kind")")
+        case .valueNotFound(_, let context):
+            self.init(file: file, field: path(context.codingPath), "is null")
+        case .dataCorrupted(let context):
+            self.init(file: file, field: path(context.codingPath), "is not valid JSON")
+        @unknown default:
+            self.init(file: file, "cannot be read")
+        }
+    }
+}

@@ -19,9 +19,9 @@ enum RunManifest {
             data = repaired.data
             warnings.append(Warning(file: file, "\(repaired.replaced) lone UTF-16 surrogate escape(s) (halves of a character) were replaced by U+FFFD"))
         }
-        let root: Any
+        let root: JSONValue
         do {
-            root = try JSONSerialization.jsonObject(with: data)
+            root = try JSONValue.parse(data)
         } catch {
             let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
             throw InputError(file: file, "malformed JSON" + (detail.map { " (\($0))" } ?? ""))
@@ -87,7 +87,7 @@ enum RunManifest {
             var logprobs: [Double?]?
             if let values = try b.optionalArray("logprobs") {
                 logprobs = try values.enumerated().map { j, v in
-                    v is NSNull ? nil : try JSONObject.double(v, file: file, path: "branches[\(i)].logprobs[\(j)]")
+                    v.isNull ? nil : try JSONObject.double(v, file: file, path: "branches[\(i)].logprobs[\(j)]")
                 }
                 guard logprobs!.count == tokens.count else {
                     throw InputError(file: file, field: "branches[\(i)].logprobs",
@@ -144,9 +144,9 @@ enum RunManifest {
     /// its text. Anything else is ignored with a warning, never rejected.
     private static func groupName(_ b: JSONObject, file: String, path: String, warnings: inout [Warning]) -> String? {
         switch b.fields["group"] {
-        case nil, is NSNull: return nil
-        case let s as String: return s
-        case let n as NSNumber where String(cString: n.objCType) != "c": return n.stringValue
+        case nil, .null: return nil
+        case .string(let s): return s
+        case .number(let n): return n.stringValue
         default:
             warnings.append(Warning(file: file, field: path, "neither a string nor a number; ignored"))
             return nil
@@ -156,84 +156,5 @@ enum RunManifest {
     private static func firstDuplicate(_ values: [Int]) -> Int? {
         var seen = Set<Int>()
         return values.first { !seen.insert($0).inserted }
-    }
-}
-
-/// A JSON object with typed accessors whose errors name the field's full path.
-struct JSONObject {
-    let fields: [String: Any]
-    let file: String
-    let path: String?
-
-    init(_ value: Any, file: String, path: String?) throws {
-        guard let fields = value as? [String: Any] else {
-            throw InputError(file: file, field: path, "expected an object")
-        }
-        self.fields = fields
-        self.file = file
-        self.path = path
-    }
-
-    var keys: Dictionary<String, Any>.Keys { fields.keys }
-
-    private func fieldPath(_ key: String) -> String { path.map { "\($0).\(key)" } ?? key }
-
-    private func required(_ key: String) throws -> Any {
-        guard let v = fields[key], !(v is NSNull) else {
-            throw InputError(file: file, field: fieldPath(key), "missing")
-        }
-        return v
-    }
-
-    private func optional(_ key: String) -> Any? {
-        guard let v = fields[key], !(v is NSNull) else { return nil }
-        return v
-    }
-
-    func string(_ key: String) throws -> String { try Self.string(try required(key), file: file, path: fieldPath(key)) }
-    func int(_ key: String) throws -> Int { try Self.int(try required(key), file: file, path: fieldPath(key)) }
-    func object(_ key: String) throws -> JSONObject { try JSONObject(try required(key), file: file, path: fieldPath(key)) }
-    func array(_ key: String) throws -> [Any] { try Self.array(try required(key), file: file, path: fieldPath(key)) }
-
-    func optionalString(_ key: String) throws -> String? {
-        try optional(key).map { try Self.string($0, file: file, path: fieldPath(key)) }
-    }
-    func optionalInt(_ key: String) throws -> Int? {
-        try optional(key).map { try Self.int($0, file: file, path: fieldPath(key)) }
-    }
-    func optionalObject(_ key: String) throws -> JSONObject? {
-        try optional(key).map { try JSONObject($0, file: file, path: fieldPath(key)) }
-    }
-    func optionalArray(_ key: String) throws -> [Any]? {
-        try optional(key).map { try Self.array($0, file: file, path: fieldPath(key)) }
-    }
-
-    static func string(_ v: Any, file: String, path: String) throws -> String {
-        guard let s = v as? String else { throw InputError(file: file, field: path, "expected a string") }
-        return s
-    }
-
-    static func array(_ v: Any, file: String, path: String) throws -> [Any] {
-        guard let a = v as? [Any] else { throw InputError(file: file, field: path, "expected an array") }
-        return a
-    }
-
-    static func int(_ v: Any, file: String, path: String) throws -> Int {
-        guard let n = number(v), let i = Int(exactly: n.doubleValue) else {
-            throw InputError(file: file, field: path, "expected an integer")
-        }
-        return i
-    }
-
-    static func double(_ v: Any, file: String, path: String) throws -> Double {
-        guard let n = number(v) else { throw InputError(file: file, field: path, "expected a number") }
-        return n.doubleValue
-    }
-
-    /// A JSON number. JSONSerialization hands out booleans as NSNumber too (and `is Bool` holds
-    /// for the numbers 0 and 1 on Linux): booleans are the ones of C type `char`.
-    private static func number(_ v: Any) -> NSNumber? {
-        guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
-        return n
     }
 }

@@ -91,6 +91,12 @@ public final class RunReader: Sendable {
     }
 
     /// The states of slice `slice` of a variant (e.g. `zero_pe`), as `states(slice:)`.
+    /// The `zero_pe` variant's states of one layer (the zero-position counterfactual run), or nil
+    /// when the run has no such variant.
+    public func zeroPEStates(slice: Int) throws -> Matrix? {
+        run.hasZeroPE ? try states(slice: slice, variant: ActivationRun.zeroPEVariant) : nil
+    }
+
     public func states(slice: Int, variant: String) throws -> Matrix {
         guard let file = variants[variant] else {
             throw InputError(file: directory.appendingPathComponent("run.json").path, field: "variants", "no usable variant \"\(variant)\"")

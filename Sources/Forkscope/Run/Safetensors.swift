@@ -26,18 +26,18 @@ extension TensorFile {
         let dataStart = 8 + Int(headerLength)
         let dataSize = bytes.count - dataStart
         let headerData = Data(bytes[8..<dataStart])
-        let json: Any
+        let json: JSONValue
         do {
-            json = try JSONSerialization.jsonObject(with: headerData)
+            json = try JSONValue.parse(headerData)
         } catch {
             throw fail("header", "not valid JSON")
         }
-        guard let header = json as? [String: Any] else { throw fail("header", "not a JSON object") }
+        guard case .object(let header) = json else { throw fail("header", "not a JSON object") }
         var tensors = [String: Tensor]()
         for (name, value) in header where name != "__metadata__" {
             let field = "tensor \"\(name)\""
-            guard let entry = value as? [String: Any] else { throw fail(field, "entry is not an object") }
-            guard let dtypeName = entry["dtype"] as? String else { throw fail(field + ".dtype", "missing") }
+            guard case .object(let entry) = value else { throw fail(field, "entry is not an object") }
+            guard case .string(let dtypeName) = entry["dtype"] else { throw fail(field + ".dtype", "missing") }
             // F64 is read only from NumPy archives, whose arrays default to it; the run format's
             // safetensors hold F32, F16 or BF16.
             guard let dtype = TensorDType(rawValue: dtypeName), dtype != .f64 else {
@@ -76,8 +76,8 @@ extension TensorFile {
     static let maximumHeaderLength: UInt64 = 100_000_000
 
     /// A JSON array of whole numbers (no fractions, no booleans), or nil.
-    private static func integers(_ value: Any?) -> [Int]? {
-        guard let items = value as? [Any] else { return nil }
+    private static func integers(_ value: JSONValue?) -> [Int]? {
+        guard case .array(let items) = value else { return nil }
         return try? items.map { try JSONObject.int($0, file: "", path: "") }
     }
 

@@ -12,13 +12,13 @@ public struct Publishing: Sendable {
     /// input gives identical bytes.
     public let lastModified: Date?
 
-    /// - Throws: `InputError` naming `--base-url` or SOURCE_DATE_EPOCH when either is malformed.
+    /// - Throws: `SettingError.baseURL`, or an `InputError` naming SOURCE_DATE_EPOCH, when either is malformed.
     public init(baseURL: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         if let baseURL {
             guard let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
                   url.host?.isEmpty == false, url.query == nil, url.fragment == nil,
                   !baseURL.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "<" || $0 == ">" }) else {
-                throw InputError(file: "--base-url", "\"\(baseURL)\" is not an http(s) address without query or fragment, e.g. https://example.org/reports/run1/")
+                throw SettingError.baseURL(baseURL)
             }
             self.baseURL = baseURL.hasSuffix("/") ? baseURL : baseURL + "/"
         } else {
@@ -36,9 +36,10 @@ public struct Publishing: Sendable {
 
     /// `files` with `404.html` and, with a base URL, `sitemap.xml` (every page but the 404, in path order).
     public func adding(to files: [SiteFile], theme: Theme, siteTitle: String, dataFile: String) -> [SiteFile] {
-        let context: [String: Any] = ["root": baseURL ?? "/", "pageTitle": "Page not found · \(siteTitle)", "runTitle": siteTitle,
-                                      "modelName": "", "generator": "forkscope \(Forkscope.version)", "dataFile": dataFile]
-        var out = files + [SiteFile(path: "404.html", text: theme.render("not-found", context))]
+        // The not-found page has nothing of its own: its template shows the frame.
+        let page = Page(frame: PageFrame(root: baseURL ?? "/", pageTitle: "Page not found · \(siteTitle)", runTitle: siteTitle,
+                                         modelName: "", dataFile: dataFile), body: ())
+        var out = files + [SiteFile(path: "404.html", text: theme.render("not-found", page))]
         if let baseURL {
             let pages = files.map(\.path).filter { $0.hasSuffix(".html") }.sorted()
             out.append(SiteFile(path: "sitemap.xml", text: Self.sitemap(pages.map { baseURL + Self.percentEncoded($0) }, lastModified: lastModified)))

@@ -16,7 +16,7 @@ public enum SiteWriter {
             guard isDir.boolValue else { throw InputError(file: out, "exists and is not a folder") }
             let contents = (try? fm.contentsOfDirectory(atPath: target.path)) ?? []
             if !contents.isEmpty, !contents.contains(marker), !force {
-                throw InputError(file: out, "is not empty and was not written by forkscope; use --force to replace it")
+                throw SettingError.foreignOutput(out)
             }
         }
         do {

@@ -23,6 +23,31 @@ public struct UMAP: Sendable {
         /// umap-learn switches from exact to approximate neighbours at this many points.
         public var exactNeighbourLimit = 4096
         public init() {}
+
+        /// Checks the options as umap-learn's estimator checks its parameters before fitting.
+        public func validate() throws(OptionsError) {
+            guard neighbours >= 2 else { throw .neighbours }
+            guard minDist >= 0, spread > 0, minDist <= spread else { throw .minDist }
+            if let epochs, epochs < 0 { throw .epochs }
+        }
+    }
+
+    /// An option out of its range, named as umap-learn names it.
+    public enum OptionsError: Error, Equatable, CustomStringConvertible {
+        /// n_neighbors below 2.
+        case neighbours
+        /// min_dist outside [0, spread], or spread not positive.
+        case minDist
+        /// n_epochs negative.
+        case epochs
+
+        public var description: String {
+            switch self {
+            case .neighbours: "n_neighbors must be at least 2"
+            case .minDist: "min_dist must lie in [0, spread] and spread must be positive"
+            case .epochs: "n_epochs must not be negative"
+            }
+        }
     }
 
     /// A layout and how it was made.

@@ -1,0 +1,101 @@
+/// The front page (`index.mustache`): the run's facts, the branch tree, the verdict, the layer
+/// sweep and a table of every layer.
+struct IndexPage: Sendable {
+    struct TreeEntry: Sendable {
+        var depth: Int
+        var label: String
+        var id: String
+        var tokens: Int
+        var color: String
+        var href: String
+        var fork: Bool
+        var forkAt: Int?
+        var parentLabel: String?
+        var forkToken: String?
+    }
+
+    struct LayerRow: Sendable {
+        struct Cell: Sendable { var probe: String, purity: String }
+        var layer: Int
+        var href: String
+        var dataHref: String
+        var massive: String
+        var views: [Cell]
+    }
+
+    struct SweepChart: Sendable {
+        var label: String
+        var help: String
+        var svg: String
+    }
+
+    var branches: [TreeEntry]
+    var positionalEncoding: String
+    var hiddenSize: Int
+    var tokenCount: Int
+    var branchCount: Int
+    var rootCount: Int
+    var layerCount: Int
+    var variants: String?
+    var viewHeaders: [ViewHeader]
+    var layers: [LayerRow]
+    var verdict: String
+    var sweep: [SweepChart]
+    var hasWarnings: Bool
+    var warnings: [String]
+    var commentary: String?
+
+    static func make(_ site: SiteRenderer) -> Page<IndexPage> {
+        let run = site.run, shown = site.shown, paths = site.paths
+        var tree = [TreeEntry]()
+        func visit(_ b: Int, depth: Int) {
+            let branch = run.branches[b]
+            let fork = branch.parent.flatMap { p in branch.forkAt.map { (p, $0) } }
+            tree.append(TreeEntry(depth: depth, label: shown.labels[b], id: shown.ids[b], tokens: branch.tokens.count,
+                                  color: BranchStyle.forBranch(b).color, href: paths.branchPage(b, layer: site.defaultLayer),
+                                  fork: fork != nil, forkAt: fork?.1, parentLabel: fork.map { shown.labels[$0.0] },
+                                  forkToken: fork.map { TokenText.visible(run.branches[$0.0].tokens[$0.1 - 1]) }))
+            for child in run.children[b] { visit(child, depth: depth + 1) }
+        }
+        for r in run.roots { visit(r, depth: 0) }
+        let page = IndexPage(
+            branches: tree,
+            positionalEncoding: run.model.positionalEncoding.map(TokenText.visible) ?? "not stated",
+            hiddenSize: run.hiddenSize, tokenCount: run.tokenCount, branchCount: run.branches.count, rootCount: run.roots.count,
+            layerCount: run.layers.count,
+            variants: run.variants.isEmpty ? nil : run.variants.map(\.name).joined(separator: ", "),
+            viewHeaders: site.viewHeaders,
+            layers: site.analyses.map { a in
+                LayerRow(layer: a.layer, href: paths.layerPage(a.layer), dataHref: paths.layerData(a.layer),
+                         massive: a.massive.isEmpty ? "" : "\(a.massive.count)",
+                         views: a.views.map { LayerRow.Cell(probe: NumberFormat.share($0.measures[.positionProbe]),
+                                                            purity: NumberFormat.share($0.measures[.rootKnnPurity])) })
+            },
+            verdict: site.report.verdict,
+            sweep: sweepCharts(site),
+            hasWarnings: !site.report.warnings.isEmpty,
+            warnings: site.report.warnings,
+            commentary: site.commentary.index.map(Markdown.html))
+        return Page(frame: site.frame("index.html", title: shown.title), body: page)
+    }
+
+    /// The layer sweep: a chart per measure against layer, a line per view, dashed chance lines.
+    static func sweepCharts(_ site: SiteRenderer) -> [SweepChart] {
+        let analyses = site.analyses
+        let views = analyses.first?.views.map(\.view) ?? []
+        let labels = analyses.map { "\($0.layer)" }
+        func values(_ view: View, _ id: Measure.ID) -> [Double?] {
+            analyses.map { a in a.views.first { $0.view == view }.flatMap { $0.measures[id] } }
+        }
+        return site.shownMeasures.map { measure in
+            var series = views.enumerated().map { i, view in
+                LineChart.Series(label: view.title, color: ViewPalette.color(i), values: values(view, measure.id))
+            }
+            if let chance = measure.chance {
+                series.append(LineChart.Series(label: "chance (raw)", color: "#888888", values: values(.raw, chance), dashed: true))
+            }
+            let chart = LineChart(title: measure.label, xLabels: labels, series: series, floor: measure.range)
+            return SweepChart(label: measure.label, help: measure.help, svg: chart.svg())
+        }
+    }
+}

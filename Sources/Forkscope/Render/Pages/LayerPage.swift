@@ -1,0 +1,154 @@
+import Foundation
+import ForkscopeNumerics
+
+/// A layer's page (`layer.mustache`): a figure per view with a plot per layout, the view's
+/// measures, the layer's massive tokens and the branch legend.
+struct LayerPage: Sendable {
+    struct Plot: Sendable {
+        var title: String
+        var name: String
+        var summary: String
+        var pc1: String
+        var pc2: String
+        var tokens: Int
+        var fitTokens: Int
+        /// A plot per layout, in `ProjectionKind` order.
+        var layouts: [LayoutPlot]
+        var measures: [MeasureRow]
+        var dataHref: String
+        var dataName: String
+    }
+
+    struct LayoutPlot: Sendable {
+        var svg: String
+        var caption: String
+        /// Tokens the view leaves out, where it does (under the PCA).
+        var note: String?
+        /// How the plot was thinned to the page's budget, if it was.
+        var thinning: String?
+    }
+
+    struct MeasureRow: Sendable {
+        var label: String
+        var help: String
+        var value: String
+        var chance: String?
+    }
+
+    struct MassiveRow: Sendable {
+        var branch: String
+        var id: String
+        var href: String
+        var token: String
+        var position: Int
+        var ratio: String
+        var dimensions: String
+    }
+
+    var layer: Int
+    var layerLinks: [LayerLink]
+    var dataHref: String
+    var commentary: String?
+    var plots: [Plot]
+    var thinned: Bool
+    var massiveExcluded: Bool
+    var massive: [MassiveRow]
+    var hasMassive: Bool
+    var massiveShare: String
+    var legend: [LegendEntry]
+
+    static func make(_ site: SiteRenderer, _ a: LayerAnalysis) -> Page<LayerPage> {
+        let run = site.run, paths = site.paths
+        let path = paths.layerPage(a.layer)
+        let root = SitePaths.root(from: path)
+        // The page's plots share its budget of markers.
+        let budget = ScatterPlot.Budget.page(plots: a.views.reduce(0) { $0 + $1.layouts.count })
+        let massive = Set(a.massive.map(\.token))
+        let measures = site.shownMeasures
+        var thinned = false
+        let plots = a.views.enumerated().map { i, v -> Plot in
+            let layouts = v.orderedLayouts.map { kind, layout -> LayoutPlot in
+                var plot = scatter(site, v, kind, layout, layer: a.layer, massive: massive)
+                plot.budget = budget
+                plot.idPrefix = "\(kind.rawValue.prefix(1))\(i)"
+                let drawing = plot.draw()
+                if drawing.thinning != nil { thinned = true }
+                return LayoutPlot(svg: drawing.svg, caption: caption(site, v, kind, analysis: a), note: kind == .pca ? excluded(site, v) : nil,
+                                  thinning: drawing.thinning?.summary)
+            }
+            let variance = v.layouts[.pca]?.explainedVariance ?? []
+            return Plot(
+                title: v.view.title, name: v.view.name, summary: v.view.summary,
+                pc1: NumberFormat.share(variance.first), pc2: NumberFormat.share(variance.dropFirst().first),
+                tokens: v.measures.tokens, fitTokens: v.measures.fitTokens, layouts: layouts,
+                measures: measures.map { m in
+                    MeasureRow(label: m.label, help: m.help, value: NumberFormat.share(v.measures[m.id]),
+                               chance: m.chance.flatMap { v.measures[$0] }.map(NumberFormat.share))
+                },
+                dataHref: root + paths.layerData(a.layer), dataName: (paths.layerData(a.layer) as NSString).lastPathComponent)
+        }
+        let page = LayerPage(
+            layer: a.layer,
+            layerLinks: site.layerLinks(current: a.layer) { root + paths.layerPage($0) },
+            dataHref: root + paths.layerData(a.layer),
+            commentary: site.commentary.layers[a.layer].map(Markdown.html),
+            plots: plots,
+            thinned: thinned,
+            massiveExcluded: a.massiveExcluded,
+            massive: a.massive.map { m in
+                let b = run.tokenBranch[m.token], j = m.token - run.branchOffsets[b]
+                return MassiveRow(branch: site.shown.labels[b], id: site.shown.ids[b], href: root + paths.branchPage(b, layer: a.layer),
+                                  token: TokenText.visible(run.branches[b].tokens[j]), position: run.branches[b].positions[j],
+                                  ratio: NumberFormat.figure(m.normRatio), dimensions: m.topDimensions.map(String.init).joined(separator: ", "))
+            },
+            hasMassive: !a.massive.isEmpty,
+            massiveShare: NumberFormat.share(a.massiveVarianceShare),
+            legend: run.branches.indices.map { LegendEntry($0, shown: site.shown, href: root + paths.branchPage($0, layer: a.layer)) })
+        return Page(frame: site.frame(path, title: "Layer \(a.layer) · \(site.shown.title)", highlight: true), body: page)
+    }
+
+    /// The plot of one layout of a view: PCA draws every token the view covers, massive ones at the
+    /// edge; UMAP only its fit tokens (massive ones are not in it).
+    static func scatter(_ site: SiteRenderer, _ v: LayerAnalysis.ViewResult, _ kind: ProjectionKind, _ layout: Layout,
+                        layer: Int, massive: Set<Int>) -> ScatterPlot {
+        let title = "\(v.view.title), layer \(layer)"
+        switch kind {
+        case .pca:
+            return SiteRenderer.scatter(run: site.run, shown: site.shown, layout, massive: massive,
+                                        label: "\(title): PCA of \(v.measures.tokens) tokens",
+                                        xLabel: "PC1 (\(NumberFormat.share(layout.explainedVariance.first)))",
+                                        yLabel: "PC2 (\(NumberFormat.share(layout.explainedVariance.dropFirst().first)))")
+        case .umap:
+            return SiteRenderer.scatter(run: site.run, shown: site.shown, layout, massive: [],
+                                        label: "\(title): UMAP of \(v.measures.fitTokens) tokens", xLabel: "UMAP 1", yLabel: "UMAP 2")
+        }
+    }
+
+    static func caption(_ site: SiteRenderer, _ v: LayerAnalysis.ViewResult, _ kind: ProjectionKind, analysis a: LayerAnalysis) -> String {
+        switch kind {
+        case .pca:
+            let variance = v.layouts[.pca]?.explainedVariance ?? []
+            return "PCA of \(v.measures.fitTokens) of \(v.measures.tokens) tokens: PC1 \(NumberFormat.share(variance.first)), "
+                + "PC2 \(NumberFormat.share(variance.dropFirst().first)) of the variance."
+        case .umap:
+            let o = site.options.umapOptions
+            var text = "UMAP of \(v.measures.fitTokens) tokens (n_neighbors \(o.neighbours), min_dist \(o.minDist), "
+                + "\(o.metric.rawValue), seed \(o.seed))"
+            if let reference = LayerAnalysis.alignmentReference(a.views.map(\.view)), reference != v.view {
+                text += ", rotated or reflected onto the \(reference.title) view's UMAP (orthogonal Procrustes on shared tokens)"
+            }
+            text += "."
+            if o.initialisation == .spectral && v.layouts[.umap]?.initialisation == SpectralLayout.Outcome.random.rawValue {
+                text += " The spectral initialisation failed to converge; UMAP started from random points."
+            }
+            return text
+        }
+    }
+
+    /// Why some tokens are not in the view, where some are not.
+    static func excluded(_ site: SiteRenderer, _ v: LayerAnalysis.ViewResult) -> String? {
+        let excluded = site.run.tokenCount - v.measures.tokens
+        return excluded == 0 ? nil
+            : "\(excluded) token\(excluded == 1 ? " is" : "s are") not in this view: no other branch has a token the fit uses (not massive) at \(excluded == 1 ? "its position" : "their positions")."
+    }
+}
