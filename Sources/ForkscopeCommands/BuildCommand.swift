@@ -27,7 +27,7 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var viewOptions: ViewOptions
 
-    @Option(help: ArgumentHelp("Comma-separated projections to draw: pca, umap (pca always: its measures are defined on it).", valueName: "list"))
+    @Option(help: ArgumentHelp("Comma-separated projections to draw: \(ProjectionKind.allCases.map(\.rawValue).joined(separator: ", ")) (pca always: its measures are defined on it).", valueName: "list"))
     var projections = ProjectionList(ProjectionKind.allCases)
 
     @Option(help: ArgumentHelp("Comma-separated layers to run UMAP on (default: all).", valueName: "list"))

@@ -73,56 +73,6 @@ public struct View: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Settings of the views' fits.
-public struct DebiasSettings: Sendable, Equatable {
-    public enum LeaceConcept: String, CaseIterable, Sendable { case basis, onehot, both }
-
-    public var regressDegree = 3
-    public var regressFourier = 4
-    public var leaceConcept = LeaceConcept.basis
-    /// Directions ABTT removes; nil for the paper's d/100.
-    public var abttComponents: Int?
-
-    public init() {}
-}
-
-/// A view's states: the run tokens it covers (run-order indices) and one row each.
-public struct ViewStates: Sendable {
-    public let tokens: [Int]
-    public let states: Matrix
-    /// Before z-scoring (equal to `states` for other views): what `variance_kept` compares.
-    public let unstandardized: Matrix
-}
-
-/// What a view's fit needs to know about the layer.
-public struct LayerInput: Sendable {
-    public let states: Matrix
-    public let zeroPE: Matrix?
-    public let positions: [Int]
-    public let branches: [Int]
-    /// Tokens the fits may use (not massive).
-    public let fit: [Bool]
-    public let basis: PositionBasis
-    /// `RowMoments.of(states, rows: fit tokens, y: position)`, where the layer computed them to
-    /// share between fits (the raw and position_mean PCAs, the raw probe); nil otherwise.
-    public var fitMoments: RowMoments? = nil
-
-    var fitTokens: [Int] { fit.indices.filter { fit[$0] } }
-}
-
-extension LayerInput {
-    /// A layer of `run` whose fits leave out the tokens in `excluded` (its massive tokens, unless
-    /// they are kept).
-    init(states: Matrix, zeroPE: Matrix?, run: ActivationRun, excluding excluded: [MassiveToken], settings: DebiasSettings) {
-        var fit = [Bool](repeating: true, count: states.rows)
-        for m in excluded { fit[m.token] = false }
-        let positions = run.tokenPositions
-        self.init(states: states, zeroPE: zeroPE, positions: positions, branches: run.tokenBranch, fit: fit,
-                  basis: PositionBasis(degree: settings.regressDegree, fourier: settings.regressFourier,
-                                       largestPosition: positions.max() ?? 0))
-    }
-}
-
 extension View {
     /// Fits the view on the layer's fit tokens and applies it to every token it covers.
     /// Nil when the view does not apply (no `zero_pe` variant).

@@ -1,30 +1,6 @@
 import Foundation
 import ForkscopeNumerics
 
-/// What `forkscope build` is asked to do.
-public struct BuildOptions: Sendable {
-    public var run: String
-    public var out: String
-    /// Markdown commentary; nil means the run's own `commentary/` folder, if it has one.
-    public var content: String?
-    /// A folder of templates replacing the built-in theme's files by name.
-    public var templates: String?
-    /// Views, debiasing settings and the handling of massive activations.
-    public var analysis = LayerAnalysis.Options()
-    public var force = false
-    /// The address the site will be served from (`--base-url`): for its sitemap and 404 page.
-    public var baseURL: String?
-    /// Where each stage's time is added (`--timings`), if anywhere.
-    public var timings: StageTimings?
-
-    public init(run: String, out: String, content: String? = nil, templates: String? = nil) {
-        self.run = run
-        self.out = out
-        self.content = content
-        self.templates = templates
-    }
-}
-
 /// The build pipeline: read run -> debias -> project -> measure (`analyseLayers`) -> report
 /// (`Verdict`, `Report`) -> render (`SiteRenderer`, and the files a static host wants:
 /// `Publishing`) -> write site (`SiteWriter`).
@@ -59,9 +35,7 @@ public enum Build {
         }
         let analyses = try analyseLayers(reader, zeroPE: hasZeroPE, options: options.analysis, timings: options.timings, progress: progress)
 
-        // Report: the verdict and report.json, from the analyses alone.
-        let report = Report(run: run, analyses: analyses, options: options.analysis, paths: SitePaths(run: run),
-                            verdict: VerdictText.paragraph(Verdict(analyses: analyses), run: run), warnings: warnings)
+        let report = Self.report(run: run, analyses: analyses, options: options.analysis, warnings: warnings)
 
         // Render -> write.
         progress("rendering")
@@ -73,6 +47,12 @@ public enum Build {
         progress("writing \(options.out)")
         try StageTimings.measure(options.timings, .write) { try SiteWriter.write(files, to: options.out, force: options.force) }
         return Result(files: files.count, warnings: warnings)
+    }
+
+    /// The report step: the verdict and report.json, from the analyses alone.
+    public static func report(run: ActivationRun, analyses: [LayerAnalysis], options: LayerAnalysis.Options, warnings: [Warning]) -> Report {
+        Report(run: run, analyses: analyses, options: options, paths: SitePaths(run: run),
+               verdict: VerdictText.paragraph(Verdict(analyses: analyses), run: run), warnings: warnings)
     }
 
     /// Debias -> project -> measure every layer, `options.threads` layers at once (each with

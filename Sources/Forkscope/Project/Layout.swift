@@ -1,12 +1,5 @@
 import ForkscopeNumerics
 
-/// A 2-D point of a layout.
-public struct Point: Sendable, Equatable {
-    public var x: Double
-    public var y: Double
-    public init(x: Double, y: Double) { self.x = x; self.y = y }
-}
-
 /// A view's 2-D layout, of any `ProjectionKind`: a point for each token the view covers.
 public struct Layout: Sendable {
     /// The point of every run token, nil where the layout has none for the token.

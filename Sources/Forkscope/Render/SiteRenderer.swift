@@ -1,14 +1,6 @@
 import Foundation
 import ForkscopeNumerics
 
-/// A file of a site: its path relative to the site root and its bytes.
-public struct SiteFile: Sendable {
-    public let path: String
-    public let contents: Data
-    public init(path: String, contents: Data) { self.path = path; self.contents = contents }
-    public init(path: String, text: String) { self.init(path: path, contents: Data(text.utf8)) }
-}
-
 /// Renders a built run into the site's files: the index, one page per layer and one per branch
 /// and layer (each from its typed page model: `IndexPage`, `LayerPage`, `BranchPage`), the
 /// stylesheets, the per-layer CSVs and report.json. Pure: everything it shows comes in as
@@ -117,57 +109,5 @@ public struct SiteRenderer: Sendable {
                                       name: branchName(b, shown), trajectory: from == nil)
         }
         return ScatterPlot(label: label, xLabel: xLabel, yLabel: yLabel, series: series)
-    }
-}
-
-/// A view as tables and legends head it.
-struct ViewHeader: Sendable {
-    var title: String
-    var name: String
-    var summary: String
-    var color: String
-}
-
-/// A link to the same page at another layer.
-struct LayerLink: Sendable {
-    var layer: Int
-    var href: String
-    var current: Bool
-}
-
-/// A branch in a plot's legend.
-struct LegendEntry: Sendable {
-    var index: Int
-    var label: String
-    var id: String
-    var color: String
-    var shape: String
-    var href: String?
-
-    init(_ b: Int, shown: ShownText, href: String? = nil) {
-        let style = BranchStyle.forBranch(b)
-        self.init(index: b, label: shown.labels[b], id: shown.ids[b], color: style.color, shape: style.shape.rawValue, href: href)
-    }
-
-    init(index: Int, label: String, id: String, color: String, shape: String, href: String?) {
-        self.index = index; self.label = label; self.id = id; self.color = color; self.shape = shape; self.href = href
-    }
-}
-
-/// The run's free text (title, model, labels, ids) as pages show it: control characters made
-/// visible, since XML (and so inline SVG) does not allow most of them.
-struct ShownText: Sendable {
-    let title: String
-    let modelName: String
-    let modelVersion: String?
-    let labels: [String]
-    let ids: [String]
-
-    init(_ run: ActivationRun) {
-        title = TokenText.visible(run.title)
-        modelName = TokenText.visible(run.model.name)
-        modelVersion = run.model.version.map(TokenText.visible)
-        labels = run.branches.map { TokenText.visible($0.label) }
-        ids = run.branches.map { TokenText.visible($0.id) }
     }
 }

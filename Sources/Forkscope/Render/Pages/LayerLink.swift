@@ -1,0 +1,6 @@
+/// A link to the same page at another layer.
+struct LayerLink: Sendable {
+    var layer: Int
+    var href: String
+    var current: Bool
+}
