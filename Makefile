@@ -44,6 +44,13 @@ FUZZ_SECONDS ?= 60
 fuzz: setup
 	scripts/fuzz $(FUZZ_SECONDS)
 
+# Rewrites the golden files (Tests/Fixtures/golden/) from a fresh build after an intended change
+# in output; review their diff and commit them with the change.
+.PHONY: golden
+golden:
+	@scripts/setup
+	FORKSCOPE_UPDATE_GOLDEN=1 $(SWIFT) test $(TEST_FLAGS) --filter GoldenTests
+
 # Re-embeds Templates/ into the binary after editing the default theme.
 theme:
 	python3 scripts/embed-theme.py

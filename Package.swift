@@ -43,8 +43,13 @@ let package = Package(
         // Fuzz targets for the readers (libFuzzer with -DFUZZING, else a replayer): `make fuzz`.
         .executableTarget(name: "ForkscopeFuzz", dependencies: ["Forkscope"]),
 
-        .testTarget(name: "ForkscopeNumericsTests", dependencies: ["ForkscopeNumerics"]),
-        .testTarget(name: "ForkscopeTests", dependencies: ["Forkscope", "ForkscopeNumerics"]),
+        // Test helpers shared by the test targets (one seeded generator, temporary folders, the run
+        // writer, fixture paths); a regular target, so it uses only the public API.
+        .target(name: "ForkscopeTestSupport", dependencies: ["Forkscope", "ForkscopeNumerics"], path: "Tests/ForkscopeTestSupport"),
+
+        .testTarget(name: "ForkscopeNumericsTests", dependencies: ["ForkscopeNumerics", "ForkscopeTestSupport"]),
+        .testTarget(name: "ForkscopeTests", dependencies: ["Forkscope", "ForkscopeNumerics", "ForkscopeTestSupport"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "ForkscopeCommandsTests", dependencies: ["ForkscopeCommands", "Forkscope", "ForkscopeTestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import ForkscopeNumerics
 
 /// Linear CKA (Sources/ForkscopeNumerics/LinearCKA.swift) against NumPy's HSIC form
@@ -14,7 +15,7 @@ struct LinearCKATests {
     }
 
     static func fixture() throws -> Fixture {
-        let url = UMAPKit.packageRoot.appendingPathComponent("Tests/Fixtures/cka/cka.json")
+        let url = Fixtures.url("Tests/Fixtures/cka/cka.json")
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 

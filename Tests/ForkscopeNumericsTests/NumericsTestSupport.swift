@@ -1,21 +1,10 @@
 import Foundation
 import ForkscopeNumerics
+import ForkscopeTestSupport
 
-/// Helpers shared by the numerics tests (kept in one namespace so they cannot collide).
+/// Helpers shared by the numerics tests (kept in one namespace so they cannot collide). Random
+/// inputs come from `SeededGenerator` (ForkscopeTestSupport), so failures are reproducible.
 enum NumericsKit {
-    /// A deterministic pseudo-random generator (SplitMix64), so failures are reproducible.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func matrix(_ rows: [[Double]]) -> Matrix {
         let cols = rows.first?.count ?? 0
         precondition(rows.allSatisfy { $0.count == cols })
@@ -23,7 +12,7 @@ enum NumericsKit {
     }
 
     static func random(rows: Int, cols: Int, seed: UInt64, scale: Double = 1) -> Matrix {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         return Matrix(rows: rows, cols: cols,
                       storage: (0..<(rows * cols)).map { _ in Double.random(in: -scale...scale, using: &rng) })
     }
@@ -52,7 +41,7 @@ enum NumericsKit {
     // MARK: - Naive linear algebra (independent of BLAS / LAPACK), for oracles
 
     static func gaussian(rows: Int, cols: Int, seed: UInt64) -> Matrix {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var out = [Double]()
         while out.count < rows * cols {
             // Box-Muller

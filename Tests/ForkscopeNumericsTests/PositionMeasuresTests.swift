@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 
 @Suite("PositionMeans")
 struct PositionMeasuresTests {
@@ -57,7 +58,7 @@ struct PositionMeasuresTests {
     /// position's mean is zero), and debiasing leaves the distances unchanged.
     @Test("r2 in [0,1] and ~0 after debiasing", arguments: [UInt64(1), 2, 3, 4])
     func r2Identities(seed: UInt64) throws {
-        var rng = K.SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var positions = [Int](), branches = [Int]()
         for b in 0..<5 {
             let start = b == 0 ? 0 : Int.random(in: 0...4, using: &rng)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import ForkscopeNumerics
 
 /// NN-descent, random-projection trees and the neighbour heaps
@@ -128,7 +129,7 @@ struct UMAPApproximateNeighboursTests {
     /// A heap keeps the `size` smallest (score, index) pairs whatever order they arrive in, rejects
     /// an index it already holds, and counts only real changes.
     @Test func heapsKeepTheSmallestPairsInAnyOrder() {
-        var rng = K.SplitMix(seed: 77)
+        var rng = SeededGenerator(seed: 77)
         let offers = (0..<60).map { ApproximateNeighbours.Update(target: 0, neighbour: Int32($0 % 40), score: Float(Int.random(in: 0..<12, using: &rng))) }
         // The best score each index was offered at: a heap holding j keeps its first-accepted score,
         // so for order independence offer each index once.

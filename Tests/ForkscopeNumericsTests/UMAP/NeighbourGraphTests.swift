@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import ForkscopeNumerics
 
 /// ExactNeighbours, PreparedRows and SmallestK (Sources/ForkscopeNumerics/UMAP/NeighbourGraph.swift).
@@ -151,7 +152,7 @@ struct UMAPNeighbourGraphTests {
     // MARK: SmallestK
 
     @Test func smallestKKeepsTheSmallestPairsTiesByIndex() {
-        var rng = K.SplitMix(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         // Scores on a coarse grid so that ties are common.
         let offers = (0..<400).map { (Float(Int.random(in: 0..<25, using: &rng)), $0) }.shuffled(using: &rng)
         for capacity in [0, 1, 7, 30, 500] {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import ForkscopeNumerics
 
 /// Helpers shared by the UMAP and Procrustes tests: the umap-learn / scipy reference
@@ -10,19 +11,7 @@ enum UMAPKit {
 
     // MARK: - Reference
 
-    /// The package root: the nearest folder above this file that holds Package.swift (as the
-    /// ForkscopeTests find Tests/Fixtures).
-    static var packageRoot: URL {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-            url = url.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    static var referenceURL: URL { packageRoot.appendingPathComponent("Tests/Fixtures/umap/reference.json") }
+    static var referenceURL: URL { Fixtures.url("Tests/Fixtures/umap/reference.json") }
 
     struct Reference: Decodable, Sendable {
         struct Triplets: Decodable, Sendable { let rows: [Int]; let cols: [Int]; let vals: [Double] }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// CKA between two model versions at a pair of layers (Sources/Forkscope/Diff/LayerSimilarity.swift),
@@ -9,34 +10,21 @@ struct LayerSimilarityTests {
     static let views = View.defaults.filter { $0.base != .zeroPE }
 
     static func fixture() throws -> (ActivationRun, Matrix) {
-        let reader = try RunReader(directory: RunTestKit.fixture("synthetic").path)
+        let reader = try RunReader(directory: Fixtures.run("synthetic").path)
         return (reader.run, try reader.states(slice: 1))
     }
 
     /// A random orthogonal d × d matrix (QR of a Gaussian by Gram–Schmidt, twice).
     static func rotation(_ d: Int, seed: UInt64) -> Matrix {
-        var rng = SplitMix(seed)
+        var rng = SeededGenerator(seed: seed)
         var q = [[Double]]()
         for _ in 0..<d {
-            var v = (0..<d).map { _ in rng.normal() }
+            var v = (0..<d).map { _ in rng.nextNormal() }
             for _ in 0..<2 { for u in q { let c = zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }; for i in 0..<d { v[i] -= c * u[i] } } }
             let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
             q.append(v.map { $0 / norm })
         }
         return Matrix(rows: d, cols: d, storage: q.flatMap { $0 })
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(_ seed: UInt64) { state = seed }
-        mutating func next() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) * 0x1p-53
-        }
-        mutating func normal() -> Double { (-2 * log(1 - next())).squareRoot() * cos(2 * .pi * next()) }
     }
 
     static func similarity(_ run: ActivationRun, _ a: Matrix, _ b: Matrix) -> [String: Double?] {
@@ -63,9 +51,9 @@ struct LayerSimilarityTests {
     /// The same states with their tokens shuffled: far from 1 in every view.
     @Test func shuffledTokensAreFarFromOne() throws {
         let (run, x) = try Self.fixture()
-        var rng = SplitMix(9)
+        var rng = SeededGenerator(seed: 9)
         var order = Array(0..<x.rows)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() * Double(i + 1))) }
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.nextUnit() * Double(i + 1))) }
         let cka = Self.similarity(run, x, x.selectingRows(order))
         for (view, value) in cka {
             let v = try #require(value, "\(view)")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// `forkscope diff` on the synthetic fixture run against a copy whose states the test changes in
@@ -11,7 +12,7 @@ struct RunDiffTests {
     /// Writes B: the fixture's run.json and zero_pe variant as they are, its main states changed
     /// per layer (F32).
     static func writeCopy(of reader: RunReader, to dir: URL, changes: [Change]) throws {
-        let source = RunTestKit.fixture("synthetic")
+        let source = Fixtures.run("synthetic")
         for file in ["run.json", "activations.zero_pe.safetensors"] {
             try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
         }
@@ -24,9 +25,9 @@ struct RunDiffTests {
                 for i in 0..<y.storage.count { y.storage[i] *= 3 }
                 return y
             case .shuffled:
-                var rng = LayerSimilarityTests.SplitMix(5)
+                var rng = SeededGenerator(seed: 5)
                 var order = Array(0..<x.rows)
-                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() * Double(i + 1))) }
+                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.nextUnit() * Double(i + 1))) }
                 return x.selectingRows(order)
             case .shifted:
                 // Continuation tokens (branches with a parent) move along dimension 0 by twice the median norm.
@@ -37,18 +38,18 @@ struct RunDiffTests {
             }
         }
         let offsets = run.branchOffsets
-        let tensors = run.branches.enumerated().map { b, branch -> RunTestKit.Tensor in
+        let tensors = run.branches.enumerated().map { b, branch -> RunWriter.Tensor in
             var values = [Float]()
             for layer in layers { for t in 0..<branch.tokens.count { for c in 0..<d { values.append(Float(layer[offsets[b] + t, c])) } } }
-            return RunTestKit.Tensor(name: branch.id, dtype: "F32", shape: [layers.count, branch.tokens.count, d],
-                                     data: RunTestKit.encode(values, as: "F32"))
+            return RunWriter.Tensor(name: branch.id, dtype: "F32", shape: [layers.count, branch.tokens.count, d],
+                                    data: RunWriter.encode(values, as: "F32"))
         }
-        try RunTestKit.safetensors(tensors).write(to: dir.appendingPathComponent("activations.safetensors"))
+        try RunWriter.safetensors(tensors).write(to: dir.appendingPathComponent("activations.safetensors"))
     }
 
     @Test func showsExactlyThePlantedChanges() throws {
-        let a = try RunReader(directory: RunTestKit.fixture("synthetic").path)
-        try RunTestKit.withTemporaryDirectory { dir in
+        let a = try RunReader(directory: Fixtures.run("synthetic").path)
+        try TemporaryFolder.with { dir in
             try Self.writeCopy(of: a, to: dir, changes: [.rotated, .shuffled, .shifted])
             let diff = try RunDiff(a, RunReader(directory: dir.path), threads: 2)
             #expect(diff.pairing.mismatches.isEmpty && diff.layers.count == 3)
@@ -93,9 +94,9 @@ struct RunDiffTests {
             struct Layer: Decodable { let layer: Int; let raw: Double; let position_mean: Double; let tokens: [String: Int] }
             let layers: [Layer]
         }
-        let dirB = RunTestKit.fixture("synthetic-b")
+        let dirB = Fixtures.run("synthetic-b")
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dirB.appendingPathComponent("expected_cka.json")))
-        let diff = try RunDiff(RunReader(directory: RunTestKit.fixture("synthetic").path), RunReader(directory: dirB.path),
+        let diff = try RunDiff(RunReader(directory: Fixtures.run("synthetic").path), RunReader(directory: dirB.path),
                                views: [.raw, .positionMean], maps: false, threads: 1)
         #expect(diff.layers.count == expected.layers.count)
         for (layer, want) in zip(diff.layers, expected.layers) {
@@ -126,9 +127,9 @@ struct RunDiffSiteReferenceTests {
     }
 
     static func diff() throws -> (RunDiff, Expected) {
-        let dirB = RunTestKit.fixture("synthetic-b")
+        let dirB = Fixtures.run("synthetic-b")
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dirB.appendingPathComponent("expected_site.json")))
-        let diff = try RunDiff(RunReader(directory: RunTestKit.fixture("synthetic").path), RunReader(directory: dirB.path),
+        let diff = try RunDiff(RunReader(directory: Fixtures.run("synthetic").path), RunReader(directory: dirB.path),
                                views: [.raw, .positionMean], threads: 2)
         return (diff, expected)
     }
@@ -181,34 +182,33 @@ struct RunDiffSiteReferenceTests {
 /// representations), its layers 1 and 3 A's layer 1 with its tokens shuffled.
 struct RunDiffDepthTests {
     @Test func layersPairByDepthAndTheMapsCoverEveryLayerOfBoth() throws {
-        let a = try RunReader(directory: RunTestKit.fixture("synthetic").path)
-        try RunTestKit.withTemporaryDirectory { dir in
+        let a = try RunReader(directory: Fixtures.run("synthetic").path)
+        try TemporaryFolder.with { dir in
             let d = a.run.hiddenSize, wide = 64
             // d × 64 with orthonormal rows: the first d columns of a 64 × 64 rotation, transposed.
             let q = LayerSimilarityTests.rotation(wide, seed: 4)
             var embed = Matrix(rows: d, cols: wide)
             for i in 0..<d { for j in 0..<wide { embed[i, j] = q[j, i] } }
             let states = try a.run.layers.indices.map { try a.states(slice: $0) }
-            var rng = LayerSimilarityTests.SplitMix(11)
+            var rng = SeededGenerator(seed: 11)
             var order = Array(0..<states[1].rows)
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() * Double(i + 1))) }
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.nextUnit() * Double(i + 1))) }
             let shuffled = states[1].selectingRows(order).multiplied(by: embed)
             let layers = [states[0].multiplied(by: embed), shuffled, states[1].multiplied(by: embed), shuffled, states[2].multiplied(by: embed)]
 
             var manifest = try #require(try JSONSerialization.jsonObject(
-                with: Data(contentsOf: RunTestKit.fixture("synthetic").appendingPathComponent("run.json"))) as? [String: Any])
+                with: Data(contentsOf: Fixtures.run("synthetic").appendingPathComponent("run.json"))) as? [String: Any])
             manifest["layers"] = [0, 3, 6, 9, 12]
             manifest["hidden_size"] = wide
             manifest.removeValue(forKey: "variants")
-            try JSONSerialization.data(withJSONObject: manifest).write(to: dir.appendingPathComponent("run.json"))
             let offsets = a.run.branchOffsets
-            let tensors = a.run.branches.enumerated().map { b, branch -> RunTestKit.Tensor in
+            let tensors = a.run.branches.enumerated().map { b, branch -> RunWriter.Tensor in
                 var values = [Float]()
                 for layer in layers { for t in 0..<branch.tokens.count { for c in 0..<wide { values.append(Float(layer[offsets[b] + t, c])) } } }
-                return RunTestKit.Tensor(name: branch.id, dtype: "F32", shape: [layers.count, branch.tokens.count, wide],
-                                         data: RunTestKit.encode(values, as: "F32"))
+                return RunWriter.Tensor(name: branch.id, dtype: "F32", shape: [layers.count, branch.tokens.count, wide],
+                                        data: RunWriter.encode(values, as: "F32"))
             }
-            try RunTestKit.safetensors(tensors).write(to: dir.appendingPathComponent("activations.safetensors"))
+            try RunWriter(manifest: manifest, tensors: tensors).write(to: dir)
 
             let diff = try RunDiff(a, RunReader(directory: dir.path), views: [.raw, .positionMean], threads: 2)
             #expect(diff.pairing.layers.byDepth)

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Which branches and layers `forkscope diff` compares (Sources/Forkscope/Diff/RunPairing.swift).
 struct RunPairingTests {
-    static func open(_ run: RunTestKit.Run) throws -> ActivationRun {
-        try RunTestKit.withTemporaryDirectory { dir in
+    static func open(_ run: RunWriter) throws -> ActivationRun {
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             return try RunReader(directory: dir.path).run
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// `position_probe` through its closed forms (one Gram matrix for every fold; zero weights for
@@ -62,18 +63,5 @@ struct PositionProbeFoldsTests {
         let erased = try #require(ViewMeasures.heldOutProbe(.positionMean, input: input, settings: DebiasSettings(), folds: Self.roots(input)))
         #expect(raw > 0.5)
         #expect(erased <= 0.0 + 1e-12)
-    }
-}
-
-/// SplitMix64, for reproducible test data.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

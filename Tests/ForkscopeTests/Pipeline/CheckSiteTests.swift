@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Built sites checked by the independent NumPy reference (Tests/Fixtures/check_site.py).
@@ -20,10 +21,10 @@ struct CheckSiteTests {
     @Test("the NumPy checker passes every layer", arguments: runs)
     func checkSite(run: String) throws {
         try Kit.requireNumPy()
-        let runPath = Kit.repoRoot.appendingPathComponent(run).path
+        let runPath = Fixtures.packageRoot.appendingPathComponent(run).path
         let layers = try Kit.runInfo(runPath).layers.count
         try Kit.withBuiltSite(run: runPath) { site, _ in
-            let (status, output) = try Kit.python([Kit.checkSite, runPath, site.path])
+            let (status, output) = try Kit.python([Fixtures.checkSite, runPath, site.path])
             #expect(status == 0, "check_site.py exited \(status):\n\(output)")
             let last = output.split(separator: "\n").last.map(String.init) ?? ""
             #expect(last == "\(layers) passed, 0 failed", "\(output)")
@@ -35,7 +36,7 @@ struct CheckSiteTests {
     @Test("the checker can fail: a tampered report.json is caught", arguments: ["tokens", "measure", "massive"])
     func checkerCatchesTampering(what: String) throws {
         try Kit.requireNumPy()
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let url = site.appendingPathComponent("report.json")
             var report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
             var layers = try #require(report["layers"] as? [[String: Any]])
@@ -60,7 +61,7 @@ struct CheckSiteTests {
             }
             report["layers"] = layers
             try JSONSerialization.data(withJSONObject: report).write(to: url)
-            let (status, output) = try Kit.python([Kit.checkSite, Kit.treeF32, site.path])
+            let (status, output) = try Kit.python([Fixtures.checkSite, Fixtures.treeF32, site.path])
             #expect(status == 1, "check_site.py accepted a tampered \(what) (exit \(status)):\n\(output)")
         }
     }
@@ -69,12 +70,12 @@ struct CheckSiteTests {
           arguments: SiteTestKit.degenerateRuns)
     func checkDegenerateRun(name: String) throws {
         try Kit.requireNumPy()
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let run = tmp.appendingPathComponent(name)
             try Kit.writeDegenerateRun(name, at: run)
             let site = tmp.appendingPathComponent("site")
             _ = try Build.run(BuildOptions(run: run.path, out: site.path))
-            let (status, output) = try Kit.python([Kit.checkSite, run.path, site.path])
+            let (status, output) = try Kit.python([Fixtures.checkSite, run.path, site.path])
             #expect(status == 0, "check_site.py exited \(status):\n\(output)")
         }
     }
@@ -83,9 +84,9 @@ struct CheckSiteTests {
     @Test("the NumPy checker passes a run whose branches carry string and number groups")
     func checkGroups() throws {
         try Kit.requireNumPy()
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let run = tmp.appendingPathComponent("grouped")
-            try FileManager.default.copyItem(at: URL(fileURLWithPath: Kit.treeF32), to: run)
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.treeF32), to: run)
             let url = run.appendingPathComponent("run.json")
             var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
             var branches = try #require(json["branches"] as? [[String: Any]])
@@ -103,7 +104,7 @@ struct CheckSiteTests {
             let site = tmp.appendingPathComponent("site")
             let result = try Build.run(BuildOptions(run: run.path, out: site.path))
             #expect(result.warnings.isEmpty, "\(result.warnings)")
-            let (status, output) = try Kit.python([Kit.checkSite, run.path, site.path])
+            let (status, output) = try Kit.python([Fixtures.checkSite, run.path, site.path])
             #expect(status == 0, "check_site.py exited \(status):\n\(output)")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 @Suite("Commentary from a content folder")
@@ -19,15 +20,15 @@ struct CommentaryTests {
 
     @Test("index.md, layers/0.md and branches/p0.md are rendered onto their pages and only there")
     func commentaryOnTheRightPages() throws {
-        let info = try Kit.runInfo(Kit.topicsMini)
-        try Kit.withTempFolder { tmp in
+        let info = try Kit.runInfo(Fixtures.topicsMini)
+        try TemporaryFolder.with { tmp in
             let content = tmp.appendingPathComponent("content")
             try Self.write("# Overview IDXMARK\n\nSome *emphasis* and a [link](layers/0.html).\n\n<script>alert(1)</script>\n", "index.md", in: content)
             try Self.write("Layer zero LAYERMARK with **bold**.\n", "layers/0.md", in: content)
             try Self.write("## Gardening BRANCHMARK\n\n- one\n- two\n", "branches/p0.md", in: content)
             try Self.write("Nobody's page NOPEMARK\n", "branches/nope.md", in: content)
             let site = tmp.appendingPathComponent("site")
-            let result = try Build.run(BuildOptions(run: Kit.topicsMini, out: site.path, content: content.path))
+            let result = try Build.run(BuildOptions(run: Fixtures.topicsMini, out: site.path, content: content.path))
 
             let index = try Kit.text(site.appendingPathComponent("index.html"))
             let section = try #require(Kit.between(index, "<section class=\"commentary\">", "</section>"))
@@ -64,7 +65,7 @@ struct CommentaryTests {
 
     @Test("without content:, the run's own commentary/ folder is used")
     func runOwnCommentary() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let run = tmp.appendingPathComponent("run")
             try Kit.writeRun(at: run, branches: Kit.smallTree)
             try Self.write("OWNMARK *here*\n", "commentary/index.md", in: run)
@@ -78,10 +79,10 @@ struct CommentaryTests {
 
     @Test("a content folder that does not exist is an InputError naming it")
     func missingContentFolder() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let missing = tmp.appendingPathComponent("no-such-content").path
             let error = try #require(throws: InputError.self) {
-                try Build.run(BuildOptions(run: Kit.treeF32, out: tmp.appendingPathComponent("site").path, content: missing))
+                try Build.run(BuildOptions(run: Fixtures.treeF32, out: tmp.appendingPathComponent("site").path, content: missing))
             }
             #expect(error.file == missing)
             #expect(!FileManager.default.fileExists(atPath: tmp.appendingPathComponent("site").path))
@@ -90,12 +91,12 @@ struct CommentaryTests {
 
     @Test("commentary that is not valid UTF-8 is rendered with U+FFFD and a warning")
     func brokenUTF8() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let content = tmp.appendingPathComponent("content")
             try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
             try Data("BROKEN ".utf8 + [0xFF, 0xFE] + Data(" end\n".utf8)).write(to: content.appendingPathComponent("index.md"))
             let site = tmp.appendingPathComponent("site")
-            let result = try Build.run(BuildOptions(run: Kit.treeF32, out: site.path, content: content.path))
+            let result = try Build.run(BuildOptions(run: Fixtures.treeF32, out: site.path, content: content.path))
             #expect(try Kit.text(site.appendingPathComponent("index.html")).contains("BROKEN \u{FFFD}\u{FFFD} end"))
             #expect(result.warnings.contains { $0.file.hasSuffix("index.md") })
         }
@@ -103,9 +104,9 @@ struct CommentaryTests {
 
     @Test("the repository's demo configuration (Site/forkscope.json) builds with its commentary")
     func demoConfiguration() throws {
-        let config = try SiteConfiguration(file: Kit.repoRoot.appendingPathComponent("Site/forkscope.json").path)
+        let config = try SiteConfiguration(file: Fixtures.packageRoot.appendingPathComponent("Site/forkscope.json").path)
         let run = try #require(config.run), content = try #require(config.content)
-        #expect(URL(fileURLWithPath: run).standardizedFileURL.path == URL(fileURLWithPath: Kit.topicsMini).standardizedFileURL.path)
+        #expect(URL(fileURLWithPath: run).standardizedFileURL.path == URL(fileURLWithPath: Fixtures.topicsMini).standardizedFileURL.path)
         let info = try Kit.runInfo(run)
         // Every layer note of the demo's commentary belongs to a layer of the demo run.
         let notes = try FileManager.default.contentsOfDirectory(atPath: content + "/layers").filter { $0.hasSuffix(".md") }.sorted()
@@ -120,7 +121,7 @@ struct CommentaryTests {
             #expect(firstWords.count >= 10, "\(note)")
             firstWordsByPage["layers/\(layer).html"] = String(firstWords)
         }
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let site = tmp.appendingPathComponent("demo")
             let result = try Build.run(BuildOptions(run: run, out: site.path, content: content, templates: config.templates))
             #expect(result.warnings.isEmpty, "\(result.warnings)")
@@ -137,7 +138,7 @@ struct SiteConfigurationTests {
 
     @Test("relative paths are taken from the configuration file's folder; absolute ones are kept")
     func relativePaths() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let file = tmp.appendingPathComponent("cfg/forkscope.json")
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(#"{"run": "../runs/x", "out": "/abs/out", "content": "notes", "templates": null}"#.utf8).write(to: file)
@@ -153,7 +154,7 @@ struct SiteConfigurationTests {
         #"{"run": "x", "output": "y"}"#, #"{"run": 3}"#, #"{"run": "#, #"["run"]"#, "MISSING",
     ])
     func invalid(text: String) throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let file = tmp.appendingPathComponent("forkscope.json")
             if text != "MISSING" { try Data(text.utf8).write(to: file) }
             let error = try #require(throws: InputError.self) { try SiteConfiguration(file: file.path) }

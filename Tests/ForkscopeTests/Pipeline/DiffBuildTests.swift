@@ -1,20 +1,21 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// The diff pipeline (Sources/Forkscope/Pipeline/DiffBuild.swift): reports as input, commentary,
 /// bad input, and nothing lost when a diff fails.
 struct DiffBuildTests {
     typealias Kit = SiteTestKit
-    static var synthetic: String { RunTestKit.fixture("synthetic").path }
-    static var plantedB: String { RunTestKit.fixture("synthetic-b").path }
+    static var synthetic: String { Fixtures.run("synthetic").path }
+    static var plantedB: String { Fixtures.run("synthetic-b").path }
 
     @Test func twoReportsGiveTheMeasuresAlone() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let siteA = tmp.appendingPathComponent("a"), siteB = tmp.appendingPathComponent("b"), out = tmp.appendingPathComponent("diff")
             for (run, site) in [(Self.synthetic, siteA), (Self.plantedB, siteB)] {
                 var o = BuildOptions(run: run, out: site.path)
-                o.analysis.umap = false
+                o.analysis.projections = [.pca]
                 _ = try Build.run(o)
             }
             var options = DiffOptions(a: siteA.path, b: siteB.appendingPathComponent("report.json").path)
@@ -34,7 +35,7 @@ struct DiffBuildTests {
     }
 
     @Test func commentaryIsRenderedOnItsPages() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let content = tmp.appendingPathComponent("content"), out = tmp.appendingPathComponent("diff")
             try FileManager.default.createDirectory(at: content.appendingPathComponent("layers"), withIntermediateDirectories: true)
             try "# Checkpoints\n\nLayer *one* was **shuffled**.".write(to: content.appendingPathComponent("index.md"), atomically: true, encoding: .utf8)
@@ -52,7 +53,7 @@ struct DiffBuildTests {
     }
 
     @Test func aRunAndAReportAreRefused() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             var options = DiffOptions(a: Self.synthetic, b: tmp.path)
             options.out = tmp.appendingPathComponent("diff").path
             let error = try #require(throws: InputError.self) { try DiffBuild.run(options) }
@@ -62,7 +63,7 @@ struct DiffBuildTests {
 
     /// A diff that fails (B's tensors are cut short) or whose check refuses leaves the previous site as it was.
     @Test func aFailedDiffLeavesThePreviousSite() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("diff"), broken = tmp.appendingPathComponent("broken")
             var options = DiffOptions(a: Self.synthetic, b: Self.plantedB)
             options.out = out.path

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Examples/topics-mini (13 branches, layers 0, 6, …, 30 of a real SmolLM2 run, with a zero_pe
@@ -11,10 +12,10 @@ struct EndToEndTests {
 
     @Test("every branch page and layer page and CSV exists; nothing else but index, 404, style, highlight, report, marker")
     func fileSet() throws {
-        let info = try Kit.runInfo(Kit.topicsMini)
+        let info = try Kit.runInfo(Fixtures.topicsMini)
         #expect(info.branches.count == 13 && info.layers == [0, 6, 12, 18, 24, 30])
         #expect(info.variants == ["zero_pe"])
-        try Kit.withBuiltSite(run: Kit.topicsMini) { site, result in
+        try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, result in
             var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "report.json", SiteWriter.marker]
             for l in info.layers {
                 expected.formUnion(["layers/\(l).html", "layers/\(l).csv"])
@@ -29,8 +30,8 @@ struct EndToEndTests {
 
     @Test("index.html lists every branch and every layer, with links")
     func indexListsEverything() throws {
-        let info = try Kit.runInfo(Kit.topicsMini)
-        try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
+        let info = try Kit.runInfo(Fixtures.topicsMini)
+        try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, _ in
             let index = try Kit.text(site.appendingPathComponent("index.html"))
             let hrefs = Kit.attributeValues("href", in: index)
             let tree = try #require(Kit.between(index, "<ul class=\"tree\">", "</ul>"))
@@ -57,7 +58,7 @@ struct EndToEndTests {
 
     @Test("every relative href/src of every page resolves to a file of the site; no remote URLs")
     func linksResolve() throws {
-        try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, _ in
             let root = site.standardizedFileURL.path
             var checked = 0
             for page in try Kit.htmlPages(site) {
@@ -96,8 +97,8 @@ struct EndToEndTests {
 
     @Test("layer pages: a plot per view of settings.views, one point per covered token; raw covers every token, position_mean the supported ones")
     func layerPlots() throws {
-        let info = try Kit.runInfo(Kit.topicsMini)
-        try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
+        let info = try Kit.runInfo(Fixtures.topicsMini)
+        try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, _ in
             let report = try Kit.reportObject(site)
             let views = try Kit.settingsViews(site)
             #expect(views == ["raw", "position_mean", "regress", "leace", "abtt", "zero_pe"])
@@ -148,32 +149,32 @@ struct EndToEndTests {
 
     @Test("index.html: the layer sweep has a chart per measure, a line per view with a point per layer at the report's value")
     func layerSweep() throws {
-        let info = try Kit.runInfo(Kit.topicsMini)
-        try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
+        let info = try Kit.runInfo(Fixtures.topicsMini)
+        try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, _ in
             let report = try Kit.reportObject(site)
             let views = try Kit.settingsViews(site)
             let titles = try #require(report["views"] as? [String: [String: Any]]).mapValues { $0["title"] as? String ?? "" }
             let layers = try #require(report["layers"] as? [[String: Any]])
             let index = try Kit.text(site.appendingPathComponent("index.html"))
             let charts = Kit.svgFragments(index).filter { $0.contains("class=\"sweep\"") }
-            try #require(charts.count == MeasureCatalog.all.count)
-            for (entry, chart) in zip(MeasureCatalog.all, charts) {
-                #expect(Kit.xmlError(chart) == nil, "\(entry.key): SVG does not parse")
+            try #require(charts.count == Measure.catalogue.filter(\.shown).count)
+            for (entry, chart) in zip(Measure.catalogue.filter(\.shown), charts) {
+                #expect(Kit.xmlError(chart) == nil, "\(entry.id): SVG does not parse")
                 let lines = chart.components(separatedBy: "<g class=\"line").dropFirst()
                 let solid = lines.filter { $0.hasPrefix("\"") }, dashed = lines.filter { $0.hasPrefix(" chance\"") }
-                #expect(solid.count == views.count, "\(entry.key): \(solid.count) lines")
-                #expect(dashed.count == (entry.chance == nil ? 0 : 1), "\(entry.key): chance line")
+                #expect(solid.count == views.count, "\(entry.id): \(solid.count) lines")
+                #expect(dashed.count == (entry.chance == nil ? 0 : 1), "\(entry.id): chance line")
                 var points = [(value: Double, cy: Double)]()
                 for (name, line) in zip(views, solid) {
                     let title = try #require(titles[name])
-                    #expect(line.contains("<title>\(Kit.escape(title))</title>"), "\(entry.key): line of \(name) not in view order")
+                    #expect(line.contains("<title>\(Kit.escape(title))</title>"), "\(entry.id): line of \(name) not in view order")
                     let circles = Kit.elements("<circle", in: line)
-                    #expect(circles.count == info.layers.count, "\(entry.key) \(name): \(circles.count) points")
+                    #expect(circles.count == info.layers.count, "\(entry.id) \(name): \(circles.count) points")
                     for (l, layer) in zip(info.layers, layers) {
                         let measures = try #require(layer["views"] as? [String: [String: Any]])
-                        let value = try #require(measures[name]?[entry.key] as? Double, "\(entry.key) \(name) layer \(l) is null")
+                        let value = try #require(measures[name]?[entry.id.rawValue] as? Double, "\(entry.id) \(name) layer \(l) is null")
                         #expect(line.contains("<title>\(Kit.escape(title)), layer \(l): \(NumberFormat.figure(value))</title>"),
-                                "\(entry.key) \(name) layer \(l): no point titled with \(value)")
+                                "\(entry.id) \(name) layer \(l): no point titled with \(value)")
                         if let c = circles.dropFirst(info.layers.firstIndex(of: l)!).first, let cy = Kit.number("cy", of: c) {
                             points.append((value, cy))
                         }
@@ -181,7 +182,7 @@ struct EndToEndTests {
                 }
                 // Larger values are drawn higher (smaller y), to the 0.01 the coordinates are written with.
                 for a in points { for b in points where a.value > b.value {
-                    #expect(a.cy <= b.cy + 0.01, "\(entry.key): \(a.value) drawn below \(b.value)")
+                    #expect(a.cy <= b.cy + 0.01, "\(entry.id): \(a.value) drawn below \(b.value)")
                 } }
             }
         }
@@ -189,9 +190,9 @@ struct EndToEndTests {
 
     @Test("branch pages: one table row per own token, the text holds inherited + own tokens")
     func branchTables() throws {
-        let info = try Kit.runInfo(Kit.topicsMini)
+        let info = try Kit.runInfo(Fixtures.topicsMini)
         let byID = Dictionary(uniqueKeysWithValues: info.branches.map { ($0.id, $0) })
-        try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, _ in
             for b in info.branches {
                 for l in info.layers {
                     let html = try Kit.text(site.appendingPathComponent("branches/\(b.id)/\(l).html"))
@@ -211,19 +212,19 @@ struct EndToEndTests {
 
     @Test("building twice gives byte-identical sites (fresh folder and rebuild in place)")
     func deterministic() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let one = tmp.appendingPathComponent("one"), two = tmp.appendingPathComponent("two")
-            _ = try Build.run(BuildOptions(run: Kit.topicsMini, out: one.path))
+            _ = try Build.run(BuildOptions(run: Fixtures.topicsMini, out: one.path))
             let first = try Kit.snapshot(one)
-            _ = try Build.run(BuildOptions(run: Kit.topicsMini, out: two.path))
+            _ = try Build.run(BuildOptions(run: Fixtures.topicsMini, out: two.path))
             let second = try Kit.snapshot(two)
-            let info = try Kit.runInfo(Kit.topicsMini)
+            let info = try Kit.runInfo(Fixtures.topicsMini)
             #expect(first.count == 5 + 2 * info.layers.count + info.branches.count * info.layers.count + 1)  // index, style, highlight, report, 404; + the marker
             #expect(Set(first.keys) == Set(second.keys))
             for (path, data) in first where second[path] != data {
                 Issue.record("\(path) differs between two builds")
             }
-            _ = try Build.run(BuildOptions(run: Kit.topicsMini, out: one.path))
+            _ = try Build.run(BuildOptions(run: Fixtures.topicsMini, out: one.path))
             #expect(try Kit.snapshot(one) == first, "rebuilding in place changed the site")
             #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).sorted() == ["one", "two"])
         }
@@ -235,15 +236,15 @@ struct EndToEndTests {
     /// UMAP layouts included: nothing may depend on which worker finished first or how many there are.
     @Test("layers analysed one at a time on one thread (in reverse) render the same bytes as a build on 3 threads")
     func concurrentEqualsSerial() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("concurrent")
-            var build = BuildOptions(run: Kit.topicsMini, out: out.path)
+            var build = BuildOptions(run: Fixtures.topicsMini, out: out.path)
             build.analysis.threads = 3
             let result = try Build.run(build)
             let built = try Kit.snapshot(out)
             #expect(String(decoding: built["layers/12.csv"] ?? Data(), as: UTF8.self).contains("position_mean_umap1"))
 
-            let reader = try RunReader(directory: Kit.topicsMini)
+            let reader = try RunReader(directory: Fixtures.topicsMini)
             let run = reader.run
             var options = LayerAnalysis.Options()
             options.threads = 1
@@ -254,8 +255,9 @@ struct EndToEndTests {
                                               zeroPE: try reader.states(slice: slice, variant: "zero_pe"), run: run, options: options),
                                 at: 0)
             }
-            let rendered = try SiteRenderer(run: run, analyses: analyses, options: options, commentary: Commentary(),
-                                            theme: .default, warnings: reader.warnings).files()
+            let report = Build.report(run: run, analyses: analyses, options: options, warnings: reader.warnings)
+            let rendered = try SiteRenderer(run: run, analyses: analyses, report: report, options: options, commentary: Commentary(),
+                                            theme: .default).files()
             let files = try Publishing(baseURL: nil, environment: [:])
                 .adding(to: rendered, theme: .default, siteTitle: TokenText.visible(run.title), dataFile: "report.json")
             #expect(files.count == result.files)
@@ -276,9 +278,9 @@ struct EndToEndTests {
 
     @Test("the progress callback reports every layer (counting up to all of them), then rendering and writing")
     func progress() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let collected = Messages()
-            _ = try Build.run(BuildOptions(run: Kit.treeF32, out: tmp.appendingPathComponent("s").path)) { collected.append($0) }
+            _ = try Build.run(BuildOptions(run: Fixtures.treeF32, out: tmp.appendingPathComponent("s").path)) { collected.append($0) }
             let messages = collected.all
             // Layers are analysed concurrently, so reports may arrive out of order, but each count comes once.
             // "analysing layers: 2/3 (66%), about 1 s left": count, percent, time left.
@@ -295,7 +297,7 @@ struct EndToEndTests {
 
     @Test("a run folder that does not exist is an InputError and writes nothing")
     func missingRun() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("site")
             #expect(throws: InputError.self) {
                 try Build.run(BuildOptions(run: tmp.appendingPathComponent("nope").path, out: out.path))
@@ -304,12 +306,12 @@ struct EndToEndTests {
         }
     }
 
-    @Test("--umap-layers limits UMAP to those layers (plots, CSV columns, report); --projections pca turns it off; an unknown layer is an InputError")
+    @Test("--umap-layers limits UMAP to those layers (plots, CSV columns, report); --projections pca turns it off; an unknown layer is a SettingError")
     func umapLayers() throws {
-        try Kit.withTempFolder { tmp in
-            let info = try Kit.runInfo(Kit.treeF32)
+        try TemporaryFolder.with { tmp in
+            let info = try Kit.runInfo(Fixtures.treeF32)
             let chosen = try #require(info.layers.last)
-            var options = BuildOptions(run: Kit.treeF32, out: tmp.appendingPathComponent("some").path)
+            var options = BuildOptions(run: Fixtures.treeF32, out: tmp.appendingPathComponent("some").path)
             options.analysis.umapLayers = [chosen]
             _ = try Build.run(options)
             let site = tmp.appendingPathComponent("some")
@@ -326,7 +328,7 @@ struct EndToEndTests {
 
             options.out = tmp.appendingPathComponent("none").path
             options.analysis.umapLayers = nil
-            options.analysis.umap = false
+            options.analysis.projections = [.pca]
             _ = try Build.run(options)
             let off = try Kit.reportObject(tmp.appendingPathComponent("none"))
             #expect((off["settings"] as? [String: Any])?["projections"] as? [String] == ["pca"])
@@ -334,9 +336,9 @@ struct EndToEndTests {
             #expect(!(try Kit.text(tmp.appendingPathComponent("none/layers/\(chosen).csv"))).contains("_umap1"))
 
             options.out = tmp.appendingPathComponent("bad").path
-            options.analysis.umap = true
+            options.analysis.projections = [.pca, .umap]
             options.analysis.umapLayers = [chosen, 999]
-            #expect(throws: InputError.self) { try Build.run(options) }
+            #expect(throws: SettingError.umapLayers(run: (Fixtures.treeF32 as NSString).appendingPathComponent("run.json"), missing: [999])) { try Build.run(options) }
             #expect(!FileManager.default.fileExists(atPath: options.out))
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// A corpus of hostile runs built into sites: script tags, quotes, bidirectional overrides and
@@ -21,12 +22,12 @@ struct HostileRunTests {
     ]
 
     @Test func nothingEscapesThePagesOrTheFolder() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let run = tmp.appendingPathComponent("run"), site = tmp.appendingPathComponent("out/site")
             try Kit.writeRun(at: run, branches: Self.branches, layers: [0, 1],
                              title: "\u{202E}<title>x</title>", model: "<img src=x onerror=alert(2)>")
             var options = BuildOptions(run: run.path, out: site.path)
-            options.analysis.umap = false
+            options.analysis.projections = [.pca]
             _ = try Build.run(options)
             // Only the site was written: the temporary folder holds the run and out/site alone.
             #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.appendingPathComponent("out").path) == ["site"])
@@ -51,15 +52,15 @@ struct HostileRunTests {
     /// An output folder that is a symbolic link to another folder is replaced by the new site; the
     /// folder it pointed to is left exactly as it was.
     @Test func aSymlinkedOutputIsReplacedNotWrittenThrough() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let elsewhere = tmp.appendingPathComponent("elsewhere"), out = tmp.appendingPathComponent("site")
             try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
             try Data("forkscope".utf8).write(to: elsewhere.appendingPathComponent(SiteWriter.marker))
             try Data("keep me".utf8).write(to: elsewhere.appendingPathComponent("index.html"))
             try FileManager.default.createSymbolicLink(at: out, withDestinationURL: elsewhere)
             let before = try Kit.snapshot(elsewhere)
-            var options = BuildOptions(run: Kit.treeF32, out: out.path)
-            options.analysis.umap = false
+            var options = BuildOptions(run: Fixtures.treeF32, out: out.path)
+            options.analysis.projections = [.pca]
             _ = try Build.run(options)
             #expect(try Kit.snapshot(elsewhere) == before)
             #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: out.path)) == nil)

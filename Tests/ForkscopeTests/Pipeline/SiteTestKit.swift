@@ -3,44 +3,21 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
-/// Helpers shared by the Render, Site, Pipeline and Report tests: fixture locations, temporary
-/// folders, building sites, reading them back, and writing small synthetic runs.
-/// (One top-level name, so it cannot clash with helpers of the other test folders.)
+/// Helpers shared by the Render, Site, Pipeline and Report tests: building sites, reading them
+/// back, and writing small synthetic runs. (Fixture paths, temporary folders and the run writer
+/// are in ForkscopeTestSupport.) One top-level name, so it cannot clash with helpers of the other
+/// test folders.
 enum SiteTestKit {
-    // MARK: - Locations
-
-    /// The repository root, found from this file (Tests/ForkscopeTests/Pipeline/SiteTestKit.swift).
-    static var repoRoot: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Pipeline
-            .deletingLastPathComponent()  // ForkscopeTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository
-    }
-
-    static var treeF32: String { repoRoot.appendingPathComponent("Tests/Fixtures/runs/tree-f32").path }
-    static var topicsMini: String { repoRoot.appendingPathComponent("Examples/topics-mini").path }
-    static var templates: URL { repoRoot.appendingPathComponent("Templates") }
-    static var checkSite: String { repoRoot.appendingPathComponent("Tests/Fixtures/check_site.py").path }
-
-    // MARK: - Temporary folders
-
-    /// Runs `body` with a fresh, empty temporary folder, removed afterwards.
-    static func withTempFolder<T>(_ body: (URL) throws -> T) throws -> T {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("forkscope-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: url) }
-        return try body(url)
-    }
+    // MARK: - Sites
 
     /// Builds `run` into `<temp>/site` and hands the site folder to `body`; everything is removed after.
     @discardableResult
     static func withBuiltSite<T>(run: String, content: String? = nil, templates: String? = nil,
                                  _ body: (URL, Build.Result) throws -> T) throws -> T {
-        try withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let site = tmp.appendingPathComponent("site", isDirectory: true)
             let result = try Build.run(BuildOptions(run: run, out: site.path, content: content, templates: templates))
             return try body(site, result)
@@ -156,7 +133,7 @@ enum SiteTestKit {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
-        process.currentDirectoryURL = repoRoot
+        process.currentDirectoryURL = Fixtures.packageRoot
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -314,13 +291,12 @@ enum SiteTestKit {
         var positions: [Int]
     }
 
-    /// Writes a `forkscope.run/1` folder with F32 states (deterministic pseudo-random values).
-    /// `nanAt` puts a NaN into one branch's tensor; `omitTensor` leaves one branch's tensor out;
-    /// `values` gives every value instead (same for every layer).
+    /// Writes a `forkscope.run/1` folder with F32 states (deterministic pseudo-random values) by
+    /// `RunWriter`. `nanAt` puts a NaN into one branch's tensor; `omitTensor` leaves one branch's
+    /// tensor out; `values` gives every value instead (same for every layer).
     static func writeRun(at dir: URL, branches: [SynthBranch], layers: [Int] = [0, 1], hidden: Int = 4,
                          title: String = "synthetic", model: String = "synthetic-model", nanAt: String? = nil, omitTensor: String? = nil,
                          values fixed: ((_ branch: String, _ position: Int, _ dimension: Int) -> Float)? = nil) throws {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let manifest: [String: Any] = [
             "format": "forkscope.run/1",
             "title": title,
@@ -333,16 +309,10 @@ enum SiteTestKit {
                  "tokens": b.tokens, "positions": b.positions]
             },
         ]
-        try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
-            .write(to: dir.appendingPathComponent("run.json"))
-
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> Float {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Float(Double(state % 2_000_001) / 1_000_000 - 1)
-        }
-        var header = [String: Any]()
-        var body = Data()
+        // Uniform in [-1, 1] on a grid of 1e-6.
+        var rng = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> Float { Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1) }
+        var tensors = [RunWriter.Tensor]()
         for b in branches where b.id != omitTensor {
             var values = [Float]()
             for _ in layers {
@@ -351,17 +321,10 @@ enum SiteTestKit {
                 }
             }
             if b.id == nanAt { values[values.count / 2] = .nan }
-            let begin = body.count
-            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
-            header[b.id] = ["dtype": "F32", "shape": [layers.count, b.tokens.count, hidden], "data_offsets": [begin, body.count]]
+            tensors.append(RunWriter.Tensor(name: b.id, dtype: "F32", shape: [layers.count, b.tokens.count, hidden],
+                                            data: RunWriter.encode(values, as: "F32")))
         }
-        var headerData = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while headerData.count % 8 != 0 { headerData.append(0x20) }
-        var file = Data()
-        withUnsafeBytes(of: UInt64(headerData.count).littleEndian) { file.append(contentsOf: $0) }
-        file.append(headerData)
-        file.append(body)
-        try file.write(to: dir.appendingPathComponent("activations.safetensors"))
+        try RunWriter(manifest: manifest, tensors: tensors, metadata: nil).write(to: dir)
     }
 
     /// A small valid tree: root `a` (positions 0-3), children `a.x`, `a.y` forking after token 3.

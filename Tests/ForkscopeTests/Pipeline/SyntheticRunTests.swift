@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Tests/Fixtures/runs/synthetic, written by scripts/synth_run.py with a known structure: a
@@ -10,7 +11,7 @@ import Testing
 struct SyntheticRunTests {
     typealias Kit = SiteTestKit
 
-    static var run: String { Kit.repoRoot.appendingPathComponent("Tests/Fixtures/runs/synthetic").path }
+    static var run: String { Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runs/synthetic").path }
 
     /// The run folder, or a failure saying how to make it.
     static func requireRun(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {

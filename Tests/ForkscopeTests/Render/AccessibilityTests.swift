@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// What a reader who cannot see the plots, or prints the pages, or reads in the dark, gets.
@@ -10,7 +11,7 @@ struct AccessibilityTests {
     /// Every drawn SVG is an image with a name (`<title>`) and a description in words (`<desc>`)
     /// that gives its size in tokens and its ranges; hidden ones (shape definitions) are aria-hidden.
     @Test func everyPlotHasATitleAndADescription() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             var described = 0
             for page in try Kit.htmlPages(site) {
                 let html = try Kit.text(site.appendingPathComponent(page))
@@ -32,7 +33,7 @@ struct AccessibilityTests {
     }
 
     @Test func eachPlotLinksItsNumbersAndTheThemeFollowsDarkModeAndPrint() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let layer = try Kit.text(site.appendingPathComponent("layers/2.html"))
             let figures = layer.components(separatedBy: "<figure class=\"plot\">").dropFirst()
             #expect(!figures.isEmpty)

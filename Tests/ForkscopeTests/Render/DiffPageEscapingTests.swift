@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Hostile text through the diff site: token texts, a branch id only B has (listed as left out),
@@ -17,7 +18,7 @@ struct DiffPageEscapingTests {
     static let hostileId = "<img src=x onerror=alert(2)>"
 
     @Test func noPageCarriesHostileTextUnescaped() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b"), site = tmp.appendingPathComponent("site")
             try Kit.writeRun(at: a, branches: Self.branches, layers: [0, 1], title: "A </title><script>alert(3)</script>")
             // B: another branch first, so the pseudo-random states differ and tokens change neighbours.

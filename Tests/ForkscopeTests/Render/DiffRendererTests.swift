@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// The diff site (Sources/Forkscope/Render/DiffRenderer.swift) of the synthetic run against its
@@ -10,9 +11,9 @@ struct DiffRendererTests {
     typealias Kit = SiteTestKit
 
     static func withSite<T>(_ body: (URL) throws -> T) throws -> T {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let site = tmp.appendingPathComponent("site")
-            var options = DiffOptions(a: RunTestKit.fixture("synthetic").path, b: RunTestKit.fixture("synthetic-b").path)
+            var options = DiffOptions(a: Fixtures.run("synthetic").path, b: Fixtures.run("synthetic-b").path)
             options.out = site.path
             _ = try DiffBuild.run(options)
             return try body(site)

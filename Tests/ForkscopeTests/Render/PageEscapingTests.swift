@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Hostile token texts of Tests/Fixtures/runs/tree-f32 through whole pages.
@@ -32,7 +33,7 @@ struct PageEscapingTests {
 
     @Test("no page carries a <script> element, raw control characters or an unescaped hostile token")
     func noRawHostileText() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let pages = try Kit.htmlPages(site)
             #expect(pages.count == 2 + 3 + 6 * 3)  // index and 404, layers, branch pages
             for page in pages {
@@ -52,9 +53,9 @@ struct PageEscapingTests {
 
     @Test("every hostile token appears escaped in the branch table, the running text and the SVG <title>")
     func hostileTokensEscapedEverywhere() throws {
-        let info = try Kit.runInfo(Kit.treeF32)
+        let info = try Kit.runInfo(Fixtures.treeF32)
         let owners = Self.owners(info)
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             for (raw, visible, inline) in Self.hostile {
                 let ids = try #require(owners[raw], "fixture lost token \(raw.debugDescription)")
                 for layer in info.layers {
@@ -80,15 +81,15 @@ struct PageEscapingTests {
 
     @Test("a theme putting tokens into title=\"…\" attributes gets them escaped")
     func tokensInTitleAttributes() throws {
-        let info = try Kit.runInfo(Kit.treeF32)
+        let info = try Kit.runInfo(Fixtures.treeF32)
         let owners = Self.owners(info)
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let templates = tmp.appendingPathComponent("theme")
             try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
             try "{{> header}}\n{{#rows}}<p class=\"row\" title=\"{{token}}\">{{index}}</p>\n{{/rows}}\n{{> footer}}\n"
                 .write(to: templates.appendingPathComponent("branch.mustache"), atomically: true, encoding: .utf8)
             let site = tmp.appendingPathComponent("site")
-            _ = try Build.run(BuildOptions(run: Kit.treeF32, out: site.path, templates: templates.path))
+            _ = try Build.run(BuildOptions(run: Fixtures.treeF32, out: site.path, templates: templates.path))
             for (raw, visible, _) in Self.hostile {
                 for id in owners[raw] ?? [] {
                     let page = try Kit.text(site.appendingPathComponent("branches/\(id)/0.html"))
@@ -104,7 +105,7 @@ struct PageEscapingTests {
 
     @Test("every inline SVG of every page parses as XML")
     func svgFragmentsAreWellFormed() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             var scatterCount = 0, sweepCount = 0
             for page in try Kit.htmlPages(site) {
                 let html = try Kit.text(site.appendingPathComponent(page))
@@ -128,13 +129,13 @@ struct PageEscapingTests {
             #expect(umaps > 0)
             #expect(scatterCount == 3 * (try Kit.settingsViews(site)).count + umaps)
             #expect(try Kit.settingsViews(site).count == 5)
-            #expect(sweepCount == MeasureCatalog.all.count)  // the layer sweep: a chart per measure
+            #expect(sweepCount == Measure.catalogue.filter(\.shown).count)  // the layer sweep: a chart per measure
         }
     }
 
     @Test("all attribute values of all pages are closed properly and hold no raw < or >")
     func attributesAreInert() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             for page in try Kit.htmlPages(site) {
                 let html = try Kit.text(site.appendingPathComponent(page))
                 // Every tag: from < to the next >, quotes balanced.
@@ -151,7 +152,7 @@ struct PageEscapingTests {
 
     /// A run whose title, branch labels and ids are hostile (markup, `]]>`, control characters).
     static func withHostileLabelSite(_ body: (URL) throws -> Void) throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let run = tmp.appendingPathComponent("run")
             try Kit.writeRun(at: run, branches: [
                 .init(id: "<r>&\"", label: "root <b>&amp;</b> ]]> \u{1}\u{7}", tokens: ["a", "b", "c"], positions: [0, 1, 2]),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Plots over their point budget: a density layer of every point, a sample of markers, the
@@ -10,17 +11,14 @@ struct ScatterPlotBudgetTests {
 
     /// A synthetic layout like the "large" benchmark run: `roots` roots, each with `branches / roots - 1`
     /// children forking after its 8th token, every branch `length` tokens (256 × 64 = 16,384 points),
-    /// clustered by root, with a few massive tokens far outside. Deterministic (xorshift).
+    /// clustered by root, with a few massive tokens far outside. Deterministic (`SeededGenerator`).
     struct Layout {
         var series: [ScatterPlot.Series]
         var massive: Set<String>
 
         init(roots: Int = 16, branches: Int = 256, length: Int = 64, massiveCount: Int = 5, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) {
-            var state = seed
-            func uniform() -> Double {
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17
-                return Double(state % 1_000_000) / 1_000_000
-            }
+            var rng = SeededGenerator(seed: seed)
+            func uniform() -> Double { rng.nextUnit() }
             let perRoot = branches / roots
             var series = [ScatterPlot.Series]()
             var rootPoints = [Int: [Point]]()
@@ -288,8 +286,8 @@ struct ScatterPlotBudgetTests {
 
     @Test("layer pages of a small run: every plot whole, no density, no thinning caption; tooltips name branch, position and token")
     func smallSitePages() throws {
-        let info = try Kit.runInfo(Kit.treeF32)
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        let info = try Kit.runInfo(Fixtures.treeF32)
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             for l in info.layers {
                 let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
                 #expect(!html.contains("class=\"density\"") && !html.contains("caption thinning"), "layer \(l)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 @Suite("ScatterPlot")
@@ -251,8 +252,8 @@ struct ScatterPlotTests {
 
     @Test("site layer pages: in every view's plot, child lines start at the parent's fork token, one ring per root")
     func siteLayerPagesForkAndRings() throws {
-        let info = try Kit.runInfo(Kit.treeF32)
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        let info = try Kit.runInfo(Fixtures.treeF32)
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let html = try Kit.text(site.appendingPathComponent("layers/0.html"))
             // The PCA plots (the UMAP ones below them start no trajectory at a fork token they lack).
             let svgs = Kit.svgFragments(html).filter { $0.contains("class=\"scatter\"") && $0.prefix(400).contains(": PCA of") }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 @Suite("SiteRenderer pages")
@@ -8,8 +9,8 @@ struct SiteRendererTests {
 
     @Test("the files of a site: index, 404, stylesheets, report, a page and CSV per layer, a page per branch and layer")
     func fileList() throws {
-        let info = try Kit.runInfo(Kit.treeF32)
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, result in
+        let info = try Kit.runInfo(Fixtures.treeF32)
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, result in
             var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "report.json", SiteWriter.marker]
             for l in info.layers {
                 expected.insert("layers/\(l).html")
@@ -24,7 +25,7 @@ struct SiteRendererTests {
 
     @Test("branch pages: the running text holds the inherited prefix, then the branch's own tokens")
     func branchText() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let page = try Kit.text(site.appendingPathComponent("branches/r1.a.x/2.html"))
             let text = try #require(Kit.between(page, "<p class=\"text\">", "</p>"))
             #expect(Kit.count("<span class=\"tok inherited\"", in: text) == 6 + 2)  // r1's 6, r1.a's first 2
@@ -37,7 +38,7 @@ struct SiteRendererTests {
 
     @Test("absent things leave no empty markup: commentary, variants, excluded-token note")
     func noEmptySections() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             // tree-f32 has no commentary folder and no variants.
             let index = try Kit.text(site.appendingPathComponent("index.html"))
             #expect(!index.contains("<section class=\"commentary\">"), "index.html: empty commentary section")
@@ -56,7 +57,7 @@ struct SiteRendererTests {
     /// shows for roots, whose inheritedCount SiteRenderer.branchPage sets to 0.
     @Test("a root's token count does not mention inherited tokens")
     func rootInheritsNothing() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let root = try Kit.text(site.appendingPathComponent("branches/r1/0.html"))
             let fact = Kit.between(root, "<dt>Tokens</dt>", "</dd>") ?? ""
             #expect(fact == "<dd>6 of its own", "branches/r1/0.html: \(fact)")
@@ -67,7 +68,7 @@ struct SiteRendererTests {
 
     @Test("each plot's caption gives its fitted and covered token counts; only position_mean says how many tokens it leaves out")
     func excludedNote() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let layer = try Kit.text(site.appendingPathComponent("layers/0.html"))
             #expect(layer.contains("<span class=\"note\">1 token"), "no note on the one excluded token")
             let report = try Kit.reportObject(site)
@@ -92,8 +93,8 @@ struct SiteRendererTests {
     /// branches hold it: the note must not then say they sit "at positions seen in only one branch".
     @Test("the position_mean note's reason is true of the tokens it leaves out (massive first tokens)")
     func excludedNoteReason() throws {
-        let info = try Kit.runInfo(Kit.topicsMini)
-        try Kit.withBuiltSite(run: Kit.topicsMini) { site, _ in
+        let info = try Kit.runInfo(Fixtures.topicsMini)
+        try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, _ in
             let massive = try Kit.massiveTokens(try Kit.reportObject(site), info)
             let ids = info.tokenBranchIDs, positions = info.tokenPositions
             var branchesAt = [Int: Set<String>]()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 @Suite("Theme")
@@ -8,12 +9,12 @@ struct ThemeTests {
 
     @Test("the embedded default theme equals Templates/ byte for byte (run `make theme` after editing Templates/)")
     func embeddedThemeMatchesTemplates() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Kit.templates.path)
+        let names = try FileManager.default.contentsOfDirectory(atPath: Fixtures.templates.path)
             .filter { $0.hasSuffix(".mustache") || $0.hasSuffix(".css") }.sorted()
         #expect(names.count == 9)
         #expect(Set(DefaultTheme.files.keys) == Set(names), "embedded: \(DefaultTheme.files.keys.sorted()) vs Templates/: \(names)")
         for name in names {
-            let onDisk = try Data(contentsOf: Kit.templates.appendingPathComponent(name))
+            let onDisk = try Data(contentsOf: Fixtures.templates.appendingPathComponent(name))
             let embedded = Data((DefaultTheme.files[name] ?? "").utf8)
             #expect(onDisk == embedded, "\(name) differs from the embedded copy: run `make theme`")
         }
@@ -28,7 +29,7 @@ struct ThemeTests {
 
     @Test("an override folder replaces the files it has and keeps the rest")
     func overrideReplacesOneFile() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let theme = tmp.appendingPathComponent("theme")
             try FileManager.default.createDirectory(at: theme, withIntermediateDirectories: true)
             let footer = "<footer class=\"custom\">CUSTOM-FOOTER-7f3a</footer>\n</body>\n</html>\n"
@@ -39,7 +40,7 @@ struct ThemeTests {
             try "{{#broken".write(to: theme.appendingPathComponent("extra.mustache"), atomically: true, encoding: .utf8)
 
             let site = tmp.appendingPathComponent("site")
-            _ = try Build.run(BuildOptions(run: Kit.treeF32, out: site.path, templates: theme.path))
+            _ = try Build.run(BuildOptions(run: Fixtures.treeF32, out: site.path, templates: theme.path))
             #expect(try Data(contentsOf: site.appendingPathComponent("style.css")) == Data(css.utf8))
             for page in try Kit.htmlPages(site) {
                 let html = try Kit.text(site.appendingPathComponent(page))
@@ -67,7 +68,7 @@ struct ThemeTests {
         "layer.mustache", "header.mustache", "index.mustache",
     ])
     func invalidTemplate(name: String) throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let theme = tmp.appendingPathComponent("theme")
             try FileManager.default.createDirectory(at: theme, withIntermediateDirectories: true)
             try "<h1>{{#plots}} never closed\n".write(to: theme.appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -78,7 +79,7 @@ struct ThemeTests {
             // Through a build: fails before writing anything.
             let site = tmp.appendingPathComponent("site")
             let buildError = try #require(throws: InputError.self) {
-                try Build.run(BuildOptions(run: Kit.treeF32, out: site.path, templates: theme.path))
+                try Build.run(BuildOptions(run: Fixtures.treeF32, out: site.path, templates: theme.path))
             }
             #expect(buildError.description.contains(name))
             #expect(!FileManager.default.fileExists(atPath: site.path))
@@ -94,7 +95,7 @@ struct ThemeTests {
 
     @Test("a template that is not UTF-8 is an InputError naming the file")
     func notUTF8() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             try Data([0x3C, 0x68, 0x31, 0xFF, 0xFE, 0x3E]).write(to: tmp.appendingPathComponent("branch.mustache"))
             let error = try #require(throws: InputError.self) { try Theme(overridesIn: tmp.path) }
             #expect(error.file.hasSuffix("branch.mustache"))

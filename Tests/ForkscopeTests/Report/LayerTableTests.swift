@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// layers/<L>.csv: RFC 4180, one row per token in run order.
@@ -36,8 +37,8 @@ struct LayerTableTests {
 
     @Test("one row per token in run order, a pair of PCA columns per view; every token text, hostile ones included, round-trips")
     func rowsAndTokens() throws {
-        let info = try Kit.runInfo(Kit.treeF32)
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        let info = try Kit.runInfo(Fixtures.treeF32)
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let views = try Kit.settingsViews(site)
             #expect(views == ["raw", "position_mean", "regress", "leace", "abtt"])  // tree-f32 has no zero_pe variant
             let report = try Kit.reportObject(site)
@@ -96,7 +97,7 @@ struct LayerTableTests {
 
     @Test("ids that need quoting are quoted")
     func quotedIDs() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let run = tmp.appendingPathComponent("run")
             try Kit.writeRun(at: run, branches: [
                 .init(id: "a,b", label: "x", tokens: ["1", " 2 ", "3"], positions: [0, 1, 2]),

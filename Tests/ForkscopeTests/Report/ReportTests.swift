@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// report.json (`forkscope.report/1`), decoded with the test's own types: the key names are the
@@ -84,7 +85,7 @@ struct ReportTests {
 
     @Test("decodes with the documented keys and agrees with the run", arguments: ["Examples/topics-mini", "Tests/Fixtures/runs/tree-f32"])
     func contents(run: String) throws {
-        let runPath = Kit.repoRoot.appendingPathComponent(run).path
+        let runPath = Fixtures.packageRoot.appendingPathComponent(run).path
         let info = try Kit.runInfo(runPath)
         try Kit.withBuiltSite(run: runPath) { site, _ in
             let (report, object) = try Self.decode(site)
@@ -214,7 +215,7 @@ struct ReportTests {
 
     @Test("keys are sorted and slashes are not escaped, so diffs stay readable")
     func formatting() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let text = try Kit.text(site.appendingPathComponent("report.json"))
             #expect(text.hasSuffix("}\n"))
             #expect(!text.contains("\\/"))
@@ -228,7 +229,7 @@ struct ReportTests {
 
     @Test("hostile token texts do not reach report.json; labels round-trip")
     func hostileText() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let (report, _) = try Self.decode(site)
             #expect(report.run.title.contains("hostile token texts"))
             #expect(report.run.branches.map(\.label) == ["root r1", "branch r1.a", "branch r1.b", "branch r1.a.x", "root r2", "branch r2.a"])
@@ -241,7 +242,7 @@ struct ReportTests {
     /// Encodable uses encodeIfPresent for Optionals, which drops such keys instead.
     @Test("every documented key is present in every object, null where there is no value")
     func keysAlwaysPresent() throws {
-        try Kit.withBuiltSite(run: Kit.treeF32) { site, _ in
+        try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let (_, object) = try Self.decode(site)
             let run = try #require(object["run"] as? [String: Any])
             #expect(Set(run.keys) == ["title", "model", "hidden_size", "layers", "tokens", "branches", "variants"])
@@ -273,7 +274,7 @@ struct ReportTests {
     @Test("degenerate runs: measures that cannot be computed are null, not missing or empty",
           arguments: SiteTestKit.degenerateRuns)
     func degenerateMeasuresAreNull(name: String) throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let run = tmp.appendingPathComponent(name)
             try Kit.writeDegenerateRun(name, at: run)
             let info = try Kit.runInfo(run.path)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// The NumPy reference (Tests/Fixtures/reference.py, float64) against what Swift computes from the
@@ -26,7 +27,7 @@ struct FixtureReferenceTests {
     }
 
     static func expected(_ name: String) throws -> [ExpectedLayer] {
-        let data = try Data(contentsOf: Kit.fixture(name).appendingPathComponent("expected.json"))
+        let data = try Data(contentsOf: Fixtures.run(name).appendingPathComponent("expected.json"))
         let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let layers = try #require(root["layers"] as? [[String: Any]])
         return try layers.map { l in
@@ -71,7 +72,7 @@ struct FixtureReferenceTests {
 
     @Test("run order and tokens match the reference", arguments: fixtures)
     func runOrder(name: String) throws {
-        let reader = try RunReader(directory: Kit.fixture(name).path)
+        let reader = try RunReader(directory: Fixtures.run(name).path)
         let run = reader.run
         #expect(reader.warnings.isEmpty)
         let layers = try Self.expected(name)
@@ -91,7 +92,7 @@ struct FixtureReferenceTests {
     /// reference fits every token: massive activations kept in).
     @Test("LayerAnalysis matches the reference", arguments: fixtures)
     func layerAnalysis(name: String) throws {
-        let reader = try RunReader(directory: Kit.fixture(name).path)
+        let reader = try RunReader(directory: Fixtures.run(name).path)
         let run = reader.run
         let expected = try Self.expected(name)
         for (slice, want) in expected.enumerated() {
@@ -109,17 +110,17 @@ struct FixtureReferenceTests {
                 let key = result.view.name
                 let figures = try #require(want.views[key])
                 #expect(result.measures.tokens == figures.tokens, "\(where_) \(key) tokens")
-                Self.compare(result.measures.positionR2, figures.r2, "\(where_) \(key) position_r2")
+                Self.compare(result.measures[.positionR2], figures.r2, "\(where_) \(key) position_r2")
                 if let explained = figures.explained {
-                    #expect(result.measures.pcaExplainedVariance.count == 2)
-                    for k in 0..<min(2, result.measures.pcaExplainedVariance.count) {
-                        Self.compare(result.measures.pcaExplainedVariance[k], explained[k], "\(where_) \(key) explained[\(k)]")
+                    #expect(result.layouts[.pca]!.explainedVariance.count == 2)
+                    for k in 0..<min(2, result.layouts[.pca]!.explainedVariance.count) {
+                        Self.compare(result.layouts[.pca]!.explainedVariance[k], explained[k], "\(where_) \(key) explained[\(k)]")
                     }
                 } else {
-                    #expect(result.measures.pcaExplainedVariance.isEmpty)
+                    #expect(result.layouts[.pca]!.explainedVariance.isEmpty)
                 }
-                Self.compare(result.projection.points.map { $0?.x }, want.column("\(key)_pc1"), "\(where_) \(key)_pc1")
-                Self.compare(result.projection.points.map { $0?.y }, want.column("\(key)_pc2"), "\(where_) \(key)_pc2")
+                Self.compare(result.layouts[.pca]!.points.map { $0?.x }, want.column("\(key)_pc1"), "\(where_) \(key)_pc1")
+                Self.compare(result.layouts[.pca]!.points.map { $0?.y }, want.column("\(key)_pc2"), "\(where_) \(key)_pc2")
             }
         }
     }
@@ -127,7 +128,7 @@ struct FixtureReferenceTests {
     /// The numerics directly (PositionGroups, PositionMeans, PCA) on the states RunReader returns.
     @Test("numerics match the reference", arguments: fixtures)
     func numerics(name: String) throws {
-        let reader = try RunReader(directory: Kit.fixture(name).path)
+        let reader = try RunReader(directory: Fixtures.run(name).path)
         let run = reader.run
         let expected = try Self.expected(name)
         let groups = PositionGroups(positions: run.tokenPositions, branches: run.tokenBranch)
@@ -162,17 +163,17 @@ struct FixtureReferenceTests {
     /// hidden-gt-tokens has fewer tokens (14) than dimensions (64), so PCA runs on the Gram matrix;
     /// the tree fixtures (26 tokens, hidden 8) on the covariance. Make sure both are exercised.
     @Test func fixturesCoverBothPCAPaths() throws {
-        let small = try RunReader(directory: Kit.fixture("hidden-gt-tokens").path).run
+        let small = try RunReader(directory: Fixtures.run("hidden-gt-tokens").path).run
         #expect(small.tokenCount <= small.hiddenSize)
-        let tree = try RunReader(directory: Kit.fixture("tree-f32").path).run
+        let tree = try RunReader(directory: Fixtures.run("tree-f32").path).run
         #expect(tree.tokenCount > tree.hiddenSize)
     }
 
     /// The three tree fixtures store the same tree; F16 and BF16 are roundings of the F32 states.
     @Test func treeFixturesAgreeUpToRounding() throws {
-        let f32 = try RunReader(directory: Kit.fixture("tree-f32").path)
+        let f32 = try RunReader(directory: Fixtures.run("tree-f32").path)
         for (name, relative) in [("tree-f16", 0x1p-11), ("tree-bf16", 0x1p-8)] {
-            let other = try RunReader(directory: Kit.fixture(name).path)
+            let other = try RunReader(directory: Fixtures.run(name).path)
             #expect(other.run.branches == f32.run.branches)
             for slice in f32.run.layers.indices {
                 let a = try f32.states(slice: slice), b = try other.states(slice: slice)

@@ -1,6 +1,7 @@
 import Foundation
 import ForkscopeNumerics
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Sources/Forkscope/Run/NumpyArchive.swift and ZipArchive.swift: runs whose states are NumPy
@@ -8,8 +9,8 @@ import Testing
 /// same states as the safetensors run they were made from; hostile archives (zip bombs among
 /// them) are refused in one line naming the archive and the member.
 struct NumpyArchiveTests {
-    static let fixtures = SiteTestKit.repoRoot.appendingPathComponent("Tests/Fixtures/npz")
-    static let source = SiteTestKit.repoRoot.appendingPathComponent("Tests/Fixtures/runs/tree-f32")
+    static let fixtures = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/npz")
+    static let source = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runs/tree-f32")
 
     static func states(_ reader: RunReader, variant: String? = nil) throws -> [Matrix] {
         try reader.run.layers.indices.map { slice in
@@ -73,7 +74,7 @@ struct NumpyArchiveTests {
     }
 
     @Test func aBrokenVariantArchiveIsDroppedWithAWarning() throws {
-        try RunTestKit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             let run = dir.appendingPathComponent("run")
             try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("stored-f32"), to: run)
             let variant = run.appendingPathComponent("activations.zero_pe.npz")
@@ -90,7 +91,7 @@ struct NumpyArchiveTests {
     @Test func zip64LocalHeadersAndACommentAreRead() throws {
         // numpy.savez writes a ZIP64 extra field into every local header; the archive also
         // gains a comment here, which moves the end record away from the end of the file.
-        try RunTestKit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             let run = dir.appendingPathComponent("run")
             try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("compressed-f64"), to: run)
             let archive = run.appendingPathComponent("activations.npz")

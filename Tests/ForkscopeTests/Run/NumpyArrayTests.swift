@@ -1,15 +1,16 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Sources/Forkscope/Run/NumpyArray.swift: a written array reads back, and the inputs the fuzzer
 /// found or that were found by reading the code after it (Fuzz/regressions/npy) are refused with
 /// an `InputError` naming the file, not a crash.
 struct NumpyArrayTests {
-    static var regressions: URL { SiteTestKit.repoRoot.appendingPathComponent("Fuzz/regressions/npy") }
+    static var regressions: URL { Fixtures.packageRoot.appendingPathComponent("Fuzz/regressions/npy") }
 
     @Test func aWrittenArrayReadsBack() throws {
-        try RunTestKit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             let url = dir.appendingPathComponent("a.npy")
             try NumpyArray.write(rows: 2, cols: 3, values: [1, 2, 3, 4, 5, -6.5], to: url)
             let read = try NumpyArray.read(url)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// A branch's `group` (an extra field some capture tools write) names its root group for the
@@ -13,7 +14,7 @@ struct RunGroupTests {
     private func open(groups: [Int: Any]) throws -> RunReader {
         var run = Kit.standardRun()
         for (i, g) in groups { run.editBranch(i) { $0["group"] = g } }
-        return try Kit.withTemporaryDirectory { dir in
+        return try TemporaryFolder.with { dir in
             try run.write(to: dir)
             return try RunReader(directory: dir.path)
         }

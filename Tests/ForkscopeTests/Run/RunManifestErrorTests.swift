@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Bad run folders and run.json files: each must fail with an `InputError` naming run.json (or the
@@ -11,7 +12,7 @@ struct RunManifestErrorTests {
     // MARK: the folder and the file
 
     @Test func missingRunFolder() throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             let missing = dir.appendingPathComponent("no-such-run").path
             let error = try #require(throws: InputError.self) { _ = try RunReader(directory: missing) }
             Kit.check(error, file: missing, field: nil, mentions: ["no such run folder"])
@@ -19,8 +20,8 @@ struct RunManifestErrorTests {
     }
 
     @Test func missingRunJSON() throws {
-        try Kit.withTemporaryDirectory { dir in
-            try Kit.safetensors([]).write(to: dir.appendingPathComponent("activations.safetensors"))
+        try TemporaryFolder.with { dir in
+            try RunWriter.safetensors([]).write(to: dir.appendingPathComponent("activations.safetensors"))
             let error = try #require(throws: InputError.self) { _ = try RunReader(directory: dir.path) }
             Kit.check(error, file: Kit.runJSON(dir), field: nil, mentions: ["not found"])
         }
@@ -33,7 +34,7 @@ struct RunManifestErrorTests {
         "not json at all\n",
     ])
     func malformedJSON(text: String) throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try Data(text.utf8).write(to: dir.appendingPathComponent("run.json"))
             let error = try #require(throws: InputError.self) { _ = try RunReader(directory: dir.path) }
             Kit.check(error, file: Kit.runJSON(dir), field: nil, mentions: ["malformed JSON"])
@@ -41,7 +42,7 @@ struct RunManifestErrorTests {
     }
 
     @Test func topLevelIsNotAnObject() throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try Data("[1, 2]".utf8).write(to: dir.appendingPathComponent("run.json"))
             let error = try #require(throws: InputError.self) { _ = try RunReader(directory: dir.path) }
             Kit.check(error, file: Kit.runJSON(dir), field: nil, mentions: ["object"])
@@ -102,7 +103,7 @@ struct RunManifestErrorTests {
 
     /// `true` written literally in the JSON text (not through JSONSerialization of a Swift Bool).
     @Test func literalTrueInLayers() throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             let run = Kit.standardRun()
             try run.write(to: dir)
             let url = dir.appendingPathComponent("run.json")
@@ -208,7 +209,7 @@ struct RunManifestErrorTests {
         var run = Kit.standardRun()
         run.editBranch(1) { $0["fork_at"] = 1 }
         run.editBranch(3) { $0["fork_at"] = 2 }
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let r = try RunReader(directory: dir.path).run
             #expect(r.branches[1].forkAt == 1 && r.branches[3].forkAt == 2)
@@ -237,7 +238,7 @@ struct RunManifestFieldTypeTests {
     }
 
     @Test func tensorsFileIsADirectory() throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             var run = Kit.standardRun()
             run.manifest["tensors"] = "sub"
             try run.write(to: dir)

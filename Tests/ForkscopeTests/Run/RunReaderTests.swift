@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 @testable import Forkscope
 
 @Suite("RunReader: valid runs")
@@ -24,7 +25,7 @@ struct RunReaderTests {
         let run = Kit.standardRun([("r", nil, nil, [0, 1])], layers: [4, 9], hidden: 3, dtype: dtype) { _, l, t, c in
             values[l * 6 + t * 3 + c]
         }
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             #expect(reader.warnings.isEmpty)
@@ -54,7 +55,7 @@ struct RunReaderTests {
                 for b in bits { withUnsafeBytes(of: b.littleEndian) { d.append(contentsOf: $0) } }
                 t.data = d
             }
-            try Kit.withTemporaryDirectory { dir in
+            try TemporaryFolder.with { dir in
                 try run.write(to: dir)
                 let m = try RunReader(directory: dir.path).states(slice: 0)
                 #expect(m.storage == want, "\(dtype)")
@@ -66,7 +67,7 @@ struct RunReaderTests {
 
     @Test func branchTreeIsReadInRunOrder() throws {
         let run = Kit.standardRun()
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             let r = reader.run
@@ -118,7 +119,7 @@ struct RunReaderTests {
         // Tensors written in reverse order, so data_offsets do not follow the manifest order.
         var run = Kit.standardRun()
         run.tensors.reverse()
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             let m = try reader.states(slice: 1)
@@ -144,7 +145,7 @@ struct RunReaderTests {
         var model = run.manifest["model"] as! [String: Any]
         model["quantization"] = "Q4_1"
         run.manifest["model"] = model
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             // A file the format does not know about sits next to the run.
             try Data("{}".utf8).write(to: dir.appendingPathComponent("expected.json"))
@@ -158,7 +159,7 @@ struct RunReaderTests {
     @Test func metadataEntryInTheHeaderIsIgnored() throws {
         var run = Kit.standardRun()
         run.metadata = ["format": "pt", "generator": "tests", "dtype": "F64", "shape": "[1,2]"]
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             #expect(try reader.states(slice: 0).rows == 14)
@@ -178,7 +179,7 @@ struct RunReaderTests {
             b["logprobs"] = [NSNull(), -1.5]
         }
         run.editBranch(1) { b in b["logprobs"] = [-0.25, 0, -3] }
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             let r = reader.run
@@ -198,7 +199,7 @@ struct RunReaderTests {
     @Test func forkAtOnARootIsIgnoredWithAWarning() throws {
         var run = Kit.standardRun()
         run.editBranch(4) { b in b["fork_at"] = 2 }
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             #expect(reader.run.branches[4].forkAt == nil)
@@ -214,7 +215,7 @@ struct RunReaderTests {
         var run = Kit.standardRun()
         run.manifest["layers"] = [0.0, 3.0]
         run.editBranch(1) { b in b["fork_at"] = 4.0 }
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             #expect(reader.run.layers == [0, 3])
@@ -226,7 +227,7 @@ struct RunReaderTests {
 
     @Test func invalidUTF8InATokenIsReplacedWithAWarning() throws {
         let run = Kit.standardRun([("a", nil, nil, [0, 1])])
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             // Put the bytes "ab", 0xFF, "cd" in place of the first token's text.
             let url = dir.appendingPathComponent("run.json")
@@ -250,7 +251,7 @@ struct RunReaderTests {
         var run = Kit.standardRun([("a", nil, nil, [0, 1, 2, 3])])
         let texts = ["<script>", "tab\there\u{7}", "\u{0}nul", "fünf 🌱 \u{FFFD}"]
         run.editBranch(0) { b in b["tokens"] = texts }
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             #expect(reader.run.branches[0].tokens == texts)

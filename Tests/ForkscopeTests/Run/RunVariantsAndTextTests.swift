@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ForkscopeNumerics
+import ForkscopeTestSupport
 @testable import Forkscope
 
 @Suite("RunReader: variants")
@@ -8,7 +9,7 @@ struct RunVariantsTests {
     typealias Kit = RunTestKit
 
     /// The standard run plus a `zero_pe` variant whose states are the main ones negated.
-    private func runWithVariant() -> Kit.Run {
+    private func runWithVariant() -> RunWriter {
         var run = Kit.standardRun()
         let variant = Kit.standardRun { b, l, t, c in -Kit.value(branch: b, slice: l, token: t, dim: c) }
         run.manifest["variants"] = ["zero_pe": "activations.zero_pe.safetensors"]
@@ -18,7 +19,7 @@ struct RunVariantsTests {
 
     @Test func variantStatesAreReadLikeTheMainOnes() throws {
         let run = runWithVariant()
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             #expect(reader.warnings.isEmpty)
@@ -33,7 +34,7 @@ struct RunVariantsTests {
     }
 
     @Test func unknownVariantNameThrows() throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try runWithVariant().write(to: dir)
             let reader = try RunReader(directory: dir.path)
             let error = try #require(throws: InputError.self) { _ = try reader.states(slice: 0, variant: "nope") }
@@ -54,7 +55,7 @@ struct RunVariantsTests {
         var misshapen = run.extraFiles["activations.zero_pe.safetensors"]!
         misshapen[1].shape = [2, 1, 6]
         run.extraFiles["misshapen.safetensors"] = misshapen
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             try Data([1, 2, 3]).write(to: dir.appendingPathComponent("garbage.safetensors"))
             let reader = try RunReader(directory: dir.path)
@@ -77,7 +78,7 @@ struct RunVariantsTests {
         var run = runWithVariant()
         let bad = Kit.standardRun { b, l, t, c in (b, l, t, c) == (4, 0, 1, 2) ? .infinity : 1 }
         run.extraFiles["activations.zero_pe.safetensors"] = bad.tensors
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             _ = try reader.states(slice: 0)
@@ -118,7 +119,7 @@ struct RunTextRepairTests {
         (#""\ud83d\ud83d\ude00""#, "\u{FFFD}😀", 1),
     ])
     func loneSurrogates(literal: String, expected: String, count: Int) throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             let reader = try read(tokenLiteral: literal, in: dir)
             #expect(reader.run.branches[0].tokens == [expected, "a#1"])
             #expect(reader.warnings.count == 1)
@@ -136,7 +137,7 @@ struct RunTextRepairTests {
         (#""plain \u00e9""#, "plain é"),
     ])
     func validEscapes(literal: String, expected: String) throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             let reader = try read(tokenLiteral: literal, in: dir)
             #expect(reader.run.branches[0].tokens == [expected, "a#1"])
             #expect(reader.warnings.isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Bad safetensors files: each must fail with an `InputError` naming the safetensors file and the
@@ -12,7 +13,7 @@ struct SafetensorsErrorTests {
     /// fail on the tensor file's `field`.
     private func expectTensorFileFails(_ bytes: Data, field: String?, mentions words: [String] = [],
                                        sourceLocation: SourceLocation = #_sourceLocation) throws {
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try Kit.standardRun().write(to: dir)
             try bytes.write(to: dir.appendingPathComponent("activations.safetensors"))
             let error = #expect(throws: InputError.self, sourceLocation: sourceLocation) {
@@ -25,7 +26,7 @@ struct SafetensorsErrorTests {
     }
 
     /// Expects the standard run with `edit` applied to its tensors to fail on `field`.
-    private func expectTensorsFail(_ edit: (inout Kit.Run) -> Void, field: String, mentions words: [String] = [],
+    private func expectTensorsFail(_ edit: (inout RunWriter) -> Void, field: String, mentions words: [String] = [],
                                    sourceLocation: SourceLocation = #_sourceLocation) throws {
         var run = Kit.standardRun()
         edit(&run)
@@ -41,24 +42,24 @@ struct SafetensorsErrorTests {
     }
 
     @Test func headerLengthPastTheEnd() throws {
-        let good = Kit.safetensors(Kit.standardRun().tensors)
+        let good = RunWriter.safetensors(Kit.standardRun().tensors)
         let header = good.subdata(in: 8..<good.count)
         // One byte too many, and an absurd length that would overflow a signed size.
-        try expectTensorFileFails(Kit.rawSafetensors(header: header, headerLength: UInt64(header.count + 1)),
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: header, headerLength: UInt64(header.count + 1)),
                                   field: "header length")
-        try expectTensorFileFails(Kit.rawSafetensors(header: header, headerLength: UInt64.max), field: "header length")
-        try expectTensorFileFails(Kit.rawSafetensors(header: Data(), headerLength: 1 << 40), field: "header length")
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: header, headerLength: UInt64.max), field: "header length")
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: Data(), headerLength: 1 << 40), field: "header length")
     }
 
     @Test func headerNotJSON() throws {
-        try expectTensorFileFails(Kit.rawSafetensors(header: Data("{\"r1\": {\"dtype\"".utf8)), field: "header",
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: Data("{\"r1\": {\"dtype\"".utf8)), field: "header",
                                   mentions: ["JSON"])
-        try expectTensorFileFails(Kit.rawSafetensors(header: Data([0xFF, 0xFE, 0x00, 0x7B])), field: "header")
-        try expectTensorFileFails(Kit.rawSafetensors(header: Data()), field: "header")
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: Data([0xFF, 0xFE, 0x00, 0x7B])), field: "header")
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: Data()), field: "header")
     }
 
     @Test func headerNotAnObject() throws {
-        try expectTensorFileFails(Kit.rawSafetensors(header: Data("[1, 2, 3]".utf8)), field: "header")
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: Data("[1, 2, 3]".utf8)), field: "header")
     }
 
     // MARK: tensor entries
@@ -93,14 +94,14 @@ struct SafetensorsErrorTests {
                 t.dtype = dtype
                 if dtype == "F64" {
                     // A correctly sized F64 tensor: the dtype itself is what must be refused.
-                    t.data = Kit.encode((0..<18).map(Float.init), as: "F64")
+                    t.data = RunWriter.encode((0..<18).map(Float.init), as: "F64")
                 }
             }
         }, field: "tensor \"r1.b\".dtype", mentions: [dtype])
     }
 
     @Test func missingDTypeOrBadShape() throws {
-        try expectTensorFileFails(Kit.rawSafetensors(header: Data("{\"r1\": {\"shape\": [2, 4, 3], \"data_offsets\": [0, 96]}}".utf8),
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: Data("{\"r1\": {\"shape\": [2, 4, 3], \"data_offsets\": [0, 96]}}".utf8),
                                                      data: Data(count: 96)),
                                   field: "tensor \"r1\".dtype", mentions: ["missing"])
         try expectTensorsFail({ $0.editTensor("r1") { $0.shape = [2, -4, 3] } }, field: "tensor \"r1\".shape")
@@ -109,7 +110,7 @@ struct SafetensorsErrorTests {
 
     /// A header entry that is not an object.
     @Test func entryNotAnObject() throws {
-        try expectTensorFileFails(Kit.rawSafetensors(header: Data("{\"r1\": [1, 2]}".utf8)), field: "tensor \"r1\"")
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: Data("{\"r1\": [1, 2]}".utf8)), field: "tensor \"r1\"")
     }
 
     /// Shapes and offsets are integers: 4.5 is not 4, true is not 1. The shape [2, 4.5, 3] would be
@@ -144,15 +145,15 @@ struct SafetensorsErrorTests {
         try expectTensorsFail({ run in
             run.editTensor("r1.b") { t in
                 t.shape = [1, 3, 3]
-                t.data = Kit.encode([Float](repeating: 1, count: 9), as: "F32")
+                t.data = RunWriter.encode([Float](repeating: 1, count: 9), as: "F32")
             }
         }, field: "tensor \"r1.b\".shape")
     }
 
     @Test func extraTensorsAreIgnored() throws {
         var run = Kit.standardRun()
-        run.tensors.append(Kit.Tensor(name: "unused", dtype: "F32", shape: [1], data: Kit.encode([7], as: "F32")))
-        try Kit.withTemporaryDirectory { dir in
+        run.tensors.append(RunWriter.Tensor(name: "unused", dtype: "F32", shape: [1], data: RunWriter.encode([7], as: "F32")))
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             #expect(try reader.states(slice: 0).rows == 14)
@@ -164,7 +165,7 @@ struct SafetensorsErrorTests {
         var run = Kit.standardRun()
         run.editBranch(4) { $0["id"] = "r2\nsecond line" }
         // The tensor keeps the old name, so the branch's tensor is missing.
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let error = try #require(throws: InputError.self) { _ = try RunReader(directory: dir.path) }
             #expect(error.file == Kit.tensorsPath(dir))
@@ -188,7 +189,7 @@ struct SafetensorsErrorTests {
             if b == 2 && l == 1 && t == 2 && c == 1 { return bad }
             return Float((b + l + t + c) % 5) - 2     // small integers, exact in every dtype
         }
-        try Kit.withTemporaryDirectory { dir in
+        try TemporaryFolder.with { dir in
             try run.write(to: dir)
             let reader = try RunReader(directory: dir.path)
             _ = try reader.states(slice: 0)           // the other layer is fine
@@ -203,7 +204,7 @@ struct SafetensorsErrorTests {
     /// A header longer than the 100 MB limit is refused from its length alone, before the file's
     /// size is even compared (so a small file can claim it).
     @Test func headerLongerThanTheLimit() throws {
-        try expectTensorFileFails(Kit.rawSafetensors(header: Data("{}".utf8), headerLength: 100_000_001), field: "header length",
+        try expectTensorFileFails(RunWriter.rawSafetensors(header: Data("{}".utf8), headerLength: 100_000_001), field: "header length",
                                   mentions: ["more than a header may have"])
     }
 
@@ -228,7 +229,7 @@ struct SafetensorsErrorTests {
             run.tensors[0].data.append(Data(repeating: 0, count: 8))  // 8 bytes after the first tensor
             run.tensors[0].offsets = [0, sizes[0]]
         }, field: "tensor \"\(run.tensors[1].name)\".data_offsets", mentions: ["to no tensor"])
-        try expectTensorFileFails(Kit.safetensors(run.tensors) + Data(repeating: 0, count: 4), field: "data_offsets",
+        try expectTensorFileFails(RunWriter.safetensors(run.tensors) + Data(repeating: 0, count: 4), field: "data_offsets",
                                   mentions: ["end at byte"])
     }
 }

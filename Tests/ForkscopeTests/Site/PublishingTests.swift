@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 /// Sources/Forkscope/Site/Publishing.swift: the 404 page, the sitemap and `--base-url`.
@@ -7,11 +8,11 @@ struct PublishingTests {
     typealias Kit = SiteTestKit
 
     @Test func aBuildWithABaseURLHasASitemapOfEveryPageAndAnAbsolute404() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let site = tmp.appendingPathComponent("site")
-            var options = BuildOptions(run: Kit.treeF32, out: site.path)
+            var options = BuildOptions(run: Fixtures.treeF32, out: site.path)
             options.baseURL = "https://example.org/reports/tree"
-            options.analysis.umap = false
+            options.analysis.projections = [.pca]
             _ = try Build.run(options)
             let pages = try Kit.htmlPages(site).filter { $0 != "404.html" }
             let sitemap = try Kit.text(site.appendingPathComponent("sitemap.xml"))
@@ -27,10 +28,10 @@ struct PublishingTests {
     }
 
     @Test func withoutABaseURLThe404StartsFromTheHostRootAndThereIsNoSitemap() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let site = tmp.appendingPathComponent("site")
-            var options = BuildOptions(run: Kit.treeF32, out: site.path)
-            options.analysis.umap = false
+            var options = BuildOptions(run: Fixtures.treeF32, out: site.path)
+            options.analysis.projections = [.pca]
             _ = try Build.run(options)
             #expect(!FileManager.default.fileExists(atPath: site.appendingPathComponent("sitemap.xml").path))
             let notFound = try Kit.text(site.appendingPathComponent("404.html"))
@@ -55,7 +56,7 @@ struct PublishingTests {
     @Test func malformedAddressesAndEpochsAreRefusedInOneLine() {
         for bad in ["example.org/reports", "ftp://example.org/", "https://", "https://example.org/?q=1", "https://example.org/#x",
                     "https://example.org/\"><script>", "https://example.org/a b/"] {
-            #expect(throws: InputError.self, "\(bad)") { try Publishing(baseURL: bad, environment: [:]) }
+            #expect(throws: SettingError.baseURL(bad), "\(bad)") { try Publishing(baseURL: bad, environment: [:]) }
         }
         #expect { try Publishing(baseURL: nil, environment: ["SOURCE_DATE_EPOCH": "yesterday"]) } throws: { error in
             let text = (error as? InputError)?.description ?? ""

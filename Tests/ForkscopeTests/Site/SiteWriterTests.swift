@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ForkscopeTestSupport
 @testable import Forkscope
 
 @Suite("SiteWriter")
@@ -19,7 +20,7 @@ struct SiteWriterTests {
 
     @Test("a fresh write leaves the files and the marker, and nothing beside the site")
     func freshWrite() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("site")
             try SiteWriter.write(Self.files, to: out.path, force: false)
             let snap = try Kit.snapshot(out)
@@ -31,7 +32,7 @@ struct SiteWriterTests {
 
     @Test("missing parent folders are created")
     func nestedOut() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("a/b/c/site")
             try SiteWriter.write(Self.files, to: out.path, force: false)
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("index.html").path))
@@ -41,7 +42,7 @@ struct SiteWriterTests {
 
     @Test("rewriting a site replaces it whole: files the new build lacks are gone")
     func rewriteReplaces() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("site")
             try SiteWriter.write(Self.files + [SiteFile(path: "stale/old.html", text: "old")], to: out.path, force: false)
             try SiteWriter.write(Self.files, to: out.path, force: false)
@@ -52,7 +53,7 @@ struct SiteWriterTests {
 
     @Test("an empty existing folder is written into")
     func emptyFolderAllowed() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("site")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             try SiteWriter.write(Self.files, to: out.path, force: false)
@@ -62,26 +63,25 @@ struct SiteWriterTests {
 
     @Test("a non-empty folder without the marker is refused unless forced")
     func refusesForeignFolder() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("precious")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             try Data("keep me".utf8).write(to: out.appendingPathComponent("thesis.tex"))
-            let error = try #require(throws: InputError.self) {
+            #expect(throws: SettingError.foreignOutput(out.path)) {
                 try SiteWriter.write(Self.files, to: out.path, force: false)
             }
-            #expect(error.file == out.path)
             #expect(try Kit.snapshot(out) == ["thesis.tex": Data("keep me".utf8)])
             #expect(try Self.leftovers(tmp).isEmpty)
 
             // Also through a build.
-            #expect(throws: InputError.self) { try Build.run(BuildOptions(run: Kit.treeF32, out: out.path)) }
+            #expect(throws: SettingError.foreignOutput(out.path)) { try Build.run(BuildOptions(run: Fixtures.treeF32, out: out.path)) }
             #expect(try Kit.snapshot(out) == ["thesis.tex": Data("keep me".utf8)])
 
             // A hidden file alone makes a folder non-empty too.
             let hidden = tmp.appendingPathComponent("hidden")
             try FileManager.default.createDirectory(at: hidden, withIntermediateDirectories: true)
             try Data("x".utf8).write(to: hidden.appendingPathComponent(".git"))
-            #expect(throws: InputError.self) { try SiteWriter.write(Self.files, to: hidden.path, force: false) }
+            #expect(throws: SettingError.foreignOutput(hidden.path)) { try SiteWriter.write(Self.files, to: hidden.path, force: false) }
 
             // Forced: replaced.
             try SiteWriter.write(Self.files, to: out.path, force: true)
@@ -94,7 +94,7 @@ struct SiteWriterTests {
 
     @Test("an output path that is a file is refused and kept")
     func outIsAFile() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("site")
             try Data("file".utf8).write(to: out)
             for force in [false, true] {
@@ -106,7 +106,7 @@ struct SiteWriterTests {
 
     @Test("a write that fails midway leaves the previous site byte-identical and no staging folder")
     func failedWriteKeepsPreviousSite() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("site")
             try SiteWriter.write(Self.files, to: out.path, force: false)
             let before = try Kit.snapshot(out)
@@ -124,7 +124,7 @@ struct SiteWriterTests {
     @Test("a build that fails (NaN state, missing tensor) leaves the previous good site byte-identical",
           arguments: ["nan", "missing-tensor", "bad-json"])
     func failedBuildKeepsPreviousSite(failure: String) throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             let out = tmp.appendingPathComponent("site")
             let good = tmp.appendingPathComponent("runs/good")
             try Kit.writeRun(at: good, branches: Kit.smallTree)
@@ -150,7 +150,7 @@ struct SiteWriterTests {
 
     @Test("the same files written twice give the same bytes")
     func deterministic() throws {
-        try Kit.withTempFolder { tmp in
+        try TemporaryFolder.with { tmp in
             try SiteWriter.write(Self.files, to: tmp.appendingPathComponent("one").path, force: false)
             try SiteWriter.write(Self.files, to: tmp.appendingPathComponent("two").path, force: false)
             #expect(try Kit.snapshot(tmp.appendingPathComponent("one")) == Kit.snapshot(tmp.appendingPathComponent("two")))
