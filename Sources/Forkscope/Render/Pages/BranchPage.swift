@@ -80,3 +80,15 @@ struct BranchPage: Sendable {
         return Page(frame: site.frame(path, title: "\(shown.labels[b]) · layer \(a.layer) · \(shown.title)"), body: page)
     }
 }
+
+extension BranchPage.Row: TemplateFields {
+    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["index": \.index, "position": \.position, "token": \.token, "logprob": \.logprob, "norm": \.norm, "coords": \.coords, "distance": \.distance]
+}
+
+extension BranchPage.Coordinates: TemplateFields {
+    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["x": \.x, "y": \.y]
+}
+
+extension BranchPage.TextToken: TemplateFields {
+    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["text": \.text, "inherited": \.inherited, "position": \.position]
+}

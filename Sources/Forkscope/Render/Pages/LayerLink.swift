@@ -4,3 +4,7 @@ struct LayerLink: Sendable {
     var href: String
     var current: Bool
 }
+
+extension LayerLink: TemplateFields {
+    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["layer": \.layer, "href": \.href, "current": \.current]
+}

@@ -152,3 +152,7 @@ struct LayerPage: Sendable {
             : "\(excluded) token\(excluded == 1 ? " is" : "s are") not in this view: no other branch has a token the fit uses (not massive) at \(excluded == 1 ? "its position" : "their positions")."
     }
 }
+
+extension LayerPage.MeasureRow: TemplateFields {
+    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["label": \.label, "help": \.help, "value": \.value, "chance": \.chance]
+}

@@ -16,3 +16,7 @@ struct LegendEntry: Sendable {
         self.index = index; self.label = label; self.id = id; self.color = color; self.shape = shape; self.href = href
     }
 }
+
+extension LegendEntry: TemplateFields {
+    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["index": \.index, "label": \.label, "id": \.id, "color": \.color, "shape": \.shape, "href": \.href]
+}

@@ -5,3 +5,7 @@ struct ViewHeader: Sendable {
     var summary: String
     var color: String
 }
+
+extension ViewHeader: TemplateFields {
+    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["title": \.title, "name": \.name, "summary": \.summary, "color": \.color]
+}
