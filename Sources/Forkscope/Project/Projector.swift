@@ -2,10 +2,17 @@ import ForkscopeNumerics
 
 /// Computes a view's layouts, one per `ProjectionKind` a build asks for at a layer.
 struct Projector: Sendable {
+    /// The kinds drawn, in kind order: PCA always (measures are defined on it), and those asked for.
     let kinds: [ProjectionKind]
     let umapOptions: UMAP.Options
     /// Layers UMAP runs on; nil for all.
     let umapLayers: Set<Int>?
+
+    init(kinds: [ProjectionKind], umapOptions: UMAP.Options, umapLayers: Set<Int>?) {
+        self.kinds = ProjectionKind.allCases.filter { $0 == .pca || kinds.contains($0) }
+        self.umapOptions = umapOptions
+        self.umapLayers = umapLayers
+    }
 
     func wants(_ kind: ProjectionKind, layer: Int) -> Bool {
         guard kinds.contains(kind) else { return false }

@@ -160,7 +160,7 @@ extension Report {
     init(run: ActivationRun, analyses: [LayerAnalysis], options: LayerAnalysis.Options, paths: SitePaths,
          verdict: String, warnings: [Warning]) {
         let views = analyses.first?.views.map(\.view) ?? []
-        let umap = options.projections.contains(.umap)
+        let projections = options.projector.kinds
         self.init(
             generator: "forkscope \(Forkscope.version)",
             settings: Settings(views: views.map(\.name), massive_ratio: options.massiveRatio, keep_massive: options.keepMassive,
@@ -168,8 +168,8 @@ extension Report {
                                leace_concept: options.debias.leaceConcept.rawValue,
                                abtt_components: options.debias.abttComponents ?? AllButTheTop.defaultComponents(hiddenSize: run.hiddenSize),
                                neighbours: ViewMeasures.neighbours,
-                               projections: ProjectionKind.allCases.filter(options.projections.contains).map(\.rawValue),
-                               umap: umap ? UMAPSettings(options.umapOptions, layers: options.umapLayers.map { $0.sorted() },
+                               projections: projections.map(\.rawValue),
+                               umap: projections.contains(.umap) ? UMAPSettings(options.umapOptions, layers: options.umapLayers.map { $0.sorted() },
                                                          alignedTo: LayerAnalysis.alignmentReference(views)?.name) : nil),
             run: RunSummary(
                 title: run.title,
