@@ -7,11 +7,6 @@ public struct Measure: Sendable {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
         public init(stringLiteral value: String) { rawValue = value }
-        public init(from decoder: Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.singleValueContainer()
-            try c.encode(rawValue)
-        }
         public static func < (a: ID, b: ID) -> Bool { a.rawValue < b.rawValue }
         public var description: String { rawValue }
     }
