@@ -25,10 +25,10 @@ public struct MeasureDiff: Sendable {
             let la = a[pair.a], lb = b[pair.b]
             // Views either report holds (a view only one side has shows its values against none).
             for view in Self.ordered(Set(la.views.keys).union(lb.views.keys)) {
-                let fa = Self.fields(la.views[view]), fb = Self.fields(lb.views[view])
+                let fa = la.views[view]?.numbers ?? [:], fb = lb.views[view]?.numbers ?? [:]
                 for measure in Set(fa.keys).union(fb.keys).sorted() {
                     let x = fa[measure] ?? [], y = fb[measure] ?? []
-                    let listed = Self.lists.contains(measure)
+                    let listed = Report.Measures.listKeys.contains(measure)
                     for i in 0..<max(x.count, y.count) {
                         let va = i < x.count ? x[i] : nil, vb = i < y.count ? y[i] : nil
                         guard va != nil || vb != nil else { continue }
@@ -44,20 +44,6 @@ public struct MeasureDiff: Sendable {
     private static func ordered(_ views: Set<String>) -> [String] {
         let preferred = View.defaults.map(\.name)
         return views.sorted { (preferred.firstIndex(of: $0) ?? .max, $0) < (preferred.firstIndex(of: $1) ?? .max, $1) }
-    }
-
-    /// The report keys whose values are lists, compared component by component.
-    private static let lists = Set(ProjectionKind.allCases.compactMap(\.explainedVarianceKey))
-
-    /// Every number of a view's measures by its report key: counts, measures, and explained
-    /// variances (one value per component). Non-finite numbers count as absent, as report.json has them.
-    private static func fields(_ m: Report.Measures?) -> [String: [Double?]] {
-        guard let m else { return [:] }
-        var out: [String: [Double?]] = ["tokens": [Double(m.measures.tokens)], "fit_tokens": [Double(m.measures.fitTokens)],
-                                        "neighbour_queries": [m.measures.neighbourQueries.map(Double.init)]]
-        for (id, value) in m.measures.values { out[id.rawValue] = [Optional(value).finite] }
-        for (kind, values) in m.explainedVariance { if let key = kind.explainedVarianceKey { out[key] = values.map { Optional($0).finite } } }
-        return out
     }
 }
 

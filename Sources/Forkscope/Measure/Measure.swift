@@ -3,11 +3,10 @@
 /// `Measure.catalogue` (MeasureCatalogue.swift); definitions: docs/views-and-measures.md.
 public struct Measure: Sendable {
     /// A measure's key in report.json (`forkscope.report/1`): stable, never renamed.
-    public struct ID: RawRepresentable, Hashable, Comparable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ID: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
         public init(stringLiteral value: String) { rawValue = value }
-        public static func < (a: ID, b: ID) -> Bool { a.rawValue < b.rawValue }
         public var description: String { rawValue }
     }
 

@@ -40,7 +40,4 @@ extension Measure {
         Measure(kind.trustworthinessMeasure, label: kind.measurePrefix + "trustworthiness",
                 help: "how well the 2-D \(kind.title) keeps each token's 10 nearest neighbours", range: 0.5...1) { $0.trustworthiness(kind) }
     }
-
-    /// The catalogue's entry for `id`.
-    public static func named(_ id: ID) -> Measure? { catalogue.first { $0.id == id } }
 }

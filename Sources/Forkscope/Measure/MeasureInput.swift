@@ -26,9 +26,10 @@ final class MeasureInput {
         self.varianceKept = varianceKept
     }
 
-    /// The view's fit tokens (run order) and their states.
-    lazy var tokens: [Int] = viewStates.tokens.filter { layer.fit[$0] }
-    lazy var states: Matrix = viewStates.states.selectingRows(viewStates.tokens.indices.filter { layer.fit[viewStates.tokens[$0]] })
+    /// The view's rows of fit tokens, those tokens (run order) and their states.
+    lazy var rows: [Int] = viewStates.tokens.indices.filter { layer.fit[viewStates.tokens[$0]] }
+    lazy var tokens: [Int] = rows.map { viewStates.tokens[$0] }
+    lazy var states: Matrix = viewStates.states.selectingRows(rows)
     lazy var groups = PositionGroups(positions: tokens.map { layer.positions[$0] }, branches: tokenBranches)
     lazy var tokenRoots: [Int] = tokens.map { roots[$0] }
     lazy var tokenBranches: [Int] = tokens.map { layer.branches[$0] }

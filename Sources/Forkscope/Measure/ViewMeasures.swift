@@ -44,12 +44,12 @@ public struct ViewMeasures: Sendable, Equatable {
     ///   - roots: the root group of each run token.
     static func measure(_ view: View, _ viewStates: ViewStates, varianceKept kept: Double?, layouts: [ProjectionKind: Layout],
                         input: LayerInput, settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
-        let fitTokens = viewStates.tokens.filter { input.fit[$0] }.count
+        let measureInput = MeasureInput(view: view, viewStates: viewStates, layer: input, settings: settings, roots: roots,
+                                        layouts: layouts, varianceKept: kept)
+        let fitTokens = measureInput.tokens.count
         if let kept, kept < erasedAll {
             return ViewMeasures(tokens: viewStates.tokens.count, fitTokens: fitTokens, values: [.varianceKept: kept])
         }
-        let measureInput = MeasureInput(view: view, viewStates: viewStates, layer: input, settings: settings, roots: roots,
-                                        layouts: layouts, varianceKept: kept)
         var values = [Measure.ID: Double]()
         for measure in Measure.catalogue {
             if let value = measure.compute(measureInput) { values[measure.id] = value }

@@ -98,7 +98,7 @@ extension DiffReport {
             branches = nil
             layer_pairing = LayerPairing(a.layers, b.layers).byDepth ? "depth" : "index"
             settings = Settings(views: Array(Set(measures.rows.map(\.view))).sorted(), massive_ratio: nil, keep_massive: nil,
-                                neighbours: 10, neighbour_sample_limit: LayerSimilarity.neighbourSampleLimit, map_sample_limit: LayerMap.sampleLimit)
+                                neighbours: ViewMeasures.neighbours, neighbour_sample_limit: LayerSimilarity.neighbourSampleLimit, map_sample_limit: LayerMap.sampleLimit)
             content_view = nil
             layers = []
             maps = []
@@ -112,7 +112,7 @@ extension DiffReport {
                             mismatches: diff.pairing.mismatches.map { Mismatch(branch: $0.branch, reason: $0.reason) })
         layer_pairing = diff.pairing.layers.byDepth ? "depth" : "index"
         settings = Settings(views: diff.options.views.map(\.name), massive_ratio: diff.options.massiveRatio,
-                            keep_massive: diff.options.keepMassive, neighbours: 10,
+                            keep_massive: diff.options.keepMassive, neighbours: ViewMeasures.neighbours,
                             neighbour_sample_limit: LayerSimilarity.neighbourSampleLimit, map_sample_limit: LayerMap.sampleLimit)
         content_view = diff.contentView?.view.name
         let offsets = run.branchOffsets, branchOf = run.tokenBranch

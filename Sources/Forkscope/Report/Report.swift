@@ -57,7 +57,22 @@ public struct Report: Codable, Sendable {
             }
         }
 
-        private static let counts: [JSONKey] = ["tokens", "fit_tokens", "neighbour_queries"]
+        /// The keys of the layouts' own figures, and of those among them that are lists.
+        private static let layoutKeys = Set(ProjectionKind.allCases.flatMap { [$0.explainedVarianceKey, $0.initialisationKey].compactMap { $0 } })
+        static let listKeys = Set(ProjectionKind.allCases.compactMap(\.explainedVarianceKey))
+
+        /// Every number by its key, as `forkscope diff` compares them: the token counts, the
+        /// measures, and the explained variances (a value per component). Non-finite numbers are
+        /// absent, as report.json writes them.
+        var numbers: [String: [Double?]] {
+            var out: [String: [Double?]] = ["tokens": [Double(measures.tokens)], "fit_tokens": [Double(measures.fitTokens)],
+                                            "neighbour_queries": [measures.neighbourQueries.map(Double.init)]]
+            for (id, value) in measures.values { out[id.rawValue] = [Optional(value).finite] }
+            for (kind, values) in explainedVariance {
+                if let key = kind.explainedVarianceKey { out[key] = values.map { Optional($0).finite } }
+            }
+            return out
+        }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: JSONKey.self)
@@ -83,8 +98,8 @@ public struct Report: Codable, Sendable {
                 if let key = kind.explainedVarianceKey { explainedVariance[kind] = try c.decodeIfPresent([Double].self, forKey: JSONKey(key)) }
                 if let key = kind.initialisationKey { initialisation[kind] = try c.decodeIfPresent(String.self, forKey: JSONKey(key)) }
             }
-            let layoutKeys = Set(ProjectionKind.allCases.flatMap { [$0.explainedVarianceKey, $0.initialisationKey].compactMap { $0 } })
-            for key in c.allKeys where !Self.counts.contains(where: { $0.stringValue == key.stringValue }) && !layoutKeys.contains(key.stringValue) {
+            for key in c.allKeys where !["tokens", "fit_tokens", "neighbour_queries"].contains(key.stringValue)
+                && !Self.layoutKeys.contains(key.stringValue) {
                 if let value = try? c.decodeIfPresent(Double.self, forKey: key) { measures.values[Measure.ID(rawValue: key.stringValue)] = value }
             }
         }
