@@ -29,27 +29,38 @@ public struct NeighbourhoodMeasures: Sendable {
     public let queries: [Int]
     /// Each query's k nearest other rows by cosine distance, nearest first.
     public let cosineNeighbours: [[Int]]
+    /// Each query's k nearest rows by cosine distance among those whose `otherGroup` label differs
+    /// from its own (fewer where fewer rows qualify), under the same tie rule; empty without labels.
+    public let otherGroupNeighbours: [[Int]]
     /// Trustworthiness of each layout over the queries (nil unless 1 ≤ k < n/2):
     /// 1 − 2/(m·k·(2n − 3k − 1)) Σ_{i ∈ queries} Σ_{j ∈ Uₖ(i)} (r(i, j) − k), Venna & Kaski (2001)
     /// averaged over m queries instead of all n rows.
     public let trustworthiness: [Double?]
 
-    public init(input x: Matrix, layouts: [Matrix], k: Int, queries: [Int], threads: Int = 1) {
+    /// - Parameter otherGroup: a label per row, if each query's nearest rows under other labels
+    ///   are wanted too (`otherGroupNeighbours`).
+    public init(input x: Matrix, layouts: [Matrix], k: Int, queries: [Int], otherGroup: [Int]? = nil, threads: Int = 1) {
         let n = x.rows
-        precondition(layouts.allSatisfy { $0.rows == n })
+        precondition(layouts.allSatisfy { $0.rows == n } && (otherGroup?.count ?? n) == n)
         self.queries = queries
         let kCosine = min(k, n - 1)
         let trusted = k >= 1 && Double(k) < Double(n) / 2
         guard n >= 2, !queries.isEmpty else {
             cosineNeighbours = queries.map { _ in [] }
+            otherGroupNeighbours = otherGroup == nil ? [] : queries.map { _ in [] }
             trustworthiness = layouts.map { _ in nil }
             return
         }
         let rows = FloatRows(x)
         var neighbours = [[Int]](repeating: [], count: queries.count)
+        var crossing = [[Int]](repeating: [], count: otherGroup == nil ? 0 : queries.count)
+        // Rows per label, so that a query's count of rows under other labels is n minus its own.
+        var labelCounts = [Int: Int]()
+        for label in otherGroup ?? [] { labelCounts[label, default: 0] += 1 }
         var penalties = [Double](repeating: 0, count: queries.count * layouts.count)
         let blocks = ParallelChunks.ranges(queries.count, size: 256)
         neighbours.withUnsafeMutableBufferPointer { nb in
+          crossing.withUnsafeMutableBufferPointer { cross in
             penalties.withUnsafeMutableBufferPointer { pen in
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { chunk in
                     let block = blocks[chunk]
@@ -60,6 +71,10 @@ public struct NeighbourhoodMeasures: Sendable {
                         let i = queries[q]
                         let row = QueryRow(rows: rows, i: i, products: products[(b * n)..<((b + 1) * n)])
                         if kCosine > 0 { nb[q] = row.cosineNeighbours(kCosine) }
+                        if let labels = otherGroup {
+                            let own = labels[i], kOther = min(k, n - labelCounts[own]!)
+                            if kOther > 0 { cross[q] = row.cosineNeighbours(kOther) { labels[$0] != own } }
+                        }
                         guard trusted else { continue }
                         let cutoff = row.squaredCutoff(k)
                         for (l, layout) in layouts.enumerated() {
@@ -73,8 +88,10 @@ public struct NeighbourhoodMeasures: Sendable {
                     }
                 }
             }
+          }
         }
         cosineNeighbours = neighbours
+        otherGroupNeighbours = crossing
         let m = Double(queries.count), nd = Double(n), kd = Double(k)
         trustworthiness = layouts.indices.map { l in
             guard trusted else { return nil }
@@ -197,15 +214,16 @@ private struct QueryRow {
         euclideanTolerance = Neighbours.euclideanTieTolerance * (largest + squaredError).squareRoot()
     }
 
-    /// The k nearest other rows by cosine distance under the tie rule.
-    func cosineNeighbours(_ k: Int) -> [Int] {
+    /// The k nearest other rows by cosine distance under the tie rule, among the rows `allowed`
+    /// (at least k of them).
+    func cosineNeighbours(_ k: Int, allowed: (Int) -> Bool = { _ in true }) -> [Int] {
         let tol = Neighbours.tieTolerance
         var best = SmallestK(capacity: k)
-        for j in 0..<rows.n where j != i { best.offer(Float(cosine[j]), j) }
+        for j in 0..<rows.n where j != i && allowed(j) { best.offer(Float(cosine[j]), j) }
         // Float(kth) may round down by a relative 2⁻²⁴; take the largest exact score among the k.
         let kth = best.indices.map { cosine[$0] }.max()!
         let threshold = kth + 2 * cosineError + 4 * tol
-        let candidates = (0..<rows.n).filter { $0 != i && cosine[$0] <= threshold }
+        let candidates = (0..<rows.n).filter { $0 != i && cosine[$0] <= threshold && allowed($0) }
         let exact = rows.exactCosine(i, candidates)
         let ordered = Self.tieOrder(candidates, exact, tolerance: tol)
         // Rows left out have exact distances above threshold − error: the k-th's chain of ties
@@ -214,8 +232,9 @@ private struct QueryRow {
         if chainEnd + tol < threshold - cosineError {
             return Array(ordered.prefix(k).map(\.index))
         }
-        let all = rows.exactCosine(i, Array(0..<rows.n))
-        return Neighbours.nearest(distances: all, of: i, k: k, metric: .cosine)
+        let others = (0..<rows.n).filter { $0 != i && allowed($0) }
+        let all = rows.exactCosine(i, others)
+        return Array(Self.tieOrder(others, all, tolerance: tol).prefix(k).map(\.index))
     }
 
     /// An approximate squared distance at or below which a row is surely among i's k nearest

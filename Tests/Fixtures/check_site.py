@@ -13,6 +13,14 @@ fits), recomputes every layer with reference_views.compute and compares:
   Forkscope breaks ties between equal distances by lower index where sklearn's order is its own) per layer "median_norm" (relative 1e-9), the massive tokens (branch,
   token_index, position, top_dimensions exactly; norm_ratio relative 1e-9), and for every view
   every measure: counts exactly, other values within ABS_TOL (null must match None);
+* report.json, issue 18: per layer "mean_cosine" (absolute 1e-9) and "rogue_dimensions" (the same
+  dimensions in the same order, shares within 1e-9), a missing key failing; the per-view
+  position_knn_r2 / _control / _selectivity as every measure; "recommended_view" and each layer's
+  "attribution" re-derived by reference_views.recommend from report.json's OWN per-view measures
+  of all layers (the middle third needs every layer, --every may skip some; the attribution must
+  hold exactly the report's own numbers), those measures being checked against the reference at
+  the layers computed, and the attribution's numbers there within ABS_TOL of the reference's;
+  with every layer computed, the reference's own recommended_view too;
 * layers/<L>.csv: one row per token in run order, branch / token_index / position and the token
   text exactly, empty fields exactly where the reference has none, norm and each view's PCA
   coordinates within REL_TOL * max(1, max |value| of that column in that layer);
@@ -48,6 +56,8 @@ ABS_TOL = 1e-6     # measures
 # other, which moves it by ~1e-6 per swap. A few swaps are rounding; more is a bug.
 TRUST_TOL = 1e-4
 MAX_PROBLEMS_SHOWN = 8
+MEAN_COS_TOL = 1e-9   # mean_cosine and the rogue dimensions' shares
+ATTRIBUTION_NUMBERS = ("content", "position_probe", "position_knn_r2", "position_knn_r2_control")
 
 
 def num(x):
@@ -90,6 +100,56 @@ def compare_measures(name, got, want, problems):
             elif a is not None:
                 worst = max(worst, abs(a - b))
     return worst
+
+
+def compare_layer_anisotropy(got, want, problems):
+    """mean_cosine within MEAN_COS_TOL, rogue_dimensions: the same dimensions in the same order,
+    shares within MEAN_COS_TOL. A missing key is a failure. Returns the largest deviation."""
+    worst = 0.0
+    if "mean_cosine" not in got:
+        problems.append("key 'mean_cosine' missing from report.json")
+    else:
+        a, b = num(got["mean_cosine"]), want["mean_cosine"]
+        if not close(a, b, MEAN_COS_TOL):
+            problems.append(f"mean_cosine {a} != {b}")
+        elif a is not None:
+            worst = abs(a - b)
+    if "rogue_dimensions" not in got:
+        problems.append("key 'rogue_dimensions' missing from report.json")
+        return worst
+    g, w = got["rogue_dimensions"], want["rogue_dimensions"]
+    if not isinstance(g, list) or [r.get("dimension") for r in g] != [r["dimension"] for r in w]:
+        problems.append(f"rogue_dimensions {g} != {w}")
+        return worst
+    for gr, wr in zip(g, w):
+        a = num(gr.get("share"))
+        if not close(a, wr["share"], MEAN_COS_TOL):
+            problems.append(f"rogue_dimensions share of dimension {wr['dimension']}: {a} != {wr['share']}")
+        else:
+            worst = max(worst, abs(a - wr["share"]))
+    return worst
+
+
+def compare_attribution(name, got, want, tol, problems):
+    """A layer's attribution: null where the other is null, the content measure, steps and views
+    exactly, every number within tol (0: equal)."""
+    if got is None or want is None:
+        if (got is None) != (want is None):
+            problems.append(f"{name}: {got} != {want}")
+        return
+    rungs = got.get("rungs") if isinstance(got, dict) else None
+    if not isinstance(rungs, list) or got.get("content_measure") != want["content_measure"] \
+            or [(r.get("step"), r.get("view")) for r in rungs] != [(r["step"], r["view"]) for r in want["rungs"]]:
+        problems.append(f"{name}: {got} != {want}")
+        return
+    for gr, wr in zip(rungs, want["rungs"]):
+        for key in ATTRIBUTION_NUMBERS:
+            if key not in gr:
+                problems.append(f"{name} {wr['view']}: key {key!r} missing")
+                continue
+            a, b = num(gr[key]), num(wr[key])
+            if not close(a, b, tol):
+                problems.append(f"{name} {wr['view']}.{key}: {a} != {b}")
 
 
 def read_csv(path):
@@ -193,9 +253,42 @@ def main(argv=None):
     if report.get("format") != REPORT_FORMAT:
         print(f"FAIL report.json format {report.get('format')!r}")
         failed += 1
+
+    # The recommendation takes the middle third of ALL layers, which --every may not compute: the
+    # rule is re-applied to report.json's own per-view measures (each compared with the reference
+    # below at the layers computed), and each attribution must hold exactly the report's own numbers.
+    content = reference_views.content_measure(run)
+    report_layers = [l for l in report.get("layers", []) if isinstance(l, dict)]
+    computed = {l["layer"] for l in ref["layers"]}
+    top_problems, layer_problems = [], {}
+    if [l.get("layer") for l in report_layers] != list(run.layers):
+        top_problems.append(f"layers {[l.get('layer') for l in report_layers]} != the run's {list(run.layers)}")
+    own_rec, own_attr = reference_views.recommend(report_layers, views, content)
+    eraser = reference_views.eraser_view(report_layers, views, content)
+    if "recommended_view" not in report:
+        top_problems.append("key 'recommended_view' missing from report.json")
+    elif report["recommended_view"] != own_rec:
+        top_problems.append(f"recommended_view {report['recommended_view']!r} != {own_rec!r} "
+                            f"(the rule over report.json's own measures)")
+    if len(computed) == len(run.layers):   # every layer computed: the reference's own choice too
+        ref_rec, _ = reference_views.recommend(ref["layers"], views, content)
+        if report.get("recommended_view") != ref_rec:
+            top_problems.append(f"recommended_view {report.get('recommended_view')!r} != the reference's {ref_rec!r}")
+    for l, want in zip(report_layers, own_attr):
+        probs = layer_problems.setdefault(l.get("layer"), []) if l.get("layer") in computed else top_problems
+        if "attribution" not in l:
+            probs.append(f"layer {l.get('layer')}: key 'attribution' missing from report.json")
+        else:
+            compare_attribution(f"layer {l.get('layer')} attribution (vs report.json's own measures)",
+                                l["attribution"], want, 0.0, probs)
+    if top_problems:
+        failed += 1
+        print(f"FAIL report.json: {len(top_problems)} problem(s)")
+        for p in top_problems[:MAX_PROBLEMS_SHOWN]:
+            print(f"     {p}")
     for ref_layer in ref["layers"]:
         L = ref_layer["layer"]
-        problems = list(umap_problems.get(L, []))
+        problems = list(umap_problems.get(L, [])) + layer_problems.get(L, [])
         got = by_layer.get(L)
         if got is None:
             problems.append(f"layer {L} missing from report.json")
@@ -210,7 +303,10 @@ def main(argv=None):
             for gm, wm in zip(got.get("massive", []), ref_layer["massive"]):
                 if abs(gm["norm_ratio"] - wm["norm_ratio"]) > 1e-9 * wm["norm_ratio"]:
                     problems.append(f"massive norm_ratio {gm['norm_ratio']} != {wm['norm_ratio']}")
-            worst_m = 0.0
+            worst_m = compare_layer_anisotropy(got, ref_layer, problems)
+            if "attribution" in got:
+                compare_attribution(f"layer {L} attribution", got["attribution"],
+                                    reference_views.attribution_rungs(ref_layer, views, content, eraser), ABS_TOL, problems)
             for v in views:
                 if v not in got.get("views", {}):
                     problems.append(f"view {v} missing from report.json")

@@ -84,7 +84,8 @@ sys.path.insert(0, HERE)
 import reference  # noqa: E402
 
 BASE_VIEWS = ("raw", "position_mean", "regress", "leace", "abtt", "zero_pe")
-DEFAULT_VIEWS = ("raw", "position_mean", "regress", "leace", "abtt")
+DEFAULT_VIEWS = ("raw", "raw+z", "position_mean", "position_mean+z", "regress", "leace", "leace+z",
+                 "abtt")
 KNN_K = 10
 TRUST_K = 10
 ERASED_ALL = 1e-12   # variance_kept below this: the view kept nothing but rounding noise
@@ -539,6 +540,214 @@ def knn_purity(nb, labels):
     return purity, chance
 
 
+# --------------------------------------------------------------------------
+# issue 18: kNN position R^2 with its control, anisotropy, rogue dimensions, recommendation
+
+MASK64 = (1 << 64) - 1
+GOLDEN64 = 0x9E3779B97F4A7C15
+CONTROL_SEED = 2019
+KNN_QUERIES = 4096
+ROGUE_MAX_DIMS = 8
+
+
+def _mix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+class SplitMix64:
+    """SplitMix64 (Steele, Lea & Flood 2014) as the spec words it: the seed is mixed once,
+    then next() adds the golden gamma and mixes. Python ints, every step mod 2^64."""
+
+    def __init__(self, seed=CONTROL_SEED):
+        self.state = _mix64((seed + GOLDEN64) & MASK64)
+
+    def next(self):
+        self.state = (self.state + GOLDEN64) & MASK64
+        return _mix64(self.state)
+
+    def below(self, n):
+        """An integer in [0, n): the top 32 bits scaled by n (Lemire's multiply, no rejection)."""
+        return ((self.next() >> 32) * n) >> 32
+
+
+def permute_within_groups(y, groups, rng):
+    """y with its values shuffled (Fisher-Yates, i = m-1 .. 1, j = below(i+1)) within each
+    group; groups taken in order of their first row; one stream rng across the groups."""
+    y = np.asarray(y, dtype=np.float64)
+    out = y.copy()
+    codes = label_codes(groups)   # first-seen order = order of first row
+    for g in range(int(codes.max()) + 1 if len(codes) else 0):
+        idx = np.nonzero(codes == g)[0]
+        vals = y[idx].copy()
+        for i in range(len(idx) - 1, 0, -1):
+            j = rng.below(i + 1)
+            vals[i], vals[j] = vals[j], vals[i]
+        out[idx] = vals
+    return out
+
+
+def knn_queries(nf, q_max=KNN_QUERIES):
+    """The query rows of the kNN measures: all when nf <= q_max, else floor(i nf / q_max)."""
+    return np.arange(nf) if nf <= q_max else (np.arange(q_max) * nf) // q_max
+
+
+def excluded_neighbours(Y, labels, queries, k_max=KNN_K):
+    """For each query row, its k = min(k_max, #rows with another label) nearest rows by cosine
+    distance among the rows whose label differs from its own, ties (chained within TIE_TOL)
+    by lower row index, as cosine_neighbours. None if some query has no such row."""
+    codes = label_codes(labels)
+    norms = np.linalg.norm(Y, axis=1)
+    Yn = np.where(norms[:, None] > 0, Y / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
+    D = 1.0 - Yn[queries] @ Yn.T
+    out = []
+    for row, i in enumerate(queries):
+        cand = np.nonzero(codes != codes[i])[0]
+        if len(cand) == 0:
+            return None
+        out.append(tie_order(D[row], cand, TIE_TOL)[:k_max])
+    return out
+
+
+def knn_r2(y, queries, nbs):
+    """1 - sum (y_i - mean y[N(i)])^2 / sum (y_i - ybar)^2 over the queries; None if the
+    denominator is 0."""
+    yq = y[queries]
+    yhat = np.array([y[nb].mean() for nb in nbs])
+    den = float(np.sum((yq - yq.mean()) ** 2))
+    return None if den == 0.0 else 1.0 - float(np.sum((yq - yhat) ** 2)) / den
+
+
+def position_knn(Yf, pos_f, excl_f, gr_f, seed=CONTROL_SEED):
+    """(position_knn_r2, position_knn_r2_control) of one view's fit rows: R^2 of predicting each
+    row's position by the mean position of its 10 nearest rows from other groups (exclusion
+    labels excl_f), and the same neighbours with positions permuted within root groups gr_f --
+    a control task in the sense of Hewitt & Liang (2019), "Designing and interpreting probes
+    with control tasks": what the neighbours recover of a position that carries no structure."""
+    nf = Yf.shape[0]
+    if nf < 2:
+        return None, None
+    y = np.asarray(pos_f, dtype=np.float64)
+    q = knn_queries(nf)
+    nbs = excluded_neighbours(Yf, excl_f, q)
+    if nbs is None:
+        return None, None
+    y_control = permute_within_groups(y, gr_f, SplitMix64(seed))
+    return knn_r2(y, q, nbs), knn_r2(y_control, q, nbs)
+
+
+def anisotropy(Xf, max_dims=ROGUE_MAX_DIMS):
+    """(mean_cosine, rogue_dimensions) of raw fit states, after Timkey & van Schijndel (2021),
+    "All bark and no bite: rogue dimensions in transformer language models obscure
+    representational quality": exact over all ordered pairs i != j,
+    c_a = ((sum_i u_ia)^2 - sum_i u_ia^2) / (n (n-1)), mean_cosine = sum_a c_a; rogue = the
+    fewest dimensions (c_a descending, ties by lower index) holding half of mean_cosine,
+    when there are at most max_dims of them."""
+    n = Xf.shape[0]
+    if n < 2:
+        return None, []
+    norms = np.linalg.norm(Xf, axis=1)
+    U = np.where(norms[:, None] > 0, Xf / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
+    s = U.sum(axis=0)
+    pairs = n * (n - 1.0)
+    mc = (float(s @ s) - float(np.sum(U * U))) / pairs
+    if not mc > 0.0:
+        return mc, []
+    c = (s * s - np.sum(U * U, axis=0)) / pairs
+    order = np.argsort(-c, kind="stable")
+    length = int(np.argmax(np.cumsum(c[order]) >= 0.5 * mc)) + 1
+    if length > max_dims:
+        return mc, []
+    return mc, [{"dimension": int(a), "share": float(c[a] / mc)} for a in order[:length]]
+
+
+def content_measure(run):
+    """The content measure of the recommendation: root_knn_purity when the run's tokens span
+    >= 2 root groups, else branch_knn_purity."""
+    gmap = root_groups(run)
+    return "root_knn_purity" if len({gmap[b] for b in run.token_branch}) >= 2 \
+        else "branch_knn_purity"
+
+
+def middle_means(layers, view, key):
+    """Mean of the non-null values of views[view][key] over the middle third of the layers
+    (layers[n//3 : n - n//3], all when n < 3); None when there is none."""
+    n = len(layers)
+    mid = layers if n < 3 else layers[n // 3: n - n // 3]
+    vals = [l["views"][view].get(key) for l in mid if view in l.get("views", {})]
+    vals = [float(v) for v in vals if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def choose_view(layers, candidates, content):
+    """The recommendation rule over candidate views (build order): tier 1 = mean position_probe
+    <= 0.2 and mean position_knn_selectivity undefined or < 0.5, tier 2 = mean position_probe
+    <= 0.2; the largest mean content in the first non-empty tier (ties: first), else the
+    smallest mean position_probe (ties: first); None with no candidate (a candidate has defined
+    mean position_probe and content)."""
+    rows = []
+    for v in candidates:
+        probe, cont = middle_means(layers, v, "position_probe"), middle_means(layers, v, content)
+        if probe is not None and cont is not None:
+            rows.append((v, probe, cont, middle_means(layers, v, "position_knn_selectivity")))
+    tier2 = [r for r in rows if r[1] <= 0.2]
+    tier1 = [r for r in tier2 if r[3] is None or r[3] < 0.5]
+    for tier in (tier1, tier2):
+        if tier:
+            best = tier[0]
+            for r in tier[1:]:
+                if r[2] > best[2]:
+                    best = r
+            return best[0]
+    if not rows:
+        return None
+    best = rows[0]
+    for r in rows[1:]:
+        if r[1] < best[1]:
+            best = r
+    return best[0]
+
+
+ERASER_VIEWS = ("position_mean+z", "regress+z", "leace+z")
+
+
+def attribution_rungs(layer, views, content, eraser):
+    """One layer's attribution object (None unless raw was built): the raw view, raw+z (the
+    rogue-dimensions step) when built, the eraser when there is one; each with that view's own
+    numbers at the layer."""
+    if "raw" not in views:
+        return None
+    steps = [("raw", "raw")]
+    if "raw+z" in views:
+        steps.append(("rogue_dimensions", "raw+z"))
+    if eraser is not None:
+        steps.append(("position", eraser))
+    rungs = []
+    for step, v in steps:
+        m = layer.get("views", {}).get(v) or {}
+        rungs.append({"step": step, "view": v, "content": m.get(content),
+                      "position_probe": m.get("position_probe"),
+                      "position_knn_r2": m.get("position_knn_r2"),
+                      "position_knn_r2_control": m.get("position_knn_r2_control")})
+    return {"content_measure": content, "rungs": rungs}
+
+
+def recommend(layers, views, content):
+    """(recommended_view, [attribution of each layer]) for the layer dicts (with "views", in the
+    run's layer order, ALL layers: the middle third is taken over them), the views in build order
+    and the content measure name. Candidates: views whose base is not raw; the attribution's
+    eraser: the same rule over position_mean+z, regress+z, leace+z as built."""
+    rec = choose_view(layers, [v for v in views if v not in ("raw", "raw+z")], content)
+    eraser = eraser_view(layers, views, content)
+    return rec, [attribution_rungs(l, views, content, eraser) for l in layers]
+
+
+def eraser_view(layers, views, content):
+    """The attribution's eraser: the recommendation rule over the built +z erasers."""
+    return choose_view(layers, [v for v in views if v in ERASER_VIEWS], content)
+
+
 def pca_fit(Y):
     """reference.pca2's PCA, also returning the mean and axes. (mean, [v1, v2] or fewer,
     explained) or None when fewer than 2 rows."""
@@ -571,16 +780,20 @@ def pca_apply(fit_result, Y):
 
 
 def measures(Y, Y_pre, X_raw_cov, cov, fit_local, positions, branches, groups, probe,
-             stable_trust=False):
+             stable_trust=False, exclusion=None):
     """All measures of one view. Y: states of the covered tokens; Y_pre: before +z;
-    probe: the position_probe value (computed with fold refits, see position_probe)."""
+    probe: the position_probe value (computed with fold refits, see position_probe);
+    exclusion: the kNN position R^2's exclusion label of every token (root groups when the
+    layer's fit tokens span >= 2, else branches; default root groups)."""
     from sklearn.manifold import trustworthiness
     from sklearn.metrics import silhouette_score
 
     out = {k: None for k in ("variance_kept", "position_r2", "position_r2_heldout",
                              "position_r2_chance", "position_probe", "root_knn_purity",
                              "root_knn_chance", "branch_knn_purity", "branch_knn_chance",
-                             "pca_explained_variance", "trustworthiness", "silhouette_root")}
+                             "pca_explained_variance", "trustworthiness", "silhouette_root",
+                             "position_knn_r2", "position_knn_r2_control",
+                             "position_knn_selectivity")}
     out["tokens"] = int(len(cov))
     fidx = cov[fit_local]
     out["fit_tokens"] = int(len(fidx))
@@ -605,6 +818,11 @@ def measures(Y, Y_pre, X_raw_cov, cov, fit_local, positions, branches, groups, p
     nb = cosine_neighbours(Yf)
     out["root_knn_purity"], out["root_knn_chance"] = knn_purity(nb, gr_f)
     out["branch_knn_purity"], out["branch_knn_chance"] = knn_purity(nb, br_f)
+    ex_f = gr_f if exclusion is None else [exclusion[i] for i in fidx]
+    r2k, r2c = position_knn(Yf, pos_f, ex_f, gr_f)
+    out["position_knn_r2"], out["position_knn_r2_control"] = r2k, r2c
+    if r2k is not None and r2c is not None:
+        out["position_knn_selectivity"] = r2k - r2c
 
     fitted = pca_fit(Yf)
     if fitted is not None:
@@ -722,6 +940,10 @@ def compute(run, views, opts, zrun=None, layers=None, log=None, umap_layouts=Non
         fit = np.ones(n, dtype=bool) if opts.keep_massive else ~mask
         ctx = LayerContext(X, Xz, positions, branches, P, opts, D_abtt, f"layer {L}", checks)
         cache = {}
+        fidx = np.nonzero(fit)[0]
+        # exclusion label of the kNN position R^2: root groups if the layer's fit tokens span >= 2
+        exclusion = groups if len({groups[i] for i in fidx}) >= 2 else branches
+        mean_cos, rogue = anisotropy(X[fit])
 
         if opts.check_leace and any(v in ("leace", "leace+z") for v in views):
             Phi = standardised_basis(positions, fit, P, opts.regress_degree, opts.regress_fourier)
@@ -736,7 +958,7 @@ def compute(run, views, opts, zrun=None, layers=None, log=None, umap_layouts=Non
             fit_local = fit[cov]
             probe = position_probe(v, ctx, fit, groups, branches, cache)
             m, coords = measures(Y, Yb, X[cov], cov, fit_local, positions, branches, groups,
-                                 probe, opts.stable_trust)
+                                 probe, opts.stable_trust, exclusion)
             vout[v] = m
             layout = umap_layouts(L, v) if umap_layouts is not None else None
             if layout is not None:
@@ -754,18 +976,25 @@ def compute(run, views, opts, zrun=None, layers=None, log=None, umap_layouts=Non
                     col[int(i)] = [float(coords[row, 0]), float(coords[row, 1])]
             cout[v] = col
         out_layers.append({"layer": L, "median_norm": med, "massive": massive,
+                           "mean_cosine": mean_cos, "rogue_dimensions": rogue,
                            "views": vout, "coordinates": cout})
         if log:
             log(f"layer {L}: {time.time() - t0:.2f}s, {len(massive)} massive")
-    return {"layers": out_layers}, checks
+    result = {"layers": out_layers}
+    if layers is None:   # the middle third needs every layer: only then the recommendation
+        rec, attr = recommend(out_layers, views, content_measure(run))
+        result["recommended_view"] = rec
+        for entry, a in zip(out_layers, attr):
+            entry["attribution"] = a
+    return result, checks
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="NumPy reference for Forkscope views and measures")
     ap.add_argument("run_dir")
     ap.add_argument("--out", help="write JSON here (default: stdout)")
-    ap.add_argument("--views", help="comma-separated views (default: raw,position_mean,regress,"
-                    "leace,abtt and zero_pe when the run has it)")
+    ap.add_argument("--views", help="comma-separated views (default: raw,raw+z,position_mean,"
+                    "position_mean+z,regress,leace,leace+z,abtt and zero_pe when the run has it)")
     ap.add_argument("--massive-ratio", type=float, default=10.0)
     ap.add_argument("--keep-massive", action="store_true")
     ap.add_argument("--regress-degree", type=int, default=3)

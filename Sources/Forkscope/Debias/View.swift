@@ -33,8 +33,13 @@ public struct View: Hashable, Sendable, CustomStringConvertible {
     public static let raw = View(.raw)
     public static let positionMean = View(.positionMean)
 
-    /// The views a build shows unless told otherwise (`zero_pe` only where the run has it).
-    public static let defaults: [View] = Base.allCases.map { View($0) }
+    /// The views a build shows unless told otherwise (`zero_pe` only where the run has it): every
+    /// base view, and the z-scored ones the attribution ladder climbs (`Attribution`): raw+z, and
+    /// the linear erasers that usually show content best once z-scored.
+    public static let defaults: [View] = [
+        raw, View(.raw, standardized: true), positionMean, View(.positionMean, standardized: true), View(.regress),
+        View(.leace), View(.leace, standardized: true), View(.abtt), View(.zeroPE),
+    ]
 
     public var name: String { base.rawValue + (standardized ? "+z" : "") }
     public var description: String { name }

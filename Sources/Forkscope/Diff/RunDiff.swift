@@ -8,7 +8,7 @@ import ForkscopeNumerics
 ///    (`LayerSimilarity`: CKA, aligned PCA, neighbour change). Layer pairs run side by side on
 ///    `threads` workers, one pair's states in memory per worker.
 /// 2. Read every layer once more for the layer × layer CKA maps (`LayerMap`) of raw and of the
-///    debiased view that shows content best in A (`Verdict.contentView`).
+///    debiased view that shows content best in A (`Verdict.recommended`).
 public struct RunDiff: Sendable {
     public let runA: ActivationRun, runB: ActivationRun
     public var titleA: String { runA.title }
@@ -55,7 +55,7 @@ public struct RunDiff: Sendable {
         let pathsA = SitePaths(run: a.run), pathsB = SitePaths(run: b.run)
         self.measures = MeasureDiff(analysesA.map { Report.Layer($0, run: a.run, paths: pathsA) },
                                     analysesB.map { Report.Layer($0, run: b.run, paths: pathsB) })
-        self.contentView = Verdict.contentView(analysesA)
+        self.contentView = Verdict.recommended(analysesA, content: Verdict.contentMeasure(a.run))
 
         var usableA = [Int: LayerMap.Usable](), usableB = [Int: LayerMap.Usable]()
         for (pair, outcome) in zip(pairs, outcomes) {

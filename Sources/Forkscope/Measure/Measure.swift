@@ -42,6 +42,10 @@ extension Measure.ID {
     public static let positionR2: Self = "position_r2"
     public static let positionR2Chance: Self = "position_r2_chance"
     public static let positionProbe: Self = "position_probe"
+    public static let positionKnnR2: Self = "position_knn_r2"
+    public static let positionKnnR2Control: Self = "position_knn_r2_control"
+    public static let positionKnnSelectivity: Self = "position_knn_selectivity"
     public static let rootKnnPurity: Self = "root_knn_purity"
+    public static let branchKnnPurity: Self = "branch_knn_purity"
     public static let varianceKept: Self = "variance_kept"
 }

@@ -16,12 +16,23 @@ extension Measure {
         Measure(.positionProbe, label: "position probe", help: "held-out R² of a ridge probe reading position off the states; ≤ 0 means not decodable") {
             ViewMeasures.heldOutProbe($0.view, input: $0.layer, settings: $0.settings, folds: $0.folds)
         },
+        Measure(.positionKnnR2, label: "position kNN R²",
+                help: "R² of each token's position read off its 10 nearest neighbours under other root prompts: a nonlinear probe",
+                range: 0...1, chance: .positionKnnR2Control) { $0.positionKNN },
+        Measure(.positionKnnR2Control, label: "position kNN R², control",
+                help: "the same with positions shuffled within each root prompt (Hewitt & Liang's control task)", shown: false) {
+            $0.positionKNNControl
+        },
+        Measure(.positionKnnSelectivity, label: "position kNN selectivity",
+                help: "position kNN R² minus its control: how much position a nonlinear reader finds beyond what the probe makes up") { m in
+            m.positionKNN.flatMap { r2 in m.positionKNNControl.map { r2 - $0 } }
+        },
         Measure(.rootKnnPurity, label: "root kNN purity", help: "share of each token's 10 nearest neighbours (cosine) under the same root prompt",
                 chance: "root_knn_chance") { $0.purity($0.tokenRoots) },
         Measure("root_knn_chance", label: "root kNN purity, chance", help: "root kNN purity of neighbours drawn at random", shown: false) {
             Neighbours.chancePurity(labels: $0.tokenRoots)
         },
-        Measure("branch_knn_purity", label: "branch kNN purity", help: "share of each token's 10 nearest neighbours in the same branch",
+        Measure(.branchKnnPurity, label: "branch kNN purity", help: "share of each token's 10 nearest neighbours in the same branch",
                 chance: "branch_knn_chance") { $0.purity($0.tokenBranches) },
         Measure("branch_knn_chance", label: "branch kNN purity, chance", help: "branch kNN purity of neighbours drawn at random", shown: false) {
             Neighbours.chancePurity(labels: $0.tokenBranches)

@@ -35,16 +35,20 @@ final class MeasureInput {
     lazy var tokenBranches: [Int] = tokens.map { layer.branches[$0] }
     /// Folds of the position probe: root groups when the layer's fit tokens span two, else branches.
     lazy var folds: [Int] = Set(layer.fitTokens.map { roots[$0] }).count >= 2 ? roots : layer.branches
+    /// The fit tokens' positions, as the nonlinear probe's targets.
+    lazy var tokenPositions: [Double] = tokens.map { Double(layer.positions[$0]) }
     /// The fit tokens the neighbourhood measures average over.
     lazy var queries: [Int] = NeighbourhoodMeasures.queries(count: tokens.count)
     /// The layouts the neighbour pass scores, in kind order: those with a point for every fit token.
     lazy var scored: [ProjectionKind] = tokens.count < 2 ? [] : ProjectionKind.allCases.filter { kind in
         layouts[kind].map { layout in tokens.allSatisfy { layout.points[$0] != nil } } ?? false
     }
-    /// One pass over the view's distances: cosine neighbours of the queries and the trustworthiness
-    /// of every scored layout.
+    /// One pass over the view's distances: cosine neighbours of the queries and
+    /// the trustworthiness of every scored layout, and the queries' neighbours under other folds
+    /// (root prompts, or branches in a run of one root) for the nonlinear position probe.
     lazy var neighbourhoods = NeighbourhoodMeasures(input: states, layouts: scored.map { scoredLayout($0)! },
-                                                    k: ViewMeasures.neighbours, queries: queries)
+                                                    k: ViewMeasures.neighbours, queries: queries,
+                                                    otherGroup: tokens.map { folds[$0] })
 
     /// The fit tokens' points in a scored layout, as an n x 2 matrix.
     func scoredLayout(_ kind: ProjectionKind) -> Matrix? {
@@ -54,6 +58,14 @@ final class MeasureInput {
     func trustworthiness(_ kind: ProjectionKind) -> Double? {
         scored.firstIndex(of: kind).flatMap { neighbourhoods.trustworthiness[$0] }
     }
+
+    /// The nonlinear position probe: R² of each query's position predicted by its neighbours under
+    /// other folds, with the positions as they are or (the control) permuted within root prompts.
+    lazy var positionKNN: Double? = NeighbourRegression.r2(targets: tokenPositions, queries: queries,
+                                                            neighbours: neighbourhoods.otherGroupNeighbours)
+    lazy var positionKNNControl: Double? = NeighbourRegression.r2(
+        targets: NeighbourRegression.permuted(tokenPositions, within: tokenRoots), queries: queries,
+        neighbours: neighbourhoods.otherGroupNeighbours)
 
     /// Share of the queries' cosine neighbours that carry the query's label.
     func purity(_ labels: [Int]) -> Double? {

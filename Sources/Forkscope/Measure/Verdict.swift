@@ -1,10 +1,12 @@
 /// What the front page concludes from the measures: whether one token dominates, where position
-/// is strong in the raw states, and which view best separates content with position removed.
+/// is strong in the raw states, how much of the branches' sameness z-scoring and removing position
+/// undo (`Attribution`), and which view to look at for content (`recommended`).
 /// Decisions only; `VerdictText` (Render) says them in words.
 public struct Verdict: Sendable {
     /// A probe R² at most this is "near chance": position is not linearly decodable.
     public static let probeNearChance = 0.2
-    /// A held-out probe R² at least this means position is linearly decodable.
+    /// A held-out probe R² at least this means position is linearly decodable; a kNN probe
+    /// selectivity at least this means position is nonlinearly readable.
     public static let probeDecodable = 0.5
     /// Massive tokens holding at least this share of a layer's raw variance dominate it.
     public static let dominantShare = 0.5
@@ -30,13 +32,44 @@ public struct Verdict: Sendable {
         public let decodable: [Int]
     }
 
+    /// A view's means over the middle layers, as the choice of a view weighs them.
+    public struct ContentView: Sendable {
+        public let view: View
+        /// Mean held-out probe R² and content measure (root or branch kNN purity).
+        public let probe: Double, purity: Double
+        /// Mean kNN position R², its control and their difference, where measured.
+        public let positionKNN: Double?, control: Double?, selectivity: Double?
+        /// Whether the linear probe is near chance.
+        public let nearChance: Bool
+        /// The raw view's mean content measure over the same layers.
+        public let rawPurity: Double?
+        /// Position linearly near chance but still nonlinearly readable (selectivity ≥ `probeDecodable`).
+        public var nonlinearlyReadable: Bool { (selectivity ?? -.infinity) >= Verdict.probeDecodable }
+    }
+
+    /// The rogue dimensions named at the middle layers: the most frequent first.
+    public struct Rogue: Sendable {
+        /// Middle layers where at most 8 dimensions hold half the mean cosine similarity.
+        public let layers: [Int]
+        public let dimensions: [Int]
+        /// The largest share the named dimensions hold together at one of those layers.
+        public let share: Double
+    }
+
     public let dominance: Dominance?
     public let rawPosition: RawPosition?
-    /// The middle third of the layers, over which `content` is chosen.
+    /// The middle third of the layers, over which views are compared.
     public let middleLayers: [Int]
+    /// root_knn_purity, or branch_knn_purity when the run has one root prompt.
+    public let contentMeasure: Measure.ID
+    /// The view to look at for content with position removed (report.json's `recommended_view`).
     public let content: ContentView?
+    public let attribution: Attribution?
+    public let rogue: Rogue?
+    /// Every view's measures averaged over the middle layers.
+    let means: [View: [Measure.ID: Double]]
 
-    public init(analyses: [LayerAnalysis]) {
+    public init(analyses: [LayerAnalysis], run: ActivationRun) {
         let dominated = analyses.filter { $0.massiveVarianceShare >= Self.dominantShare }
         if let worst = dominated.max(by: { $0.massiveVarianceShare < $1.massiveVarianceShare }),
            let top = worst.massive.max(by: { $0.normRatio < $1.normRatio }) {
@@ -55,39 +88,69 @@ public struct Verdict: Sendable {
         } else {
             rawPosition = nil
         }
-        middleLayers = Self.middleThird(analyses).map(\.layer)
-        content = Self.contentView(analyses)
+        let middle = Self.middleThird(analyses)
+        middleLayers = middle.map(\.layer)
+        means = Self.means(middle)
+        contentMeasure = Self.contentMeasure(run)
+        content = Self.recommended(analyses, content: contentMeasure)
+        attribution = Attribution(analyses: analyses, content: contentMeasure)
+
+        let named = middle.filter { !$0.rogueDimensions.isEmpty }
+        var counts = [Int: Int]()
+        for a in named { for r in a.rogueDimensions { counts[r.dimension, default: 0] += 1 } }
+        rogue = named.isEmpty ? nil : Rogue(
+            layers: named.map(\.layer),
+            dimensions: counts.keys.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 },
+            share: named.map { $0.rogueDimensions.reduce(0) { $0 + $1.share } }.max()!)
     }
 
-    /// The debiased view that best shows content, over the middle third of the layers: of the views
-    /// whose mean position probe is near chance, the one with the highest root kNN purity; if none
-    /// is, the one with the lowest probe (`nearChance` false). Nil without a debiased view measured.
-    public struct ContentView: Sendable {
-        public let view: View
-        /// Mean held-out probe R² and root kNN purity over the middle layers.
-        public let probe: Double, purity: Double
-        public let nearChance: Bool
-        /// The raw view's mean root kNN purity over the same layers.
-        public let rawPurity: Double?
+    /// A view's mean of a measure over the middle layers, where it has one.
+    public func mean(_ view: View, _ id: Measure.ID) -> Double? { means[view]?[id] }
+
+    /// The neighbourhood measure of content: whether a token's neighbours share its root prompt,
+    /// or, in a run of one root prompt, its branch.
+    public static func contentMeasure(_ run: ActivationRun) -> Measure.ID {
+        Set(run.tokenRootGroups).count >= 2 ? .rootKnnPurity : .branchKnnPurity
     }
 
-    public static func contentView(_ analyses: [LayerAnalysis]) -> ContentView? {
-        let middle = middleThird(analyses)
-        func mean(_ view: View, _ id: Measure.ID) -> Double? {
-            let values = middle.compactMap { a in a.views.first { $0.view == view }.flatMap { $0.measures[id] } }
-            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    /// The recommended view: of the views that remove position (all but raw and raw+z), `choose`'s pick.
+    public static func recommended(_ analyses: [LayerAnalysis], content: Measure.ID) -> ContentView? {
+        let views = (analyses.first?.views.map(\.view) ?? []).filter { $0.base != .raw }
+        return choose(among: views, analyses: analyses, content: content)
+    }
+
+    /// Over the middle third of the layers: of the views whose mean linear probe is near chance and
+    /// in which position is not nonlinearly readable, the one with the most content; else of those
+    /// near chance linearly, the one with the most content; else the one with the lowest probe.
+    /// Ties go to the first in `views`' order. Nil when no view has both means.
+    static func choose(among views: [View], analyses: [LayerAnalysis], content: Measure.ID) -> ContentView? {
+        let means = means(middleThird(analyses))
+        func mean(_ view: View, _ id: Measure.ID) -> Double? { means[view]?[id] }
+        let rawPurity = mean(.raw, content)
+        let candidates = views.compactMap { v -> ContentView? in
+            guard let probe = mean(v, .positionProbe), let purity = mean(v, content) else { return nil }
+            return ContentView(view: v, probe: probe, purity: purity, positionKNN: mean(v, .positionKnnR2),
+                               control: mean(v, .positionKnnR2Control), selectivity: mean(v, .positionKnnSelectivity),
+                               nearChance: probe <= probeNearChance, rawPurity: rawPurity)
         }
-        let candidates = (analyses.first?.views.map(\.view) ?? []).filter { $0 != .raw }.compactMap { v -> (View, Double, Double)? in
-            guard let probe = mean(v, .positionProbe), let purity = mean(v, .rootKnnPurity) else { return nil }
-            return (v, probe, purity)
+        func most(_ c: [ContentView]) -> ContentView? { c.reduce(nil) { best, v in best.map { v.purity > $0.purity ? v : $0 } ?? v } }
+        let linear = candidates.filter(\.nearChance)
+        return most(linear.filter { !$0.nonlinearlyReadable }) ?? most(linear)
+            ?? candidates.reduce(nil) { best, v in best.map { v.probe < $0.probe ? v : $0 } ?? v }
+    }
+
+    /// Each view's mean of each measure over `layers`, over the layers where it has a value.
+    static func means(_ layers: [LayerAnalysis]) -> [View: [Measure.ID: Double]] {
+        var sums = [View: [Measure.ID: (Double, Int)]]()
+        for a in layers {
+            for v in a.views {
+                for (id, value) in v.measures.values {
+                    let (sum, count) = sums[v.view, default: [:]][id] ?? (0, 0)
+                    sums[v.view, default: [:]][id] = (sum + value, count + 1)
+                }
+            }
         }
-        let rawPurity = mean(.raw, .rootKnnPurity)
-        if let best = candidates.filter({ $0.1 <= probeNearChance }).max(by: { $0.2 < $1.2 }) {
-            return ContentView(view: best.0, probe: best.1, purity: best.2, nearChance: true, rawPurity: rawPurity)
-        }
-        return candidates.min(by: { $0.1 < $1.1 }).map {
-            ContentView(view: $0.0, probe: $0.1, purity: $0.2, nearChance: false, rawPurity: rawPurity)
-        }
+        return sums.mapValues { $0.mapValues { $0.0 / Double($0.1) } }
     }
 
     /// The middle third of the layers (at least one).

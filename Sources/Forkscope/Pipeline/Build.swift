@@ -52,7 +52,7 @@ public enum Build {
     /// The report step: the verdict and report.json, from the analyses alone.
     public static func report(run: ActivationRun, analyses: [LayerAnalysis], options: LayerAnalysis.Options, warnings: [Warning]) -> Report {
         Report(run: run, analyses: analyses, options: options, paths: SitePaths(run: run),
-               verdict: VerdictText.paragraph(Verdict(analyses: analyses), run: run), warnings: warnings)
+               verdict: Verdict(analyses: analyses, run: run), warnings: warnings)
     }
 
     /// Debias -> project -> measure every layer, `options.threads` layers at once (each with

@@ -32,6 +32,10 @@ public struct LayerAnalysis: Sendable {
     public let massiveExcluded: Bool
     /// ‖x − mean of its position‖ (mean over fit tokens) for every token at a supported position.
     public let distanceToPositionMean: [Double?]
+    /// The mean cosine similarity between distinct fit tokens' raw states, and the few dimensions
+    /// that hold at least half of it, if few do.
+    public let meanCosine: Double?
+    public let rogueDimensions: [RogueDimension]
 
     public struct Options: Sendable {
         public var views: [View] = View.defaults
@@ -98,6 +102,7 @@ public struct LayerAnalysis: Sendable {
         var input = LayerInput(states: states, zeroPE: zeroPE, run: run, excluding: options.keepMassive ? [] : massive,
                                settings: options.debias)
         let fit = input.fit
+        (meanCosine, rogueDimensions) = timed(.measures) { RogueDimension.of(states, rows: input.fitTokens) }
         // One pass over the fit rows serves the raw PCA, the raw probe and the position_mean PCA.
         let fitRows = input.fitTokens
         if fitRows.count > states.cols, options.views.contains(where: { $0.base == .raw || $0 == .positionMean }) {

@@ -1,4 +1,5 @@
 import Foundation
+import ForkscopeNumerics
 
 /// The verdict (`Verdict`) as the paragraph on the front page and in report.json.
 enum VerdictText {
@@ -20,17 +21,65 @@ enum VerdictText {
         }
 
         let middle = layers(verdict.middleLayers, of: layerList)
+        sentences += attribution(verdict, middle: middle)
         if let choice = verdict.content {
+            let what = "“\(choice.view.title)” (\(choice.view.name))"
             if choice.nearChance {
-                var s = "With position removed, the view “\(choice.view.title)” (\(choice.view.name)) separates content best at \(middle): its position probe is near chance (mean held-out R² \(figure(choice.probe))) and \(percent(choice.purity)) of each token's 10 nearest neighbours share its root prompt"
+                var s = "Recommended view: \(what). At \(middle) its linear position probe is near chance (mean held-out R² \(figure(choice.probe)))"
+                if let r2 = choice.positionKNN, let control = choice.control {
+                    s += choice.nonlinearlyReadable
+                        ? ", but a nonlinear reader still finds position in it (kNN R² \(figure(r2)), control \(figure(control))): no view here removes position nonlinearly"
+                        : " and so is a nonlinear one (kNN R² \(figure(r2)), control \(figure(control)))"
+                }
+                s += ", and \(percent(choice.purity)) of each token's 10 nearest neighbours share its \(unit(verdict))"
                 if let rawPurity = choice.rawPurity { s += ", against \(percent(rawPurity)) in the raw states" }
                 sentences.append(s + ".")
             } else {
-                sentences.append("No view brings the position probe near chance at \(middle); “\(choice.view.title)” (\(choice.view.name)) comes closest (mean held-out R² \(figure(choice.probe))).")
+                sentences.append("No view brings the position probe near chance at \(middle); \(what) comes closest (mean held-out R² \(figure(choice.probe))).")
             }
         }
         return sentences.joined(separator: " ")
     }
+
+    /// The ladder in words, over the middle layers: how far z-scoring (the rogue dimensions) and then
+    /// removing position move the content measure, and what is left of position.
+    static func attribution(_ verdict: Verdict, middle: String) -> [String] {
+        guard let ladder = verdict.attribution else { return [] }
+        let content = verdict.contentMeasure, unit = unit(verdict)
+        func mean(_ rung: Attribution.Rung?, _ id: Measure.ID) -> Double? { rung.flatMap { verdict.mean($0.view, id) } }
+        let raw = ladder.rung(.raw), z = ladder.rung(.rogueDimensions), erased = ladder.rung(.position)
+        var out = [String]()
+        if let rogue = verdict.rogue {
+            let dims = rogue.dimensions.prefix(4).map(String.init)
+            let named = dims.count == 1 ? dims[0] : dims.dropLast().joined(separator: ", ") + " and " + dims.last!
+            out.append("Rogue dimensions: at \(rogue.layers.count) of the \(verdict.middleLayers.count) middle layers a few dimensions hold over half of the mean cosine similarity between tokens (up to \(percent(rogue.share))), most often \(dims.count == 1 ? "dimension" : "dimensions") \(named).")
+        }
+        guard let a = mean(raw, content) else { return out }
+        var s = "Why the branches look alike, at \(middle): in the raw states \(percent(a)) of each token's 10 nearest neighbours share its \(unit)"
+        var last = a
+        if let z, let b = mean(z, content) {
+            s += "; z-scoring every dimension, which neutralises rogue dimensions, raises that to \(percent(b))"
+            last = b
+        }
+        if let erased, let c = mean(erased, content) {
+            s += "; removing position linearly as well (\(erased.view.name)) \(c >= last ? "adds" : "takes away") \(points(abs(c - last))) (\(percent(c)))"
+            if let zGain = z.flatMap({ mean($0, content) }).map({ $0 - a }) {
+                s += zGain > c - last ? ". So more of the sameness is rogue dimensions than position" : ". So more of the sameness is position than rogue dimensions"
+            }
+        }
+        out.append(s + ".")
+        if let erased, let probe = mean(erased, .positionProbe), let r2 = mean(erased, .positionKnnR2), let control = mean(erased, .positionKnnR2Control) {
+            let rawProbe = mean(raw, .positionProbe).map { " from \(figure($0))" } ?? ""
+            let rawKNN = mean(raw, .positionKnnR2).map { " (\(figure($0)) raw)" } ?? ""
+            out.append("In \(erased.view.name) the linear position probe falls\(rawProbe) to \(figure(probe)); a nonlinear reader (each token's position from its 10 nearest neighbours under other \(unit == "root prompt" ? "root prompts" : "branches")) reaches R² \(figure(r2))\(rawKNN) against \(figure(control)) for shuffled positions.")
+        }
+        return out
+    }
+
+    /// What the content measure groups tokens by.
+    static func unit(_ verdict: Verdict) -> String { verdict.contentMeasure == .rootKnnPurity ? "root prompt" : "branch" }
+
+    static func points(_ v: Double) -> String { String(format: "%.0f point%@", v * 100, (v * 100).rounded() == 1 ? "" : "s") }
 
     /// "3, 5–9, 12": the selected layers, runs of neighbours in the run's own layer list joined.
     static func ranges(_ selected: [Int], of all: [Int]) -> String {

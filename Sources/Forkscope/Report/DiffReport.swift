@@ -72,7 +72,7 @@ public struct DiffReport: Codable, Sendable {
     /// "index" or "depth" (`LayerPairing`).
     var layer_pairing: String
     var settings: Settings
-    /// The debiased view of the second map (`Verdict.contentView` on A).
+    /// The debiased view of the second map (`Verdict.recommended` on A).
     @Nullable var content_view: String?
     var layers: [Layer]
     var maps: [Map]

@@ -122,6 +122,12 @@ public struct Report: Codable, Sendable {
         /// Tokens far above the median norm; kept out of fits and measures unless `massive_excluded` is false.
         var massive: [Massive]
         var massive_excluded: Bool
+        /// Mean cosine similarity between distinct fit tokens' raw states, and the few dimensions
+        /// holding at least half of it (Timkey & van Schijndel 2021), if at most 8 do.
+        @Nullable var mean_cosine: Double?
+        @Nullable var rogue_dimensions: [RogueDimension]?
+        /// The attribution ladder at this layer; null unless the raw view was built.
+        @Nullable var attribution: AttributionReport?
         public var views: [String: Measures]
     }
 
@@ -167,13 +173,15 @@ public struct Report: Codable, Sendable {
     /// A paragraph computed from the measures: where position dominates, whether one token does,
     /// which view best separates content.
     public var verdict: String
+    /// The view the verdict recommends for content with position removed; null without one.
+    @Nullable public var recommended_view: String?
     public var warnings: [String]
 }
 
 extension Report {
     /// The report of a build: the run, every layer's analysis, the options and the verdict's text.
     init(run: ActivationRun, analyses: [LayerAnalysis], options: LayerAnalysis.Options, paths: SitePaths,
-         verdict: String, warnings: [Warning]) {
+         verdict: Verdict, warnings: [Warning]) {
         let views = analyses.first?.views.map(\.view) ?? []
         let projections = options.projector.kinds
         self.init(
@@ -198,8 +206,9 @@ extension Report {
                 },
                 variants: run.variants.map(\.name)),
             views: Dictionary(uniqueKeysWithValues: views.map { ($0.name, ViewInfo(title: $0.title, description: $0.summary)) }),
-            layers: analyses.map { Layer($0, run: run, paths: paths) },
-            verdict: verdict,
+            layers: analyses.map { Layer($0, run: run, paths: paths, attribution: verdict.attribution) },
+            verdict: VerdictText.paragraph(verdict, run: run),
+            recommended_view: verdict.content?.view.name,
             warnings: warnings.map(\.description))
     }
 
@@ -224,7 +233,7 @@ extension Report {
 
 extension Report.Layer {
     /// One layer's analysis as report.json holds it.
-    init(_ a: LayerAnalysis, run: ActivationRun, paths: SitePaths) {
+    init(_ a: LayerAnalysis, run: ActivationRun, paths: SitePaths, attribution: Attribution? = nil) {
         let offsets = run.branchOffsets, branchOf = run.tokenBranch
         self.init(
             layer: a.layer, page: paths.layerPage(a.layer), data: paths.layerData(a.layer),
@@ -235,6 +244,9 @@ extension Report.Layer {
                                       token: run.branches[b].tokens[j], norm_ratio: m.normRatio, top_dimensions: m.topDimensions)
             },
             massive_excluded: a.massiveExcluded,
+            mean_cosine: a.meanCosine.finite,
+            rogue_dimensions: a.rogueDimensions,
+            attribution: attribution.map { AttributionReport($0, at: a) },
             views: Dictionary(uniqueKeysWithValues: a.views.map { ($0.view.name, Report.Measures(measures: $0.measures, layouts: $0.layouts)) }))
     }
 }
