@@ -13,6 +13,10 @@ public struct RogueDimensions: Sendable {
 
     /// The most dimensions `rogue` names: beyond this many, the similarity is spread, not rogue.
     public static let limit = 8
+    /// Below this mean cosine similarity the states are close to isotropic and the contributions
+    /// are mostly sampling noise (random directions in d dimensions average about 0 ± 1/√(n·d)):
+    /// no dimension is called rogue. Contextual embeddings sit far above it (Ethayarajh 2019).
+    public static let minimumMeanCosine = 0.1
 
     public init(_ x: Matrix) {
         let n = x.rows, d = x.cols
@@ -39,9 +43,9 @@ public struct RogueDimensions: Sendable {
 
     /// The fewest dimensions that hold at least half the mean cosine similarity, largest
     /// contribution first (ties by lower index), each with its share of it; empty when more than
-    /// `limit` are needed or the mean cosine similarity is not positive.
+    /// `limit` are needed or the mean cosine similarity is below `minimumMeanCosine`.
     public var rogue: [(dimension: Int, share: Double)] {
-        guard let total = meanCosine, total > 0 else { return [] }
+        guard let total = meanCosine, total >= Self.minimumMeanCosine else { return [] }
         let order = contributions.indices.sorted { contributions[$0] != contributions[$1] ? contributions[$0] > contributions[$1] : $0 < $1 }
         var held = 0.0, out = [(dimension: Int, share: Double)]()
         for a in order.prefix(Self.limit) {

@@ -57,6 +57,16 @@ Conventions (the spec's wording, plus the choices where it leaves room):
   between duplicate states, by lower index, as kNN purity does; sklearn's order is its own).
   silhouette_root: sklearn.metrics.silhouette_score(pca2_fit, root groups) when
   2 <= n_groups <= n_fit - 1, else null.
+* issue 18 (the exact wording: /work/spec/issue18-numbers.md):
+  position_knn_r2: R^2 of each fit row's position predicted by the mean position of its
+  min(10, #others) cosine-nearest fit rows with another exclusion label (root group when the
+  layer's fit tokens span >= 2, else branch; ties as kNN purity); position_knn_r2_control: the
+  same neighbours, positions permuted within root groups (SplitMix64, seed 2019, one stream per
+  layer and view; a control task after Hewitt & Liang 2019); selectivity = the difference.
+  Per layer over the raw fit states: mean_cosine over ordered pairs and rogue_dimensions (the
+  fewest dimensions, at most 8, holding half of it by Timkey & van Schijndel 2021's
+  per-dimension contribution). With every layer computed: recommended_view and each layer's
+  attribution (`recommend`).
 
 Usage:
     python3 Tests/Fixtures/reference_views.py RUN_DIR [--out FILE] [--views raw,leace,...]
@@ -637,26 +647,35 @@ def position_knn(Yf, pos_f, excl_f, gr_f, seed=CONTROL_SEED):
     return knn_r2(y, q, nbs), knn_r2(y_control, q, nbs)
 
 
-def anisotropy(Xf, max_dims=ROGUE_MAX_DIMS):
-    """(mean_cosine, rogue_dimensions) of raw fit states, after Timkey & van Schijndel (2021),
-    "All bark and no bite: rogue dimensions in transformer language models obscure
-    representational quality": exact over all ordered pairs i != j,
-    c_a = ((sum_i u_ia)^2 - sum_i u_ia^2) / (n (n-1)), mean_cosine = sum_a c_a; rogue = the
-    fewest dimensions (c_a descending, ties by lower index) holding half of mean_cosine,
-    when there are at most max_dims of them."""
+def cosine_contributions(Xf):
+    """(mean_cosine, c) over all ordered pairs i != j of the rows, u_i = x_i / ||x_i|| (0 for a
+    zero row): mean_cosine = (||sum u_i||^2 - sum ||u_i||^2) / (n (n-1)), and per dimension
+    c_a = ((sum_i u_ia)^2 - sum_i u_ia^2) / (n (n-1)), sum_a c_a = mean_cosine: Timkey & van
+    Schijndel (2021), "All bark and no bite: rogue dimensions in transformer language models
+    obscure representational quality", their contribution of a dimension to the expected cosine
+    similarity, here exact instead of sampled. (None, None) when n < 2."""
     n = Xf.shape[0]
     if n < 2:
-        return None, []
+        return None, None
     norms = np.linalg.norm(Xf, axis=1)
     U = np.where(norms[:, None] > 0, Xf / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
     s = U.sum(axis=0)
     pairs = n * (n - 1.0)
     mc = (float(s @ s) - float(np.sum(U * U))) / pairs
-    if not mc > 0.0:
+    return mc, (s * s - np.sum(U * U, axis=0)) / pairs
+
+
+def anisotropy(Xf, max_dims=ROGUE_MAX_DIMS):
+    """(mean_cosine, rogue_dimensions) of a layer's raw fit states: rogue = the fewest dimensions
+    (c_a descending, ties by lower index) whose c_a sum to >= half of mean_cosine, as
+    [{"dimension", "share" = c_a / mean_cosine}], when there are at most max_dims of them
+    (else [], and [] when mean_cosine is null or <= 0)."""
+    mc, c = cosine_contributions(Xf)
+    if mc is None or not mc > 0.0:
         return mc, []
-    c = (s * s - np.sum(U * U, axis=0)) / pairs
     order = np.argsort(-c, kind="stable")
-    length = int(np.argmax(np.cumsum(c[order]) >= 0.5 * mc)) + 1
+    reach = np.nonzero(np.cumsum(c[order]) >= 0.5 * mc)[0]
+    length = int(reach[0]) + 1 if len(reach) else len(c) + 1
     if length > max_dims:
         return mc, []
     return mc, [{"dimension": int(a), "share": float(c[a] / mc)} for a in order[:length]]

@@ -202,6 +202,25 @@ enum DefaultTheme {
 <h2>Verdict</h2>
 <p class="verdict">{{verdict}}</p>
 </section>
+{{#ladder}}
+<section class="ladder">
+<h2>Why do the branches look alike?</h2>
+<p class="howto">A ladder of views, each undoing one more cause of the sameness: the raw states with massive tokens (attention sinks) kept out, then every dimension z-scored so that a few rogue dimensions stop dominating the distances, then position removed linearly as well. At each rung: the {{contentLabel}} (the share of each token's 10 nearest neighbours under the same {{unit}}: content), the linear position probe (held-out R²) and a nonlinear one (R² of each token's position read off its 10 nearest neighbours under other {{unit}}s; in brackets, the same for shuffled positions, its control).</p>
+<ul class="sweep-legend">{{#rungs}}<li><span class="swatch" style="background: {{color}}"></span>{{title}} <code>{{name}}</code></li>{{/rungs}}</ul>
+<figure class="chart"><figcaption><strong>{{contentLabel}}</strong> at each rung</figcaption>{{{chart}}}</figure>
+<table class="ladder">
+<thead>
+<tr><th rowspan="2">Layer</th>{{#rungs}}<th colspan="3" class="rung-start">{{title}} <code>{{name}}</code></th>{{/rungs}}</tr>
+<tr>{{#rungs}}<th class="rung-start" title="{{contentLabel}}">content</th><th title="Held-out R² of a linear probe of position">linear probe</th><th title="R² of position from the 10 nearest neighbours under other groups (control: shuffled positions)">kNN R² (control)</th>{{/rungs}}</tr>
+</thead>
+<tbody>
+{{#rows}}
+<tr><th><a href="{{href}}">{{layer}}</a></th>{{#cells}}<td class="num rung-start">{{content}}</td><td class="num">{{probe}}</td><td class="num">{{knn}} ({{control}})</td>{{/cells}}</tr>
+{{/rows}}
+</tbody>
+</table>
+</section>
+{{/ladder}}
 <section>
 <h2>Layer sweep</h2>
 <p class="howto">Each chart is one measure against layer, a line per view; dashed: the raw view's chance level. Hover over a point for its value.</p>
@@ -237,6 +256,17 @@ enum DefaultTheme {
 <nav class="layers">Layer: {{#layerLinks}}{{#current}}<strong>{{layer}}</strong>{{/current}}{{^current}}<a href="{{href}}">{{layer}}</a>{{/current}} {{/layerLinks}}</nav>
 <h1>Layer {{layer}}</h1>
 {{#commentary}}<section class="commentary">{{{commentary}}}</section>{{/commentary}}
+<section class="position-pair">
+<h2>Position in the picture</h2>
+<p class="howto">Every token coloured by its position, dark purple first, yellow last. A gradient across the raw view that is gone from the recommended view is position removed.</p>
+<div class="position-views">
+{{#positionViews}}
+<figure class="position-view"><figcaption><strong>{{title}}</strong> <code>{{name}}</code> ({{role}})</figcaption>
+{{#svgs}}{{{.}}}{{/svgs}}
+</figure>
+{{/positionViews}}
+</div>
+</section>
 <div class="figs">
 <div class="plots">
 {{#plots}}
@@ -261,6 +291,12 @@ enum DefaultTheme {
 {{/legend}}
 </ul>
 </div>
+{{#rogue}}
+<section class="rogue">
+<h2>Rogue dimensions</h2>
+<p>{{rogue}}</p>
+</section>
+{{/rogue}}
 {{#hasMassive}}
 <section class="massive">
 <h2>Massive activations</h2>
@@ -398,6 +434,13 @@ table.moved .moved-token { white-space: nowrap; margin-right: .8rem; font-size: 
   details > summary { list-style: none; }
   a { color: inherit; text-decoration: none; }
 }
+.position-views { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 1.2rem; }
+figure.position-view { margin: 0; }
+figure.position-view svg { width: 49%; height: auto; display: inline-block; vertical-align: top; }
+table.ladder td.num, table.ladder th { padding: .15rem .45rem; }
+table.ladder tbody th { text-align: right; }
+table.ladder .rung-start { border-left: 1px solid var(--line); }
+section.ladder figure.chart { max-width: 560px; margin: 0 0 1rem; }
 
 """####,
     ]

@@ -29,6 +29,19 @@ struct IndexPage: Sendable {
         var svg: String
     }
 
+    /// The attribution ladder (`Attribution`): a chart of the content measure per rung against
+    /// layer, and a table of each rung's content and position measures per layer.
+    struct Ladder: Sendable {
+        struct Rung: Sendable { var step: String, title: String, name: String, color: String }
+        struct Cell: Sendable { var content: String, probe: String, knn: String, control: String }
+        struct Row: Sendable { var layer: Int, href: String, cells: [Cell] }
+        var contentLabel: String
+        var unit: String
+        var rungs: [Rung]
+        var rows: [Row]
+        var chart: String
+    }
+
     var branches: [TreeEntry]
     var positionalEncoding: String
     var hiddenSize: Int
@@ -40,6 +53,7 @@ struct IndexPage: Sendable {
     var viewHeaders: [ViewHeader]
     var layers: [LayerRow]
     var verdict: String
+    var ladder: Ladder?
     var sweep: [SweepChart]
     var hasWarnings: Bool
     var warnings: [String]
@@ -72,11 +86,38 @@ struct IndexPage: Sendable {
                                                             purity: NumberFormat.share($0.measures[.rootKnnPurity])) })
             },
             verdict: site.report.verdict,
+            ladder: ladder(site),
             sweep: sweepCharts(site),
             hasWarnings: !site.report.warnings.isEmpty,
             warnings: site.report.warnings,
             commentary: site.commentary.index.map(Markdown.html))
         return Page(frame: site.frame("index.html", title: shown.title), body: page)
+    }
+
+    static func ladder(_ site: SiteRenderer) -> Ladder? {
+        let layers = site.report.layers.compactMap { l in l.attribution.map { (l, $0) } }
+        guard let first = layers.first?.1 else { return nil }
+        let content = Measure.catalogue.first { $0.id.rawValue == first.content_measure }
+        let steps = ["raw": "Raw (massive tokens out)", "rogue_dimensions": "+ rogue dimensions neutralised (z-scored)",
+                     "position": "+ position removed linearly"]
+        let rungs = first.rungs.enumerated().map { i, r in
+            Ladder.Rung(step: r.step, title: steps[r.step] ?? r.step, name: r.view, color: ViewPalette.color(i))
+        }
+        let series = first.rungs.indices.map { i in
+            LineChart.Series(label: "\(rungs[i].title) (\(rungs[i].name))", color: rungs[i].color,
+                             values: layers.map { $0.1.rungs.indices.contains(i) ? $0.1.rungs[i].content : nil })
+        }
+        let label = content?.label ?? first.content_measure
+        return Ladder(
+            contentLabel: label, unit: first.content_measure == Measure.ID.rootKnnPurity.rawValue ? "root prompt" : "branch",
+            rungs: rungs,
+            rows: layers.map { l, a in
+                Ladder.Row(layer: l.layer, href: l.page, cells: a.rungs.map {
+                    Ladder.Cell(content: NumberFormat.share($0.content), probe: NumberFormat.share($0.position_probe),
+                                knn: NumberFormat.share($0.position_knn_r2), control: NumberFormat.share($0.position_knn_r2_control))
+                })
+            },
+            chart: LineChart(title: "\(label) at each rung of the ladder", xLabels: layers.map { "\($0.0.layer)" }, series: series).svg())
     }
 
     /// The layer sweep: a chart per measure against layer, a line per view, dashed chance lines.

@@ -35,6 +35,14 @@ struct LayerPage: Sendable {
         var chance: String?
     }
 
+    /// A view's layouts coloured by position (`PositionPlot`): the raw view and the recommended one.
+    struct PositionView: Sendable {
+        var title: String
+        var name: String
+        var role: String
+        var svgs: [String]
+    }
+
     struct MassiveRow: Sendable {
         var branch: String
         var id: String
@@ -49,12 +57,15 @@ struct LayerPage: Sendable {
     var layerLinks: [LayerLink]
     var dataHref: String
     var commentary: String?
+    var positionViews: [PositionView]
     var plots: [Plot]
     var thinned: Bool
     var massiveExcluded: Bool
     var massive: [MassiveRow]
     var hasMassive: Bool
     var massiveShare: String
+    /// The rogue dimensions in a sentence (`RogueDimensions`), where the mean cosine similarity is known.
+    var rogue: String?
     var legend: [LegendEntry]
 
     static func make(_ site: SiteRenderer, _ a: LayerAnalysis) -> Page<LayerPage> {
@@ -92,6 +103,7 @@ struct LayerPage: Sendable {
             layerLinks: site.layerLinks(current: a.layer) { root + paths.layerPage($0) },
             dataHref: root + paths.layerData(a.layer),
             commentary: site.commentary.layers[a.layer].map(Markdown.html),
+            positionViews: positionViews(site, a, massive: massive),
             plots: plots,
             thinned: thinned,
             massiveExcluded: a.massiveExcluded,
@@ -103,8 +115,40 @@ struct LayerPage: Sendable {
             },
             hasMassive: !a.massive.isEmpty,
             massiveShare: NumberFormat.share(a.massiveVarianceShare),
+            rogue: rogueSentence(a),
             legend: run.branches.indices.map { LegendEntry($0, shown: site.shown, href: root + paths.branchPage($0, layer: a.layer)) })
         return Page(frame: site.frame(path, title: "Layer \(a.layer) · \(site.shown.title)", highlight: true), body: page)
+    }
+
+    /// The raw view and the recommended one (if another), each layout coloured by position; massive
+    /// tokens are left out, as from the fits.
+    static func positionViews(_ site: SiteRenderer, _ a: LayerAnalysis, massive: Set<Int>) -> [PositionView] {
+        let recommended = site.report.recommended_view.flatMap(View.init(name:))
+        var shown = [(View.raw, "raw")]
+        if let recommended, recommended != .raw { shown.append((recommended, "recommended")) }
+        let positions = site.run.tokenPositions
+        return shown.compactMap { view, role in
+            guard let v = a.views.first(where: { $0.view == view }) else { return nil }
+            let svgs = v.orderedLayouts.map { kind, layout -> String in
+                let tokens = layout.points.indices.filter { layout.points[$0] != nil && !massive.contains($0) }
+                return PositionPlot(label: "\(view.title), layer \(a.layer): \(kind.title) coloured by position", caption: kind.title,
+                                    points: tokens.map { layout.points[$0]! }, positions: tokens.map { positions[$0] }).svg()
+            }
+            return PositionView(title: view.title, name: view.name, role: role, svgs: svgs)
+        }
+    }
+
+    /// "Dimensions 507 (48%) and 247 (41%) hold 89% of the mean cosine similarity (0.54) …".
+    static func rogueSentence(_ a: LayerAnalysis) -> String? {
+        guard let mean = a.meanCosine else { return nil }
+        let similarity = "the mean cosine similarity between the fit tokens' raw states (\(NumberFormat.figure(mean)))"
+        guard !a.rogueDimensions.isEmpty else {
+            return "No \(RogueDimensions.limit) dimensions hold half of \(similarity): no rogue dimensions at this layer."
+        }
+        let named = a.rogueDimensions.map { "\($0.dimension) (\(NumberFormat.share($0.share)))" }
+        let list = named.count == 1 ? "Dimension " + named[0] : "Dimensions " + named.dropLast().joined(separator: ", ") + " and " + named.last!
+        let total = a.rogueDimensions.reduce(0) { $0 + $1.share }
+        return "\(list) hold \(NumberFormat.share(total)) of \(similarity): rogue dimensions (Timkey & van Schijndel, 2021), which the z-scored views (+z) neutralise."
     }
 
     /// The plot of one layout of a view: PCA draws every token the view covers, massive ones at the
