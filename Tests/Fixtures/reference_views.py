@@ -103,6 +103,11 @@ PROBE_LAMBDA = 100.0
 RANK_TOL = 1e-10
 TIE_TOL = 1e-10   # cosine distances this close count as tied (duplicate states, rounding)
 TIE_REL = 1e-7    # Euclidean distances, relative to the row's largest: copies of a state end up ~1e-8 apart through the Gram formula
+# Cosine measures: rows with norm <= COSINE_ZERO_REL * the largest row norm count as zero rows (cos 0
+# with everything). 0.0 = only exact zeros, as the spec says today. A row at its view's fit mean
+# (position_mean+z of a shared prefix such as BOS, leace+z with few tokens) is zero in exact arithmetic
+# but rounding noise (~1e-15) after +z, whose direction then decides neighbours; 1e-10 would settle it.
+COSINE_ZERO_REL = 0.0
 
 
 class Options:
@@ -493,6 +498,13 @@ def tie_order(d, candidates, tol):
     return order[np.lexsort((order, cluster))]
 
 
+def unit_rows(Y):
+    """Rows scaled to unit norm; zero rows (norm <= COSINE_ZERO_REL * the largest) stay 0."""
+    norms = np.linalg.norm(Y, axis=1)
+    zero = norms <= COSINE_ZERO_REL * (float(norms.max()) if len(norms) else 0.0)
+    return np.where(zero[:, None], 0.0, Y / np.where(zero, 1.0, norms)[:, None])
+
+
 def cosine_neighbours(Y, k_max=KNN_K):
     """[n, k] indices of each row's k = min(k_max, n - 1) nearest other rows by cosine
     distance 1 - cos (a zero row has cos 0 with every row), ties (distances within TIE_TOL,
@@ -502,8 +514,7 @@ def cosine_neighbours(Y, k_max=KNN_K):
     if n < 2:
         return None
     k = min(k_max, n - 1)
-    norms = np.linalg.norm(Y, axis=1)
-    Yn = np.where(norms[:, None] > 0, Y / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
+    Yn = unit_rows(Y)
     D = 1.0 - Yn @ Yn.T
     np.fill_diagonal(D, np.inf)
     kth = np.partition(D, k - 1, axis=1)[:, k - 1]
@@ -608,8 +619,7 @@ def excluded_neighbours(Y, labels, queries, k_max=KNN_K):
     distance among the rows whose label differs from its own, ties (chained within TIE_TOL)
     by lower row index, as cosine_neighbours. None if some query has no such row."""
     codes = label_codes(labels)
-    norms = np.linalg.norm(Y, axis=1)
-    Yn = np.where(norms[:, None] > 0, Y / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
+    Yn = unit_rows(Y)
     D = 1.0 - Yn[queries] @ Yn.T
     out = []
     for row, i in enumerate(queries):

@@ -207,7 +207,7 @@ enum DefaultTheme {
 <h2>Why do the branches look alike?</h2>
 <p class="howto">A ladder of views, each undoing one more cause of the sameness: the raw states with massive tokens (attention sinks) kept out, then every dimension z-scored so that a few rogue dimensions stop dominating the distances, then position removed linearly as well. At each rung: the {{contentLabel}} (the share of each token's 10 nearest neighbours under the same {{unit}}: content), the linear position probe (held-out R²) and a nonlinear one (R² of each token's position read off its 10 nearest neighbours under other {{unit}}s; in brackets, the same for shuffled positions, its control).</p>
 <ul class="sweep-legend">{{#rungs}}<li><span class="swatch" style="background: {{color}}"></span>{{title}} <code>{{name}}</code></li>{{/rungs}}</ul>
-<figure class="chart"><figcaption><strong>{{contentLabel}}</strong> at each rung</figcaption>{{{chart}}}</figure>
+<figure class="ladder-chart"><figcaption><strong>{{contentLabel}}</strong> at each rung</figcaption>{{{chart}}}</figure>
 <table class="ladder">
 <thead>
 <tr><th rowspan="2">Layer</th>{{#rungs}}<th colspan="3" class="rung-start">{{title}} <code>{{name}}</code></th>{{/rungs}}</tr>
@@ -440,7 +440,7 @@ figure.position-view svg { width: 49%; height: auto; display: inline-block; vert
 table.ladder td.num, table.ladder th { padding: .15rem .45rem; }
 table.ladder tbody th { text-align: right; }
 table.ladder .rung-start { border-left: 1px solid var(--line); }
-section.ladder figure.chart { max-width: 560px; margin: 0 0 1rem; }
+figure.ladder-chart { max-width: 560px; margin: 0 0 1rem; }
 
 """####,
     ]

@@ -22,6 +22,8 @@ public struct LineChart: Sendable {
     public var series: [Series]
     /// The y range always shown (e.g. 0…1 for shares); widened to fit the data.
     public var floor: ClosedRange<Double>
+    /// The `<svg>`'s classes: "sweep" for the layer sweep, which pages and tests find by it.
+    public var classes = "sweep"
 
     public init(title: String, xLabels: [String], series: [Series], floor: ClosedRange<Double> = 0...1) {
         self.title = title
@@ -40,7 +42,7 @@ public struct LineChart: Sendable {
             guard let lo = points.min(by: { $0.1 < $1.1 }), let hi = points.max(by: { $0.1 < $1.1 }) else { return nil }
             return "\(s.label) from \(String(format: "%.3f", lo.1)) (layer \(xLabels[lo.0])) to \(String(format: "%.3f", hi.1)) (layer \(xLabels[hi.0]))"
         }
-        return "\(title) against layer, a line per view: " + lines.joined(separator: "; ") + "."
+        return "\(title) against layer, a line per \(classes == "sweep" ? "view" : "rung"): " + lines.joined(separator: "; ") + "."
     }
 
     public func svg() -> String {
@@ -56,7 +58,7 @@ public struct LineChart: Sendable {
         func x(_ i: Int) -> Double { m.left + w * Double(i) / Double(count) }
         func y(_ v: Double) -> Double { m.top + h * (hi - v) / (hi - lo) }
 
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"sweep\" viewBox=\"0 0 \(fmt(Self.size.width)) \(fmt(Self.size.height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">\n"
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"\(classes)\" viewBox=\"0 0 \(fmt(Self.size.width)) \(fmt(Self.size.height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">\n"
         out += "<title>\(Escape.html(title))</title><desc>\(Escape.html(description))</desc>\n<g class=\"axes\">"
         out += "<rect class=\"frame\" x=\"\(fmt(m.left))\" y=\"\(fmt(m.top))\" width=\"\(fmt(w))\" height=\"\(fmt(h))\"/>"
         for v in ScatterPlot.ticks(from: lo, to: hi, step: step) {

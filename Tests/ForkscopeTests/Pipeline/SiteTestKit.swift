@@ -259,10 +259,12 @@ enum SiteTestKit {
         return try #require(settings["views"] as? [String])
     }
 
-    /// The views a build shows by default (docs/views-and-measures.md): raw, position_mean,
-    /// regress, leace, abtt, and zero_pe when run.json lists that variant.
+    /// The views a build shows by default (docs/views-and-measures.md): raw, raw+z,
+    /// position_mean, position_mean+z, regress, leace, leace+z, abtt, and zero_pe when run.json
+    /// lists that variant.
     static func defaultViews(_ info: RunInfo) -> [String] {
-        ["raw", "position_mean", "regress", "leace", "abtt"] + (info.variants.contains("zero_pe") ? ["zero_pe"] : [])
+        ["raw", "raw+z", "position_mean", "position_mean+z", "regress", "leace", "leace+z", "abtt"]
+            + (info.variants.contains("zero_pe") ? ["zero_pe"] : [])
     }
 
     /// Run-order indices of each layer's massive tokens, as report.json names them (branch, token_index).

@@ -81,7 +81,7 @@ struct SiteRendererTests {
                 let m = try #require(measures[name])
                 let tokens = try #require(m["tokens"] as? Int), fit = try #require(m["fit_tokens"] as? Int)
                 #expect(figure.contains("PCA of \(fit) of \(tokens) tokens"), "\(name): caption lacks its token counts")
-                #expect(figure.contains("<span class=\"note\">") == (name == "position_mean"), "\(name): note")
+                #expect(figure.contains("<span class=\"note\">") == name.hasPrefix("position_mean"), "\(name): note")
             }
             #expect(layer.contains("PCA of 25 of 25 tokens") && layer.contains("PCA of 26 of 26 tokens"))
         }

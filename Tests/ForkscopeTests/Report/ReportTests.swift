@@ -47,10 +47,12 @@ struct ReportTests {
         var warnings: [String]
     }
 
-    static let topLevelKeys: Set<String> = ["format", "generator", "settings", "run", "views", "layers", "verdict", "warnings"]
-    static let layerKeys: Set<String> = ["layer", "page", "data", "median_norm", "massive", "massive_excluded", "views"]
+    static let topLevelKeys: Set<String> = ["format", "generator", "settings", "run", "views", "layers", "verdict", "recommended_view", "warnings"]
+    static let layerKeys: Set<String> = ["layer", "page", "data", "median_norm", "massive", "massive_excluded", "mean_cosine",
+                                                "rogue_dimensions", "attribution", "views"]
     static let measureKeys: Set<String> = [
         "tokens", "fit_tokens", "variance_kept", "position_r2", "position_r2_heldout", "position_r2_chance", "position_probe",
+        "position_knn_r2", "position_knn_r2_control", "position_knn_selectivity",
         "root_knn_purity", "root_knn_chance", "branch_knn_purity", "branch_knn_chance", "pca_explained_variance",
         "trustworthiness", "silhouette_root", "umap_trustworthiness", "umap_initialisation", "neighbour_queries",
     ]
@@ -155,7 +157,7 @@ struct ReportTests {
                 let supported = info.supportedTokens(excluding: massive)
                 for name in views {
                     let m = try #require(layer.views[name])
-                    let covered = name == "position_mean" ? supported : all
+                    let covered = name.hasPrefix("position_mean") ? supported : all
                     let fit = covered.filter { !massive.contains($0) }
                     #expect(m.tokens == covered.count, "\(at) \(name): tokens")
                     #expect(m.fit_tokens == fit.count, "\(at) \(name): fit_tokens")
@@ -290,7 +292,7 @@ struct ReportTests {
                     let m = try #require(views[view])
                     #expect(Set(m.keys) == Self.measureKeys, "\(name) \(view): \(m.keys.sorted())")
                     let tokens = m["tokens"] as? Int ?? -1
-                    #expect(tokens == (view == "position_mean" ? info.supportedTokenCount : info.tokenCount), "\(name) \(view)")
+                    #expect(tokens == (view.hasPrefix("position_mean") ? info.supportedTokenCount : info.tokenCount), "\(name) \(view)")
                     // position_r2 needs supported tokens and some variance; every view of these runs
                     // lacks one or the other, so it is null (and present). The position probe needs
                     // two folds with at least two training tokens: none of these runs has them.

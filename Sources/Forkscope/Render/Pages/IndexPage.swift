@@ -108,6 +108,8 @@ struct IndexPage: Sendable {
                              values: layers.map { $0.1.rungs.indices.contains(i) ? $0.1.rungs[i].content : nil })
         }
         let label = content?.label ?? first.content_measure
+        var chart = LineChart(title: "\(label) at each rung of the ladder", xLabels: layers.map { "\($0.0.layer)" }, series: series)
+        chart.classes = "sweep ladder"
         return Ladder(
             contentLabel: label, unit: first.content_measure == Measure.ID.rootKnnPurity.rawValue ? "root prompt" : "branch",
             rungs: rungs,
@@ -117,7 +119,7 @@ struct IndexPage: Sendable {
                                 knn: NumberFormat.share($0.position_knn_r2), control: NumberFormat.share($0.position_knn_r2_control))
                 })
             },
-            chart: LineChart(title: "\(label) at each rung of the ladder", xLabels: layers.map { "\($0.0.layer)" }, series: series).svg())
+            chart: chart.svg())
     }
 
     /// The layer sweep: a chart per measure against layer, a line per view, dashed chance lines.
