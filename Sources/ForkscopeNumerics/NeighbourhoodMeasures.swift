@@ -108,7 +108,7 @@ private struct FloatRows {
     /// Centred rows in Float, n × d: Euclidean distances do not depend on the origin, and centring
     /// keeps ‖a‖² + ‖b‖² − 2a·b from cancelling when the rows share a large mean.
     let centred: [Float]
-    /// ‖x − μ‖², μ·(x − μ) and ‖x‖ of every row (Double), and ‖μ‖².
+    /// ‖x − μ‖², μ·(x − μ) and ‖x‖ of every row (Double; ‖x‖ is 0 for a row counted as zero), and ‖μ‖².
     let centredSquares: [Double], meanDots: [Double], norms: [Double]
     let meanSquare: Double
     /// max ‖x − μ‖ and max ‖x − μ‖/‖x‖ over rows, for the rounding bounds.
@@ -137,6 +137,12 @@ private struct FloatRows {
             }
         }
         centred = values
+        // A row whose norm is rounding noise beside the others' has no direction: it counts as zero
+        // (cosine 0 with every row). Such rows are exactly zero in exact arithmetic (a shared prefix
+        // token minus its position's mean, then z-scored by a mean that is itself rounding noise),
+        // and their cosine neighbours would otherwise be decided by that noise.
+        let zero = Neighbours.zeroNormTolerance * (lengths.max() ?? 0)
+        for r in 0..<n where lengths[r] <= zero { lengths[r] = 0 }
         centredSquares = squares; meanDots = dots; norms = lengths
         meanSquare = mean.reduce(0) { $0 + $1 * $1 }
         largestCentred = (squares.max() ?? 0).squareRoot()

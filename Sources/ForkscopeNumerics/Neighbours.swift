@@ -11,6 +11,10 @@ public enum Neighbours {
     /// 1e-7 of the row's largest, since through ‖a‖² + ‖b‖² − 2a·b two copies of a state end up
     /// about √ε·‖a‖ ≈ 1e-8·‖a‖ apart rather than 0.
     public static let tieTolerance = 1e-10
+    /// A row whose norm is at most this share of the largest row norm counts as a zero vector for
+    /// cosine distances in the neighbourhood measures (`NeighbourhoodMeasures`): its direction is
+    /// rounding noise.
+    public static let zeroNormTolerance = 1e-10
     public static let euclideanTieTolerance = 1e-7
 
     /// For each row, its `k` nearest other rows, in `order(of:)`'s order.

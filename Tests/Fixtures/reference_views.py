@@ -104,10 +104,13 @@ RANK_TOL = 1e-10
 TIE_TOL = 1e-10   # cosine distances this close count as tied (duplicate states, rounding)
 TIE_REL = 1e-7    # Euclidean distances, relative to the row's largest: copies of a state end up ~1e-8 apart through the Gram formula
 # Cosine measures: rows with norm <= COSINE_ZERO_REL * the largest row norm count as zero rows (cos 0
-# with everything). 0.0 = only exact zeros, as the spec says today. A row at its view's fit mean
+# with everything), as Forkscope's Neighbours.zeroNormTolerance. A row at its view's fit mean
 # (position_mean+z of a shared prefix such as BOS, leace+z with few tokens) is zero in exact arithmetic
-# but rounding noise (~1e-15) after +z, whose direction then decides neighbours; 1e-10 would settle it.
-COSINE_ZERO_REL = 0.0
+# but rounding noise (~1e-15) after +z, whose direction would otherwise decide its neighbours.
+COSINE_ZERO_REL = 1e-10
+# Below this mean cosine similarity no dimension is called rogue: near isotropy the contributions are
+# sampling noise (Forkscope's RogueDimensions.minimumMeanCosine).
+ROGUE_MIN_MEAN_COSINE = 0.1
 
 
 class Options:
@@ -679,9 +682,9 @@ def anisotropy(Xf, max_dims=ROGUE_MAX_DIMS):
     """(mean_cosine, rogue_dimensions) of a layer's raw fit states: rogue = the fewest dimensions
     (c_a descending, ties by lower index) whose c_a sum to >= half of mean_cosine, as
     [{"dimension", "share" = c_a / mean_cosine}], when there are at most max_dims of them
-    (else [], and [] when mean_cosine is null or <= 0)."""
+    (else [], and [] when mean_cosine is null or < ROGUE_MIN_MEAN_COSINE)."""
     mc, c = cosine_contributions(Xf)
-    if mc is None or not mc > 0.0:
+    if mc is None or not mc >= ROGUE_MIN_MEAN_COSINE:
         return mc, []
     order = np.argsort(-c, kind="stable")
     reach = np.nonzero(np.cumsum(c[order]) >= 0.5 * mc)[0]

@@ -75,11 +75,12 @@ def test_rogue(rng):
     iso = rng.standard_normal((300, 64)) + 1.0
     mci, ri = rv.anisotropy(iso)
     check(ri == [], f"(b) isotropic + common offset: mean_cosine {mci:.3f}, rogue {ri}")
-    # zero-mean isotropic noise: mean_cosine ~ +-1e-3; the rule names dims whenever it is > 0 by
-    # chance (a weakness of the definition, see the report), so only the mean_cosine <= 0 case is checked
-    z = np.random.default_rng(0).standard_normal((200, 64))
-    mcz, rz = rv.anisotropy(z)
-    check(mcz <= 0 and rz == [], f"(b) zero-mean isotropic noise (seed 0): mean_cosine {mcz:.2e} <= 0, rogue {rz}")
+    # zero-mean isotropic noise: mean_cosine ~ +-1e-3, below ROGUE_MIN_MEAN_COSINE whatever its sign,
+    # so no dimension is named (without the floor, a couple of noise dims "hold half" of a tiny total)
+    for seed in range(6):
+        z = np.random.default_rng(seed).standard_normal((200, 64))
+        mcz, rz = rv.anisotropy(z)
+        check(abs(mcz) < 0.01 and rz == [], f"(b) zero-mean isotropic noise (seed {seed}): mean_cosine {mcz:.2e}, rogue {rz}")
 
 
 def helix(p, sign, rng, noise=0.05):
