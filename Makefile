@@ -15,7 +15,8 @@ report: build
 	.build/release/forkscope build --config Site/forkscope.json --out $(DEMO_OUT)
 	@echo "Demo report: open $(DEMO_OUT)/index.html"
 
-# Unit and end-to-end tests, then every run in ../shared/runs built and checked against NumPy, the
+# Unit and end-to-end tests, the NumPy reference's own checks of the attribution numbers (planted
+# data), then every run in ../shared/runs built and checked against NumPy, the
 # diff command through the binary (scripts/check-diff), the demo report's and a diff site's
 # pages in headless Chromium and the Nu HTML checker (scripts/check-pages), and the capture
 # package on tiny random models, from Python capture to built report (scripts/check-capture).
@@ -27,6 +28,7 @@ test:
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
 	for t in safetensors run npy npz; do .build/release/forkscope-fuzz $$t Fuzz/corpus/$$t Fuzz/regressions/$$t || exit 1; done
+	python3 Tests/Fixtures/test_reference_attribution.py
 	scripts/check-shared-runs .build/release/forkscope
 	scripts/check-diff .build/release/forkscope
 	scripts/check-pages .build/release/forkscope

@@ -19,18 +19,21 @@ public struct Measure: Sendable {
     public let range: ClosedRange<Double>
     /// The measure whose value is this one's chance level, shown beside it.
     public let chance: ID?
+    /// What pages call that level: "chance", or "control" for a probe's control task.
+    public let chanceName: String
     /// Whether pages give it a row and a chart of its own (a chance level is shown beside its measure instead).
     public let shown: Bool
     /// How it is computed; nil where it does not apply (too few tokens, no such layout).
     let compute: @Sendable (MeasureInput) -> Double?
 
-    init(_ id: ID, label: String, help: String, range: ClosedRange<Double> = 0...1, chance: ID? = nil, shown: Bool = true,
-         compute: @escaping @Sendable (MeasureInput) -> Double?) {
+    init(_ id: ID, label: String, help: String, range: ClosedRange<Double> = 0...1, chance: ID? = nil, chanceName: String = "chance",
+         shown: Bool = true, compute: @escaping @Sendable (MeasureInput) -> Double?) {
         self.id = id
         self.label = label
         self.help = help
         self.range = range
         self.chance = chance
+        self.chanceName = chanceName
         self.shown = shown
         self.compute = compute
     }

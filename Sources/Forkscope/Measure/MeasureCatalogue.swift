@@ -18,7 +18,7 @@ extension Measure {
         },
         Measure(.positionKnnR2, label: "position kNN R²",
                 help: "R² of each token's position read off its 10 nearest neighbours under other root prompts: a nonlinear probe",
-                range: 0...1, chance: .positionKnnR2Control) { $0.positionKNN },
+                chance: .positionKnnR2Control, chanceName: "control") { $0.positionKNN },
         Measure(.positionKnnR2Control, label: "position kNN R², control",
                 help: "the same with positions shuffled within each root prompt (Hewitt & Liang's control task)", shown: false) {
             $0.positionKNNControl

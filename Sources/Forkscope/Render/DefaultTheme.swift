@@ -223,7 +223,7 @@ enum DefaultTheme {
 {{/ladder}}
 <section>
 <h2>Layer sweep</h2>
-<p class="howto">Each chart is one measure against layer, a line per view; dashed: the raw view's chance level. Hover over a point for its value.</p>
+<p class="howto">Each chart is one measure against layer, a line per view; dashed: the raw view's chance level (for the kNN probe, its control). Hover over a point for its value.</p>
 <ul class="sweep-legend">{{#viewHeaders}}<li><span class="swatch" style="background: {{color}}"></span>{{title}} <code>{{name}}</code></li>{{/viewHeaders}}</ul>
 <div class="sweep">
 {{#sweep}}
@@ -277,7 +277,7 @@ enum DefaultTheme {
 {{#thinning}}<p class="caption thinning">{{thinning}}; full coordinates in <a href="{{dataHref}}">{{dataName}}</a>.</p>
 {{/thinning}}{{/layouts}}
 <table class="measures">
-{{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}chance {{chance}}{{/chance}}</td></tr>
+{{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}{{chanceName}} {{chance}}{{/chance}}</td></tr>
 {{/measures}}
 </table>
 <p class="caption tables">As numbers: every token's coordinates in <a href="{{dataHref}}">{{dataName}}</a>, each branch's in its token table (the legend's links).</p>

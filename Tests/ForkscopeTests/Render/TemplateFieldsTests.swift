@@ -17,7 +17,7 @@ struct TemplateFieldsTests {
         Self.check(BranchPage.Row(index: 0, position: 1, token: "t", logprob: "", norm: "1", coords: [], distance: ""))
         Self.check(BranchPage.Coordinates(x: "1", y: "2"))
         Self.check(BranchPage.TextToken(text: "t", inherited: false, position: 3))
-        Self.check(LayerPage.MeasureRow(label: "l", help: "h", value: "v", chance: nil))
+        Self.check(LayerPage.MeasureRow(label: "l", help: "h", value: "v", chance: nil, chanceName: "chance"))
         Self.check(ViewHeader(title: "t", name: "n", summary: "s", color: "c"))
     }
 

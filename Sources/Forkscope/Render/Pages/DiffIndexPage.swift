@@ -80,7 +80,7 @@ struct DiffIndexPage: Sendable {
         }
         if let content = diff.contentView {
             contentView = "“\(content.view.title)” (\(content.view.name)) is the debiased view that shows content best in A: "
-                + (content.nearChance ? "its position probe is near chance over the middle layers and its root kNN purity is the highest."
+                + (content.nearChance ? "its position probe is near chance over the middle layers and its content measure (root kNN purity, or branch kNN purity in a run of one prompt) is the highest."
                                       : "no view brings the position probe near chance over the middle layers, and it comes closest.")
         }
     }

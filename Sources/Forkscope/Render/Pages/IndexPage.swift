@@ -135,7 +135,7 @@ struct IndexPage: Sendable {
                 LineChart.Series(label: view.title, color: ViewPalette.color(i), values: values(view, measure.id))
             }
             if let chance = measure.chance {
-                series.append(LineChart.Series(label: "chance (raw)", color: "#888888", values: values(.raw, chance), dashed: true))
+                series.append(LineChart.Series(label: "\(measure.chanceName) (raw)", color: "#888888", values: values(.raw, chance), dashed: true))
             }
             let chart = LineChart(title: measure.label, xLabels: labels, series: series, floor: measure.range)
             return SweepChart(label: measure.label, help: measure.help, svg: chart.svg())

@@ -33,6 +33,8 @@ struct LayerPage: Sendable {
         var help: String
         var value: String
         var chance: String?
+        /// "chance" or "control" (`Measure.chanceName`).
+        var chanceName: String
     }
 
     /// A view's layouts coloured by position (`PositionPlot`): the raw view and the recommended one.
@@ -94,7 +96,7 @@ struct LayerPage: Sendable {
                 tokens: v.measures.tokens, fitTokens: v.measures.fitTokens, layouts: layouts,
                 measures: measures.map { m in
                     MeasureRow(label: m.label, help: m.help, value: NumberFormat.share(v.measures[m.id]),
-                               chance: m.chance.flatMap { v.measures[$0] }.map(NumberFormat.share))
+                               chance: m.chance.flatMap { v.measures[$0] }.map(NumberFormat.share), chanceName: m.chanceName)
                 },
                 dataHref: root + paths.layerData(a.layer), dataName: (paths.layerData(a.layer) as NSString).lastPathComponent)
         }
@@ -198,5 +200,6 @@ struct LayerPage: Sendable {
 }
 
 extension LayerPage.MeasureRow: TemplateFields {
-    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["label": \.label, "help": \.help, "value": \.value, "chance": \.chance]
+    static let fields: [String: PartialKeyPath<Self> & Sendable] = ["label": \.label, "help": \.help, "value": \.value, "chance": \.chance,
+                                                                    "chanceName": \.chanceName]
 }
