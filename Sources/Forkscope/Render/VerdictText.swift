@@ -58,20 +58,29 @@ enum VerdictText {
         var s = "Why the branches look alike, at \(middle): in the raw states \(percent(a)) of each token's 10 nearest neighbours share its \(unit)"
         var last = a
         if let z, let b = mean(z, content) {
-            s += "; z-scoring every dimension, which neutralises rogue dimensions, raises that to \(percent(b))"
+            s += "; z-scoring every dimension, which neutralises rogue dimensions, \(b >= a ? "raises" : "lowers") that to \(percent(b))"
             last = b
         }
         if let erased, let c = mean(erased, content) {
             s += "; removing position linearly as well (\(erased.view.name)) \(c >= last ? "adds" : "takes away") \(points(abs(c - last))) (\(percent(c)))"
+            // The order of the rungs favours the first: say what removing position alone does too.
+            let alone = View(erased.view.base)
+            let aloneGain = verdict.mean(alone, content).map { $0 - a }
+            if let aloneGain { s += "; removing position alone (\(alone.name)) \(aloneGain >= 0 ? "gains" : "loses") \(points(abs(aloneGain)))" }
             if let zGain = z.flatMap({ mean($0, content) }).map({ $0 - a }) {
-                s += zGain > c - last ? ". So more of the sameness is rogue dimensions than position" : ". So more of the sameness is position than rogue dimensions"
+                // Gains under 2 points are noise on a few hundred tokens' neighbourhoods.
+                let positionGain = max(c - last, aloneGain ?? -.infinity), noise = 0.02
+                s += max(zGain, positionGain) < noise ? ". Neither undoes the sameness: it is not rogue dimensions or linear position"
+                    : abs(zGain - positionGain) < noise ? ". So rogue dimensions and position explain about as much of the sameness"
+                    : zGain > positionGain ? ". So more of the sameness is rogue dimensions than position"
+                    : ". So more of the sameness is position than rogue dimensions"
             }
         }
         out.append(s + ".")
         if let erased, let probe = mean(erased, .positionProbe), let r2 = mean(erased, .positionKnnR2), let control = mean(erased, .positionKnnR2Control) {
             let rawProbe = mean(raw, .positionProbe).map { " from \(figure($0))" } ?? ""
             let rawKNN = mean(raw, .positionKnnR2).map { " (\(figure($0)) raw)" } ?? ""
-            out.append("In \(erased.view.name) the linear position probe falls\(rawProbe) to \(figure(probe)); a nonlinear reader (each token's position from its 10 nearest neighbours under other \(unit == "root prompt" ? "root prompts" : "branches")) reaches R² \(figure(r2))\(rawKNN) against \(figure(control)) for shuffled positions.")
+            out.append("In \(erased.view.name) the linear position probe \(rawProbe.isEmpty ? "is" : "goes")\(rawProbe) to \(figure(probe)); a nonlinear reader (each token's position from its 10 nearest neighbours under other \(unit == "root prompt" ? "root prompts" : "branches")) reaches R² \(figure(r2))\(rawKNN) against \(figure(control)) for shuffled positions.")
         }
         return out
     }
