@@ -205,7 +205,7 @@ enum DefaultTheme {
 {{#ladder}}
 <section class="ladder">
 <h2>Why do the branches look alike?</h2>
-<p class="howto">A ladder of views, each undoing one more cause of the sameness: the raw states with massive tokens (attention sinks) kept out, then every dimension z-scored so that a few rogue dimensions stop dominating the distances, then position removed linearly as well. At each rung: the {{contentLabel}} (the share of each token's 10 nearest neighbours under the same {{unit}}: content), the linear position probe (held-out R²) and a nonlinear one (R² of each token's position read off its 10 nearest neighbours under other {{unit}}s; in brackets, the same for shuffled positions, its control).</p>
+<p class="howto">A ladder of views, each undoing one more cause of the sameness: the raw states with massive tokens (attention sinks) kept out, then every dimension z-scored so that a few rogue dimensions stop dominating the distances, then position removed linearly as well. At each rung: the {{contentLabel}} (the share of each token's 10 nearest neighbours under the same {{unit}}: content), the linear position probe (held-out R²) and a nonlinear one (R² of each token's position read off its 10 nearest neighbours under other {{units}}; in brackets, the same for shuffled positions, its control).</p>
 <ul class="sweep-legend">{{#rungs}}<li><span class="swatch" style="background: {{color}}"></span>{{title}} <code>{{name}}</code></li>{{/rungs}}</ul>
 <figure class="ladder-chart"><figcaption><strong>{{contentLabel}}</strong> at each rung</figcaption>{{{chart}}}</figure>
 <table class="ladder">

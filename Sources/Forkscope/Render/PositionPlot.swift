@@ -14,6 +14,9 @@ struct PositionPlot: Sendable {
     /// The tokens drawn: their points and positions.
     var points: [Point]
     var positions: [Int]
+    /// The positions the colour scale spans: the same for every plot of a page, so that a colour
+    /// means one position throughout.
+    var scale: ClosedRange<Int>
     var size = 300.0
 
     /// Colours of the scale: viridis at 16 even steps; a token takes the step nearest its position.
@@ -26,7 +29,7 @@ struct PositionPlot: Sendable {
         let m = Self.margin, side = size - m.left - m.right
         let frame = ScatterPlot.Frame(points: Self.bulk(points), left: m.left, top: m.top, side: side)
         let height = m.top + side + m.bottom
-        let lo = positions.min() ?? 0, hi = positions.max() ?? 0
+        let lo = scale.lowerBound, hi = scale.upperBound
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"position-plot\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
         out += "<title>\(Escape.html(label))</title><desc>\(points.count) tokens coloured by position, \(lo) (dark purple) to \(hi) (yellow). Every token's coordinates are in the page's CSV.</desc>\n"
         out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m.left))\" y=\"\(fmt(m.top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\"/>"

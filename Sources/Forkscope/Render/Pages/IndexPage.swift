@@ -36,7 +36,9 @@ struct IndexPage: Sendable {
         struct Cell: Sendable { var content: String, probe: String, knn: String, control: String }
         struct Row: Sendable { var layer: Int, href: String, cells: [Cell] }
         var contentLabel: String
+        /// What the content measure groups by: "root prompt" or "branch", and its plural.
         var unit: String
+        var units: String
         var rungs: [Rung]
         var rows: [Row]
         var chart: String
@@ -108,10 +110,11 @@ struct IndexPage: Sendable {
                              values: layers.map { $0.1.rungs.indices.contains(i) ? $0.1.rungs[i].content : nil })
         }
         let label = content?.label ?? first.content_measure
+        let byRoot = first.content_measure == Measure.ID.rootKnnPurity.rawValue
         var chart = LineChart(title: "\(label) at each rung of the ladder", xLabels: layers.map { "\($0.0.layer)" }, series: series)
         chart.classes = "sweep ladder"
         return Ladder(
-            contentLabel: label, unit: first.content_measure == Measure.ID.rootKnnPurity.rawValue ? "root prompt" : "branch",
+            contentLabel: label, unit: byRoot ? "root prompt" : "branch", units: byRoot ? "root prompts" : "branches",
             rungs: rungs,
             rows: layers.map { l, a in
                 Ladder.Row(layer: l.layer, href: l.page, cells: a.rungs.map {

@@ -129,12 +129,14 @@ struct LayerPage: Sendable {
         var shown = [(View.raw, "raw")]
         if let recommended, recommended != .raw { shown.append((recommended, "recommended")) }
         let positions = site.run.tokenPositions
+        let drawn = positions.indices.filter { !massive.contains($0) }.map { positions[$0] }
+        let scale = (drawn.min() ?? 0)...(drawn.max() ?? 0)
         return shown.compactMap { view, role in
             guard let v = a.views.first(where: { $0.view == view }) else { return nil }
             let svgs = v.orderedLayouts.map { kind, layout -> String in
                 let tokens = layout.points.indices.filter { layout.points[$0] != nil && !massive.contains($0) }
                 return PositionPlot(label: "\(view.title), layer \(a.layer): \(kind.title) coloured by position", caption: kind.title,
-                                    points: tokens.map { layout.points[$0]! }, positions: tokens.map { positions[$0] }).svg()
+                                    points: tokens.map { layout.points[$0]! }, positions: tokens.map { positions[$0] }, scale: scale).svg()
             }
             return PositionView(title: view.title, name: view.name, role: role, svgs: svgs)
         }
