@@ -13,12 +13,12 @@ float32 holds A's bfloat16 / float16 / float32 values), and the zero_pe variant 
 Default R, S, T: the layers at a quarter, a half and three quarters of the run's list.
 
 Runs `forkscope diff A B --out SITE --text` and checks, from diff.json and the text:
-  * exactly S and T have raw CKA below 0.99; every other layer and view is at least 0.999999,
-    and R is 1 in every view to 1e-6;
+  * exactly S and T have raw CKA below 0.99; every other layer and view (and R in z-scored views) is at least 0.999999,
+    and R is 1 in every view to 1e-6 but the z-scored ones (below 1: z-scoring does not commute with rotation);
   * raw CKA at every layer equals NumPy's (make_cka_fixture.cka) over the tokens neither run finds
     massive (reference_views.detect_massive, with the zero_pe states when both runs have them), 1e-9;
   * the raw layer x layer map equals NumPy's over the map's tokens (never massive; covered by
-    position_mean at every layer when that is the map's second view), 1e-9;
+    position_mean at every layer when that (or position_mean+z) is the map's second view), 1e-9;
   * the raw neighbour change per layer (mean, reference_views.cosine_neighbours) equals NumPy's, 1e-9;
   * the text diff prints the same raw CKA to three decimals.
 Prints what it checked; exit 1 on any failure.
@@ -100,12 +100,18 @@ def main():
         # Exactly the planted layers changed.
         flagged = [L["layer_a"] for L in diff["layers"] if L["views"]["raw"]["cka"] < 0.99]
         check(flagged == [a.layers[s], a.layers[t]], f"raw CKA < 0.99 at exactly layers {a.layers[s]}, {a.layers[t]}: {flagged}")
-        others = [(L["layer_a"], v, e["cka"]) for L in diff["layers"] if L["layer_a"] not in (a.layers[s], a.layers[t])
-                  for v, e in L["views"].items() if e["cka"] is not None and e["cka"] < 0.999999]
+        # z-scoring each dimension does not commute with a rotation: a +z view sees the rotated layer
+        # as a change (and must), every other view as none.
+        def changed(L, v):
+            return L["layer_a"] in (a.layers[s], a.layers[t]) or (v.endswith("+z") and L["layer_a"] == a.layers[r])
+        others = [(L["layer_a"], v, e["cka"]) for L in diff["layers"] for v, e in L["views"].items()
+                  if not changed(L, v) and e["cka"] is not None and e["cka"] < 0.999999]
         check(not others, f"every other layer and view at CKA >= 0.999999 {others[:3]}")
         rotated = diff["layers"][r]["views"]
-        check(all(abs(e["cka"] - 1) < 1e-6 for e in rotated.values() if e["cka"] is not None),
-              f"the rotated layer {a.layers[r]} is 1 in every view")
+        check(all(abs(e["cka"] - 1) < 1e-6 for v, e in rotated.items() if e["cka"] is not None and not v.endswith("+z")),
+              f"the rotated layer {a.layers[r]} is 1 in every view but the z-scored ones")
+        check(all(e["cka"] < 1 - 1e-6 for v, e in rotated.items() if e["cka"] is not None and v.endswith("+z")),
+              f"the rotated layer {a.layers[r]} is below 1 in every z-scored view")
 
         # Raw CKA, the map and neighbour change against NumPy.
         n = a.states.shape[1]
@@ -132,7 +138,7 @@ def main():
                 covered &= mask
         check(worst_cka < 1e-9, f"raw CKA at every layer equals NumPy's (largest difference {worst_cka:.1e})")
         check(worst_change < 1e-9, f"raw mean neighbour change at every layer equals NumPy's (largest difference {worst_change:.1e})")
-        sample = never_massive & (covered if diff["content_view"] == "position_mean" else True)
+        sample = never_massive & (covered if (diff["content_view"] or "").startswith("position_mean") else True)
         sample = np.nonzero(sample)[0]
         raw_map = next(m for m in diff["maps"] if m["view"] == "raw")
         check(raw_map["tokens"] == len(sample), f"map sample: {raw_map['tokens']} tokens, NumPy {len(sample)}")
