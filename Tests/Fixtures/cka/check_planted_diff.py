@@ -13,8 +13,9 @@ float32 holds A's bfloat16 / float16 / float32 values), and the zero_pe variant 
 Default R, S, T: the layers at a quarter, a half and three quarters of the run's list.
 
 Runs `forkscope diff A B --out SITE --text` and checks, from diff.json and the text:
-  * exactly S and T have raw CKA below 0.99; every other layer and view (and R in z-scored views) is at least 0.999999,
-    and R is 1 in every view to 1e-6 but the z-scored ones (below 1: z-scoring does not commute with rotation);
+  * exactly S and T have raw CKA below 0.99; every other layer and view is at least 0.999999 and
+    R is 1 to 1e-6, except R in the z-scored views, which must be below 1 (z-scoring each dimension
+    does not commute with a rotation);
   * raw CKA at every layer equals NumPy's (make_cka_fixture.cka) over the tokens neither run finds
     massive (reference_views.detect_massive, with the zero_pe states when both runs have them), 1e-9;
   * the raw layer x layer map equals NumPy's over the map's tokens (never massive; covered by
