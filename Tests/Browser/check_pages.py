@@ -82,6 +82,25 @@ for (const el of document.querySelectorAll('[href], [src]')) {
 }
 const remote = performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(location.origin + '/'));
 const ids = Array.from(document.querySelectorAll('[id]')).map(e => e.id);
+// Issue 18's sections: every layer page opens with position-coloured plots (two views, or one when
+// raw is the recommended view), each a visible square of coloured dots; the index has the ladder.
+const path = location.pathname;
+const build = !document.querySelector('[class*="heatmap"], section.view-diff');  // a build's site, not a diff's
+if (build && /\/layers\/[^/]+\.html$/.test(path)) {
+  const plots = document.querySelectorAll('section.position-pair svg.position-plot');
+  if (plots.length < 2) problems.push('position-coloured plots: ' + plots.length);
+  for (const svg of plots) {
+    const r = svg.getBoundingClientRect();
+    const colours = new Set(Array.from(svg.querySelectorAll('.dots path')).map(p => getComputedStyle(p).stroke));
+    if (r.width < 150) problems.push('a position plot is ' + r.width + ' px wide');
+    if (colours.size < 2) problems.push('a position plot has ' + colours.size + ' colours');
+  }
+}
+if (build && /\/(index\.html)?$/.test(path) && document.querySelector('h1')) {
+  const ladder = document.querySelector('table.ladder');
+  if (!ladder || ladder.getBoundingClientRect().height <= 0 || ladder.querySelectorAll('tbody tr').length === 0)
+    problems.push('the index has no visible attribution ladder');
+}
 return {problems, links, remote, ids, font: getComputedStyle(document.body).fontFamily, svgs: document.querySelectorAll('svg').length};
 """
 
