@@ -20,7 +20,8 @@ fits), recomputes every layer with reference_views.compute and compares:
   of all layers (the middle third needs every layer, --every may skip some; the attribution must
   hold exactly the report's own numbers), those measures being checked against the reference at
   the layers computed, and the attribution's numbers there within ABS_TOL of the reference's;
-  with every layer computed, the reference's own recommended_view too;
+  with every layer computed, the reference's own recommended_view too; and the verdict's ladder
+  sentence and recommendation hold the middle-layer means of those measures, formatted as pages do;
 * layers/<L>.csv: one row per token in run order, branch / token_index / position and the token
   text exactly, empty fields exactly where the reference has none, norm and each view's PCA
   coordinates within REL_TOL * max(1, max |value| of that column in that layer);
@@ -152,6 +153,39 @@ def compare_attribution(name, got, want, tol, problems):
                 problems.append(f"{name} {wr['view']}.{key}: {a} != {b}")
 
 
+def verdict_problems(report, layers, views, content, eraser, recommended):
+    """The verdict's ladder sentence and recommendation carry the middle-layer means of
+    report.json's own measures (themselves checked against NumPy), formatted as the page does:
+    shares as whole percents, R² with two decimals."""
+    verdict = report.get("verdict", "")
+    def pct(v):
+        return f"{v * 100:.0f}%"
+    def fig(v):
+        s = f"{v:.2f}"
+        return s[1:] if s.startswith("-") and float(s) == 0 else s
+    mean = lambda view, key: reference_views.middle_means(layers, view, key)
+    want = []
+    a = mean("raw", content) if "raw" in views else None
+    if a is not None:
+        want.append(f"in the raw states {pct(a)} of each token's 10 nearest neighbours share its")
+        b = mean("raw+z", content) if "raw+z" in views else None
+        if b is not None:
+            want.append(f"that to {pct(b)}")
+        c = mean(eraser, content) if eraser else None
+        if c is not None:
+            want.append(f"removing position linearly as well ({eraser})")
+            want.append(f"({pct(c)})")
+            probe, knn = mean(eraser, "position_probe"), mean(eraser, "position_knn_r2")
+            control = mean(eraser, "position_knn_r2_control")
+            if None not in (probe, knn, control):
+                want.append(f"to {fig(probe)}; a nonlinear reader")
+                want.append(f"reaches R² {fig(knn)}")
+                want.append(f"against {fig(control)} for shuffled positions")
+    if recommended:
+        want.append(f"({recommended}).")
+    return [f"the verdict lacks {w!r} (middle-layer means of report.json's measures)" for w in want if w not in verdict]
+
+
 def read_csv(path):
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.reader(io.StringIO(f.read(), newline="")))
@@ -281,6 +315,7 @@ def main(argv=None):
         else:
             compare_attribution(f"layer {l.get('layer')} attribution (vs report.json's own measures)",
                                 l["attribution"], want, 0.0, probs)
+    top_problems += verdict_problems(report, report_layers, views, content, eraser, own_rec)
     if top_problems:
         failed += 1
         print(f"FAIL report.json: {len(top_problems)} problem(s)")
