@@ -78,9 +78,9 @@ enum VerdictText {
         }
         out.append(s + ".")
         if let erased, let probe = mean(erased, .positionProbe), let r2 = mean(erased, .positionKnnR2), let control = mean(erased, .positionKnnR2Control) {
-            let rawProbe = mean(raw, .positionProbe).map { " from \(figure($0))" } ?? ""
+            let change = mean(raw, .positionProbe).map { "goes from \(figure($0)) to" } ?? "is"
             let rawKNN = mean(raw, .positionKnnR2).map { " (\(figure($0)) raw)" } ?? ""
-            out.append("In \(erased.view.name) the linear position probe \(rawProbe.isEmpty ? "is" : "goes")\(rawProbe) to \(figure(probe)); a nonlinear reader (each token's position from its 10 nearest neighbours under other \(unit == "root prompt" ? "root prompts" : "branches")) reaches R² \(figure(r2))\(rawKNN) against \(figure(control)) for shuffled positions.")
+            out.append("In \(erased.view.name) the linear position probe \(change) \(figure(probe)); a nonlinear reader (each token's position from its 10 nearest neighbours under other \(unit == "root prompt" ? "root prompts" : "branches")) reaches R² \(figure(r2))\(rawKNN) against \(figure(control)) for shuffled positions.")
         }
         return out
     }
