@@ -1,5 +1,5 @@
-/// The front page (`index.mustache`): the run's facts, the branch tree, the verdict, the layer
-/// sweep and a table of every layer.
+/// The front page (`index.mustache`): the run's facts, the branch tree, the verdict, the
+/// attribution ladder, the layer sweep and a table of every layer.
 struct IndexPage: Sendable {
     struct TreeEntry: Sendable {
         var depth: Int
