@@ -24,13 +24,14 @@ public struct Attribution: Sendable {
                                          View(.leace, standardized: true)]
 
     /// Nil unless the raw view was measured; rungs whose view was not measured are left out.
-    init?(analyses: [LayerAnalysis], content: Measure.ID) {
-        let built = analyses.first?.views.map(\.view) ?? []
+    /// - Parameters:
+    ///   - views: the views built, in order; `means`: their measures over the middle layers.
+    init?(views built: [View], means: [View: [Measure.ID: Double]], content: Measure.ID) {
         guard built.contains(.raw) else { return nil }
         self.content = content
         var rungs = [Rung(step: .raw, view: .raw)]
         if built.contains(View(.raw, standardized: true)) { rungs.append(Rung(step: .rogueDimensions, view: View(.raw, standardized: true))) }
-        if let eraser = Verdict.choose(among: Self.erasers.filter(built.contains), analyses: analyses, content: content) {
+        if let eraser = Verdict.choose(among: Self.erasers.filter(built.contains), means: means, content: content) {
             rungs.append(Rung(step: .position, view: eraser.view))
         }
         self.rungs = rungs

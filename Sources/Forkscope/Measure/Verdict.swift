@@ -92,8 +92,9 @@ public struct Verdict: Sendable {
         middleLayers = middle.map(\.layer)
         means = Self.means(middle)
         contentMeasure = Self.contentMeasure(run)
-        content = Self.recommended(analyses, content: contentMeasure)
-        attribution = Attribution(analyses: analyses, content: contentMeasure)
+        let built = analyses.first?.views.map(\.view) ?? []
+        content = Self.choose(among: Self.removingPosition(built), means: means, content: contentMeasure)
+        attribution = Attribution(views: built, means: means, content: contentMeasure)
 
         let named = middle.filter { !$0.rogueDimensions.isEmpty }
         var counts = [Int: Int]()
@@ -113,18 +114,20 @@ public struct Verdict: Sendable {
         Set(run.tokenRootGroups).count >= 2 ? .rootKnnPurity : .branchKnnPurity
     }
 
-    /// The recommended view: of the views that remove position (all but raw and raw+z), `choose`'s pick.
+    /// The recommended view: of the views that remove position, `choose`'s pick.
     public static func recommended(_ analyses: [LayerAnalysis], content: Measure.ID) -> ContentView? {
-        let views = (analyses.first?.views.map(\.view) ?? []).filter { $0.base != .raw }
-        return choose(among: views, analyses: analyses, content: content)
+        choose(among: removingPosition(analyses.first?.views.map(\.view) ?? []), means: means(middleThird(analyses)), content: content)
     }
+
+    /// The views that remove position: all but raw and raw+z.
+    static func removingPosition(_ views: [View]) -> [View] { views.filter { $0.base != .raw } }
 
     /// Over the middle third of the layers: of the views whose mean linear probe is near chance and
     /// in which position is not nonlinearly readable, the one with the most content; else of those
     /// near chance linearly, the one with the most content; else the one with the lowest probe.
     /// Ties go to the first in `views`' order. Nil when no view has both means.
-    static func choose(among views: [View], analyses: [LayerAnalysis], content: Measure.ID) -> ContentView? {
-        let means = means(middleThird(analyses))
+    /// - Parameter means: each view's measures averaged over the middle layers (`means(_:)`).
+    static func choose(among views: [View], means: [View: [Measure.ID: Double]], content: Measure.ID) -> ContentView? {
         func mean(_ view: View, _ id: Measure.ID) -> Double? { means[view]?[id] }
         let rawPurity = mean(.raw, content)
         let candidates = views.compactMap { v -> ContentView? in

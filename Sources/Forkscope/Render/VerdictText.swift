@@ -31,7 +31,7 @@ enum VerdictText {
                         ? ", but a nonlinear reader still finds position in it (kNN R² \(figure(r2)), control \(figure(control))): no view here removes position nonlinearly"
                         : " and so is a nonlinear one (kNN R² \(figure(r2)), control \(figure(control)))"
                 }
-                s += ", and \(percent(choice.purity)) of each token's 10 nearest neighbours share its \(unit(verdict))"
+                s += ", and \(percent(choice.purity)) of each token's 10 nearest neighbours share its \(unit(verdict.contentMeasure).one)"
                 if let rawPurity = choice.rawPurity { s += ", against \(percent(rawPurity)) in the raw states" }
                 sentences.append(s + ".")
             } else {
@@ -45,17 +45,17 @@ enum VerdictText {
     /// removing position move the content measure, and what is left of position.
     static func attribution(_ verdict: Verdict, middle: String) -> [String] {
         guard let ladder = verdict.attribution else { return [] }
-        let content = verdict.contentMeasure, unit = unit(verdict)
+        let content = verdict.contentMeasure, unit = unit(content)
         func mean(_ rung: Attribution.Rung?, _ id: Measure.ID) -> Double? { rung.flatMap { verdict.mean($0.view, id) } }
         let raw = ladder.rung(.raw), z = ladder.rung(.rogueDimensions), erased = ladder.rung(.position)
         var out = [String]()
         if let rogue = verdict.rogue {
             let dims = rogue.dimensions.prefix(4).map(String.init)
-            let named = dims.count == 1 ? dims[0] : dims.dropLast().joined(separator: ", ") + " and " + dims.last!
+            let named = list(dims)
             out.append("Rogue dimensions: at \(rogue.layers.count) of the \(verdict.middleLayers.count) middle layers a few dimensions hold over half of the mean cosine similarity between tokens (up to \(percent(rogue.share))), most often \(dims.count == 1 ? "dimension" : "dimensions") \(named).")
         }
         guard let a = mean(raw, content) else { return out }
-        var s = "Why the branches look alike, at \(middle): in the raw states \(percent(a)) of each token's 10 nearest neighbours share its \(unit)"
+        var s = "Why the branches look alike, at \(middle): in the raw states \(percent(a)) of each token's 10 nearest neighbours share its \(unit.one)"
         var last = a
         if let z, let b = mean(z, content) {
             s += "; z-scoring every dimension, which neutralises rogue dimensions, \(b >= a ? "raises" : "lowers") that to \(percent(b))"
@@ -80,13 +80,20 @@ enum VerdictText {
         if let erased, let probe = mean(erased, .positionProbe), let r2 = mean(erased, .positionKnnR2), let control = mean(erased, .positionKnnR2Control) {
             let change = mean(raw, .positionProbe).map { "goes from \(figure($0)) to" } ?? "is"
             let rawKNN = mean(raw, .positionKnnR2).map { " (\(figure($0)) raw)" } ?? ""
-            out.append("In \(erased.view.name) the linear position probe \(change) \(figure(probe)); a nonlinear reader (each token's position from its 10 nearest neighbours under other \(unit == "root prompt" ? "root prompts" : "branches")) reaches R² \(figure(r2))\(rawKNN) against \(figure(control)) for shuffled positions.")
+            out.append("In \(erased.view.name) the linear position probe \(change) \(figure(probe)); a nonlinear reader (each token's position from its 10 nearest neighbours under other \(unit.many)) reaches R² \(figure(r2))\(rawKNN) against \(figure(control)) for shuffled positions.")
         }
         return out
     }
 
-    /// What the content measure groups tokens by.
-    static func unit(_ verdict: Verdict) -> String { verdict.contentMeasure == .rootKnnPurity ? "root prompt" : "branch" }
+    /// What a content measure groups tokens by, one and several.
+    static func unit(_ content: Measure.ID) -> (one: String, many: String) {
+        content == .rootKnnPurity ? ("root prompt", "root prompts") : ("branch", "branches")
+    }
+
+    /// "a", "a and b", "a, b and c".
+    static func list(_ items: [String]) -> String {
+        items.count <= 1 ? items.first ?? "" : items.dropLast().joined(separator: ", ") + " and " + items.last!
+    }
 
     static func points(_ v: Double) -> String { String(format: "%.0f point%@", v * 100, (v * 100).rounded() == 1 ? "" : "s") }
 

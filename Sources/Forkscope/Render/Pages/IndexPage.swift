@@ -110,11 +110,11 @@ struct IndexPage: Sendable {
                              values: layers.map { $0.1.rungs.indices.contains(i) ? $0.1.rungs[i].content : nil })
         }
         let label = content?.label ?? first.content_measure
-        let byRoot = first.content_measure == Measure.ID.rootKnnPurity.rawValue
+        let unit = VerdictText.unit(Measure.ID(rawValue: first.content_measure))
         var chart = LineChart(title: "\(label) at each rung of the ladder", xLabels: layers.map { "\($0.0.layer)" }, series: series)
         chart.classes = "sweep ladder"
         return Ladder(
-            contentLabel: label, unit: byRoot ? "root prompt" : "branch", units: byRoot ? "root prompts" : "branches",
+            contentLabel: label, unit: unit.one, units: unit.many,
             rungs: rungs,
             rows: layers.map { l, a in
                 Ladder.Row(layer: l.layer, href: l.page, cells: a.rungs.map {

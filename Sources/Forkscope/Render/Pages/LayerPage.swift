@@ -150,7 +150,7 @@ struct LayerPage: Sendable {
             return "No \(RogueDimensions.limit) dimensions hold half of \(similarity): no rogue dimensions at this layer."
         }
         let named = a.rogueDimensions.map { "\($0.dimension) (\(NumberFormat.share($0.share)))" }
-        let list = named.count == 1 ? "Dimension " + named[0] : "Dimensions " + named.dropLast().joined(separator: ", ") + " and " + named.last!
+        let list = (named.count == 1 ? "Dimension " : "Dimensions ") + VerdictText.list(named)
         let total = a.rogueDimensions.reduce(0) { $0 + $1.share }
         return "\(list) hold \(NumberFormat.share(total)) of \(similarity): rogue dimensions (Timkey & van Schijndel, 2021), which the z-scored views (+z) neutralise."
     }
