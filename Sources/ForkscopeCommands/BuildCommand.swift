@@ -35,6 +35,9 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var umap: UMAPOptions
 
+    @Option(help: ArgumentHelp("How to cluster each view's states: hdbscan (min_cluster_size √n/2 within 5…100), hdbscan:M, kmeans:K, or off.", valueName: "method"))
+    var clusters = ClusterMethod.default
+
     @Option(help: "Threads (default: every core). The report does not depend on it.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -58,6 +61,7 @@ struct BuildCommand: ParsableCommand {
         o.projections = projections.kinds
         o.umapOptions = umap.options
         o.umapLayers = umapLayers?.layers
+        o.clusters = clusters
         o.threads = threads
         return o
     }

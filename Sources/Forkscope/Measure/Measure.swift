@@ -51,4 +51,8 @@ extension Measure.ID {
     public static let rootKnnPurity: Self = "root_knn_purity"
     public static let branchKnnPurity: Self = "branch_knn_purity"
     public static let varianceKept: Self = "variance_kept"
+    public static let clusterAmiPosition: Self = "cluster_ami_position"
+    public static let clusterAmiRoot: Self = "cluster_ami_root"
+    public static let clusterAmiBranch: Self = "cluster_ami_branch"
+    public static let clusterAmiToken: Self = "cluster_ami_token"
 }

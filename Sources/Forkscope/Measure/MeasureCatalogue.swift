@@ -38,6 +38,19 @@ extension Measure {
             Neighbours.chancePurity(labels: $0.tokenBranches)
         },
         Measure(.varianceKept, label: "variance kept", help: "share of the raw variance the view keeps") { $0.varianceKept },
+        Measure(.clusterAmiPosition, label: "clusters ~ position",
+                help: "adjusted mutual information of the view's clusters with position deciles (0: unrelated, 1: the same grouping)") {
+            $0.clusters?.agreement.amiPosition
+        },
+        Measure(.clusterAmiRoot, label: "clusters ~ root prompt", help: "adjusted mutual information of the view's clusters with root prompts") {
+            $0.clusters?.agreement.amiRoot
+        },
+        Measure(.clusterAmiBranch, label: "clusters ~ branch", help: "adjusted mutual information of the view's clusters with branches") {
+            $0.clusters?.agreement.amiBranch
+        },
+        Measure(.clusterAmiToken, label: "clusters ~ token", help: "adjusted mutual information of the view's clusters with token identity") {
+            $0.clusters?.agreement.amiToken
+        },
         .trustworthiness(of: .pca),
         Measure("silhouette_root", label: "silhouette by root", help: "separation of root prompts in the 2-D PCA (−1…1)", range: 0...0.5) { m in
             m.scoredLayout(.pca).flatMap { LayoutQuality.silhouette($0, labels: m.tokenRoots, queries: m.queries) }

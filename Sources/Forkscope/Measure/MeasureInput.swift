@@ -14,9 +14,11 @@ final class MeasureInput {
     let roots: [Int]
     let layouts: [ProjectionKind: Layout]
     let varianceKept: Double?
+    let clusters: ViewClusters?
 
     init(view: View, viewStates: ViewStates, layer: LayerInput, settings: DebiasSettings, roots: [Int],
-         layouts: [ProjectionKind: Layout], varianceKept: Double?) {
+         layouts: [ProjectionKind: Layout], varianceKept: Double?, clusters: ViewClusters? = nil) {
+        self.clusters = clusters
         self.view = view
         self.viewStates = viewStates
         self.layer = layer

@@ -42,10 +42,11 @@ public struct ViewMeasures: Sendable, Equatable {
     ///   - varianceKept: `varianceKept(viewStates, input:)`, which the caller needs first: a view
     ///     that erased everything gets no other measure.
     ///   - roots: the root group of each run token.
+    ///   - clusters: the view's clusters, for the measures that read them.
     static func measure(_ view: View, _ viewStates: ViewStates, varianceKept kept: Double?, layouts: [ProjectionKind: Layout],
-                        input: LayerInput, settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
+                        clusters: ViewClusters? = nil, input: LayerInput, settings: DebiasSettings, roots: [Int]) -> ViewMeasures {
         let measureInput = MeasureInput(view: view, viewStates: viewStates, layer: input, settings: settings, roots: roots,
-                                        layouts: layouts, varianceKept: kept)
+                                        layouts: layouts, varianceKept: kept, clusters: clusters)
         let fitTokens = measureInput.tokens.count
         if let kept, kept < erasedAll {
             return ViewMeasures(tokens: viewStates.tokens.count, fitTokens: fitTokens, values: [.varianceKept: kept])

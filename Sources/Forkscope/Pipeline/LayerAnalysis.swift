@@ -11,6 +11,8 @@ public struct LayerAnalysis: Sendable {
         /// reference view's (`alignmentReference`).
         public let layouts: [ProjectionKind: Layout]
         public let measures: ViewMeasures
+        /// The clusters of the view's fit states; nil when clustering is off or the view kept nothing.
+        public let clusters: ViewClusters?
 
         /// The layouts in kind order.
         public var orderedLayouts: [(kind: ProjectionKind, layout: Layout)] {
@@ -47,6 +49,7 @@ public struct LayerAnalysis: Sendable {
         public var umapOptions = UMAP.Options()
         /// Layers to run UMAP on; nil for all.
         public var umapLayers: Set<Int>? = nil
+        public var clusters = ClusterMethod.default
         /// Threads the build may use (layers in parallel, and within each UMAP); the report does
         /// not depend on it.
         public var threads = 2
@@ -86,7 +89,7 @@ public struct LayerAnalysis: Sendable {
         func timed<T>(_ stage: StageTimings.Stage, _ body: () -> T) -> T {
             StageTimings.measure(timings, stage, body)
         }
-        let positions = run.tokenPositions, roots = run.tokenRootGroups
+        let positions = run.tokenPositions, roots = run.tokenRootGroups, tokens = RunTokens(run)
         self.layer = layer
         self.norms = states.rowNorms()
         self.medianNorm = MassiveActivations.median(norms)
@@ -132,9 +135,13 @@ public struct LayerAnalysis: Sendable {
                                      sharedPCA: Self.sharedPCA(view, input), threads: threads)
                 }
             }
-            let measures = timed(.measures) { ViewMeasures.measure(view, viewStates, varianceKept: kept, layouts: layouts,
+            let clusters = erasedAll ? nil : timed(.clusters) {
+                ViewClusters(states: viewStates.states.selectingRows(viewFitRows), tokens: viewFitRows.map { viewStates.tokens[$0] },
+                             method: options.clusters, run: tokens)
+            }
+            let measures = timed(.measures) { ViewMeasures.measure(view, viewStates, varianceKept: kept, layouts: layouts, clusters: clusters,
                                                                    input: input, settings: options.debias, roots: roots) }
-            return ViewResult(view: view, layouts: layouts, measures: measures)
+            return ViewResult(view: view, layouts: layouts, measures: measures, clusters: clusters)
         }
         let viewThreads = max(1, threads / max(1, options.views.count))
         let views = ParallelChunks.map(chunks: options.views.count, threads: threads) { analyse(options.views[$0], threads: viewThreads) }
@@ -149,7 +156,7 @@ public struct LayerAnalysis: Sendable {
             for (kind, layout) in layouts where kind.alignedAcrossViews {
                 if let target = reference?[kind] { layouts[kind] = layout.aligned(to: target) }
             }
-            return ViewResult(view: v.view, layouts: layouts, measures: v.measures)
+            return ViewResult(view: v.view, layouts: layouts, measures: v.measures, clusters: v.clusters)
         }
     }
 }

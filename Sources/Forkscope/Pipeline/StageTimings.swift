@@ -11,7 +11,7 @@ public final class StageTimings: @unchecked Sendable {
     public enum Stage: String, CaseIterable, Sendable {
         /// `open` is the run's manifest and tensor headers (and the inflation of a compressed
         /// `.npz`), once per build; `read` is a layer's states, once per layer.
-        case open, read, debias, pca, umap, measures, render, write
+        case open, read, debias, pca, umap, measures, clusters, render, write
     }
 
     private struct Figures { var wall = 0.0, cpu = 0.0, peakRSS = 0, calls = 0, callWalls = [Double]() }

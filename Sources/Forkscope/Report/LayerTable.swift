@@ -1,7 +1,9 @@
 /// The per-token CSV beside each layer page (`layers/<L>.csv`): full-precision coordinates for
 /// download and for checking against other tools. Two columns per view and layout, kind by kind
 /// (`<view>_pc1`, `<view>_pc2` for every view, then `<view>_umap1`, `<view>_umap2` for the views
-/// that have a UMAP at this layer). RFC 4180 quoting; one row per token in run order.
+/// that have a UMAP at this layer), then `<view>_cluster` for the views that were clustered (the
+/// cluster of each of the view's fit tokens, −1 unclustered; empty for other tokens). RFC 4180
+/// quoting; one row per token in run order.
 enum LayerTable {
     static func csv(run: ActivationRun, analysis: LayerAnalysis) -> String {
         var header = ["branch", "token_index", "position", "norm", "dist_to_position_mean"]
@@ -9,6 +11,8 @@ enum LayerTable {
             analysis.views.compactMap { v in v.layouts[kind].map { (name: "\(v.view.name)_\(kind.columnStem)", layout: $0) } }
         }
         for c in columns { header += [c.name + "1", c.name + "2"] }
+        let clustered = analysis.views.compactMap { v in v.clusters.map { (name: v.view.name + "_cluster", labels: $0.labelOfToken) } }
+        header += clustered.map(\.name)
         header.append("token")
         var lines = [header.joined(separator: ",")]
         var t = 0
@@ -20,6 +24,7 @@ enum LayerTable {
                     let p = c.layout.points[t]
                     fields += [number(p?.x), number(p?.y)]
                 }
+                for c in clustered { fields.append(c.labels[t].map(String.init) ?? "") }
                 fields.append(quote(token))
                 lines.append(fields.joined(separator: ","))
                 t += 1

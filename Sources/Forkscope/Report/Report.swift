@@ -48,9 +48,12 @@ public struct Report: Codable, Sendable {
         public var measures: ViewMeasures
         public var explainedVariance: [ProjectionKind: [Double]] = [:]
         public var initialisation: [ProjectionKind: String] = [:]
+        /// Written, never read back: `forkscope diff` compares the measures only.
+        var clusters: ClustersReport?
 
-        public init(measures: ViewMeasures, layouts: [ProjectionKind: Layout] = [:]) {
+        public init(measures: ViewMeasures, layouts: [ProjectionKind: Layout] = [:], clusters: ClustersReport? = nil) {
             self.measures = measures
+            self.clusters = clusters
             for (kind, layout) in layouts {
                 if !layout.explainedVariance.isEmpty { explainedVariance[kind] = layout.explainedVariance }
                 if let start = layout.initialisation { initialisation[kind] = start }
@@ -86,6 +89,7 @@ public struct Report: Codable, Sendable {
                 if let key = kind.explainedVarianceKey { try c.encode(explainedVariance[kind], forKey: JSONKey(key)) }
                 if let key = kind.initialisationKey { try c.encode(initialisation[kind], forKey: JSONKey(key)) }
             }
+            try c.encode(clusters, forKey: "clusters")
         }
 
         /// Reads every number as a measure, known to this version or not, so that a diff of
@@ -146,6 +150,8 @@ public struct Report: Codable, Sendable {
         var projections: [String]
         /// null when UMAP is off.
         @Nullable var umap: UMAPSettings?
+        /// "hdbscan", "hdbscan:M", "kmeans:K" or "off" (`--clusters`).
+        @Nullable var clusters: String?
     }
 
     /// UMAP's settings (umap-learn's names); `layers` null means every layer.
@@ -193,7 +199,8 @@ extension Report {
                                neighbours: ViewMeasures.neighbours,
                                projections: projections.map(\.rawValue),
                                umap: projections.contains(.umap) ? UMAPSettings(options.umapOptions, layers: options.umapLayers.map { $0.sorted() },
-                                                         alignedTo: LayerAnalysis.alignmentReference(views)?.name) : nil),
+                                                         alignedTo: LayerAnalysis.alignmentReference(views)?.name) : nil,
+                               clusters: options.clusters.description),
             run: RunSummary(
                 title: run.title,
                 model: Model(name: run.model.name, version: run.model.version, positional_encoding: run.model.positionalEncoding),
@@ -247,7 +254,9 @@ extension Report.Layer {
             mean_cosine: a.meanCosine.finite,
             rogue_dimensions: a.rogueDimensions,
             attribution: attribution.map { AttributionReport($0, at: a) },
-            views: Dictionary(uniqueKeysWithValues: a.views.map { ($0.view.name, Report.Measures(measures: $0.measures, layouts: $0.layouts)) }))
+            views: Dictionary(uniqueKeysWithValues: a.views.map {
+                ($0.view.name, Report.Measures(measures: $0.measures, layouts: $0.layouts, clusters: $0.clusters.map { ClustersReport($0, run: run) }))
+            }))
     }
 }
 

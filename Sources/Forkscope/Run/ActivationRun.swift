@@ -105,3 +105,16 @@ extension ActivationRun {
 
     public var hasZeroPE: Bool { variants.contains { $0.name == Self.zeroPEVariant } }
 }
+
+extension ActivationRun {
+    /// Up to `width` tokens before a run token in its branch's full sequence (the inherited prefix
+    /// included) and up to `width` after it among the branch's own tokens.
+    public func context(of token: Int, width: Int) -> (before: [String], after: [String]) {
+        let b = tokenBranch[token], j = token - branchOffsets[b], own = branches[b].tokens
+        var before = Array(own[max(0, j - width)..<j])
+        for link in inheritedPrefix(of: b).reversed() where before.count < width {
+            before = Array(branches[link.branch].tokens[..<link.count].suffix(width - before.count)) + before
+        }
+        return (before, Array(own[(j + 1)..<min(own.count, j + 1 + width)]))
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Class-based TF-IDF (Grootendorst 2022, BERTopic's `ClassTfidfTransformer` with its defaults):
+/// all the items of a class form one document, and term t of class c scores
+/// tf(t, c) · ln(1 + A / f(t)), where tf is t's share of the class's items, f(t) its count in all
+/// classes and A the mean number of items per class, truncated to an integer as BERTopic does.
+public enum ClassTFIDF {
+    public struct Term: Sendable, Equatable {
+        public let text: String
+        public let score: Double
+        public let count: Int
+    }
+
+    /// Each class's `limit` best terms: by score, then count, then text in code-point order.
+    public static func top(terms: [String], classes: [Int], limit: Int) -> [Int: [Term]] {
+        precondition(terms.count == classes.count)
+        var counts = [Int: [String: Int]](), frequency = [String: Int]()
+        for (t, c) in zip(terms, classes) {
+            counts[c, default: [:]][t, default: 0] += 1
+            frequency[t, default: 0] += 1
+        }
+        guard !counts.isEmpty else { return [:] }
+        let average = Double(terms.count / counts.count)
+        var out = [Int: [Term]]()
+        for (c, classCounts) in counts {
+            let total = Double(classCounts.values.reduce(0, +))
+            let scored = classCounts.map { text, count in
+                Term(text: text, score: Double(count) / total * log(1 + average / Double(frequency[text]!)), count: count)
+            }
+            out[c] = Array(scored.sorted(by: ranksBefore).prefix(limit))
+        }
+        return out
+    }
+
+    private static func ranksBefore(_ a: Term, _ b: Term) -> Bool {
+        if a.score != b.score { return a.score > b.score }
+        if a.count != b.count { return a.count > b.count }
+        return a.text.unicodeScalars.lexicographicallyPrecedes(b.text.unicodeScalars) { $0.value < $1.value }
+    }
+}
