@@ -56,6 +56,22 @@ public struct Verdict: Sendable {
         public let share: Double
     }
 
+    /// What a view's clusters follow over the middle layers: the mean AMI of its clusters with
+    /// position deciles, with the content unit (root prompts, or branches in a run of one root)
+    /// and with token identity, and the largest of them if it reaches `clustersFollowAMI`.
+    public struct Clustering: Sendable {
+        public enum Target: String, Sendable { case position, content, token }
+        public let view: View
+        public let position: Double, content: Double, token: Double
+        public var follows: Target? {
+            let best = [(Target.position, position), (.content, content), (.token, token)].max { $0.1 < $1.1 }!
+            return best.1 >= Verdict.clustersFollowAMI ? best.0 : nil
+        }
+    }
+
+    /// Clusters whose best mean AMI is below this follow none of position, content or tokens.
+    public static let clustersFollowAMI = 0.05
+
     public let dominance: Dominance?
     public let rawPosition: RawPosition?
     /// The middle third of the layers, over which views are compared.
@@ -66,6 +82,8 @@ public struct Verdict: Sendable {
     public let content: ContentView?
     public let attribution: Attribution?
     public let rogue: Rogue?
+    /// What the clusters follow in the raw states and in the recommended view, where clustered.
+    public let clustering: [Clustering]
     /// Every view's measures averaged over the middle layers.
     let means: [View: [Measure.ID: Double]]
 
@@ -95,6 +113,12 @@ public struct Verdict: Sendable {
         let built = analyses.first?.views.map(\.view) ?? []
         content = Self.choose(among: Self.removingPosition(built), means: means, content: contentMeasure)
         attribution = Attribution(views: built, means: means, content: contentMeasure)
+
+        let contentAMI: Measure.ID = contentMeasure == .rootKnnPurity ? .clusterAmiRoot : .clusterAmiBranch
+        clustering = ([View.raw] + (content.map { [$0.view] } ?? [])).compactMap { [means] v in
+            guard let p = means[v]?[.clusterAmiPosition], let c = means[v]?[contentAMI], let t = means[v]?[.clusterAmiToken] else { return nil }
+            return Clustering(view: v, position: p, content: c, token: t)
+        }
 
         let named = middle.filter { !$0.rogueDimensions.isEmpty }
         var counts = [Int: Int]()

@@ -24,11 +24,28 @@ enum DefaultTheme {
 </thead>
 <tbody>
 {{#rows}}
-<tr><td class="num">{{index}}</td><td class="num">{{position}}</td><td><code class="tok">{{token}}</code></td><td class="num">{{logprob}}</td><td class="num">{{norm}}</td>{{#coords}}<td class="num">{{x}}</td><td class="num">{{y}}</td>{{/coords}}<td class="num">{{distance}}</td></tr>
+<tr id="t{{index}}"><td class="num">{{index}}</td><td class="num">{{position}}</td><td><code class="tok">{{token}}</code></td><td class="num">{{logprob}}</td><td class="num">{{norm}}</td>{{#coords}}<td class="num">{{x}}</td><td class="num">{{y}}</td>{{/coords}}<td class="num">{{distance}}</td></tr>
 {{/rows}}
 </tbody>
 </table>
 <p class="howto">An empty cell: the token is not in that view (its position was seen in one branch only), or has no log-prob.</p>
+{{> footer}}
+
+"""####,
+        "clusters.mustache": ####"""
+{{> header}}
+<nav class="layers"><a href="{{layerHref}}">Layer {{layer}}</a></nav>
+<h1>Layer {{layer}} clusters: {{title}} <code>{{name}}</code></h1>
+<p>{{method}} Each token is shown with the tokens before and after it in its branch; each links to its row in its branch's token table.</p>
+{{#groups}}
+<section class="cluster" id="{{anchor}}">
+<h2><span class="swatch" style="background: {{swatch}}"></span>{{title}} <span class="cluster-label" style="border-color: {{labelColour}}">{{label}}</span></h2>
+<ol class="cluster-tokens">
+{{#tokens}}<li><a href="{{href}}" title="position {{position}}"><span class="ctx">{{before}}</span><mark>{{token}}</mark><span class="ctx">{{after}}</span></a></li>
+{{/tokens}}
+</ol>
+</section>
+{{/groups}}
 {{> footer}}
 
 """####,
@@ -221,6 +238,14 @@ enum DefaultTheme {
 </table>
 </section>
 {{/ladder}}
+{{#flow}}
+<section class="flow">
+<h2>Where clusters form</h2>
+<p class="howto">The clusters of <strong>{{title}}</strong> <code>{{name}}</code> at layers {{layers}}: a column per layer, a bar per cluster (as tall as its tokens), coloured by what the cluster is made of; bands join clusters of neighbouring columns that share tokens. Blue bars are content: tokens of one root prompt (or branch). Each layer page lists its clusters.</p>
+<p class="flow-key">{{#key}}<span style="border-color: {{colour}}">{{label}}</span>{{/key}}</p>
+<figure>{{{svg}}}</figure>
+</section>
+{{/flow}}
 <section>
 <h2>Layer sweep</h2>
 <p class="howto">Each chart is one measure against layer, a line per view; dashed: the raw view's chance level (for the kNN probe, its control). Hover over a point for its value.</p>
@@ -297,6 +322,26 @@ enum DefaultTheme {
 <p>{{rogue}}</p>
 </section>
 {{/rogue}}
+{{#clusters}}
+<section class="clusters">
+<h2>Clusters</h2>
+<p class="howto">Each view's states clustered in their full space under cosine geometry (not in the 2-D plots). For each view: how its clusters agree with position (deciles), with {{contentUnits}}, with branches and with token identity, as adjusted mutual information (AMI: 0 is no more than chance, 1 the same grouping) and adjusted Rand index (ARI). Clusters that follow position are what removing position should dissolve; clusters that follow {{contentUnits}} are content.</p>
+<table class="cluster-agreement"><thead><tr><th>View</th><th>Clusters</th><th>Unclustered</th><th>AMI position</th><th>AMI root</th><th>AMI branch</th><th>AMI token</th><th>ARI position</th><th>ARI root</th></tr></thead><tbody>
+{{#views}}<tr><th>{{title}} <code>{{name}}</code></th><td class="num">{{count}}</td><td class="num">{{noise}}</td><td class="num">{{amiPosition}}</td><td class="num">{{amiRoot}}</td><td class="num">{{amiBranch}}</td><td class="num">{{amiToken}}</td><td class="num">{{ariPosition}}</td><td class="num">{{ariRoot}}</td></tr>
+{{/views}}
+</tbody></table>
+{{#shown}}
+<figure class="cluster-view"><figcaption><strong>{{title}}</strong> <code>{{name}}</code> ({{role}}): {{method}} {{sweep}}</figcaption>
+<div class="cluster-plots">{{#svgs}}{{{.}}}{{/svgs}}</div>
+<table class="cluster-table"><thead><tr><th>Cluster</th><th>Tokens</th><th>Label</th><th>Positions</th><th>Root prompts</th><th>Top tokens (c-TF-IDF)</th><th>Nearest its centre, in context</th></tr></thead><tbody>
+{{#rows}}<tr><th><span class="swatch" style="background: {{swatch}}"></span><a href="{{href}}">{{id}}</a></th><td class="num">{{size}}</td><td><span class="cluster-label" style="border-color: {{labelColour}}">{{label}}</span></td><td class="num">{{positions}} <span class="sparkline" title="positions in 10 bins: {{histogramCounts}}">{{histogram}}</span></td><td>{{roots}}</td><td><code class="tok">{{tokens}}</code></td><td class="exemplars">{{#exemplars}}<a href="{{href}}" title="position {{position}}"><span class="ctx">{{before}}</span><mark>{{token}}</mark><span class="ctx">{{after}}</span></a> {{/exemplars}}</td></tr>
+{{/rows}}
+</tbody></table>
+<p class="caption">Every token of every cluster, in context: <a href="{{pageHref}}">the clusters page</a>. The CSV has each view's clusters (column <code>{{name}}_cluster</code>, −1 unclustered).</p>
+</figure>
+{{/shown}}
+</section>
+{{/clusters}}
 {{#hasMassive}}
 <section class="massive">
 <h2>Massive activations</h2>
@@ -441,6 +486,22 @@ table.ladder td.num, table.ladder th { padding: .15rem .45rem; }
 table.ladder tbody th { text-align: right; }
 table.ladder .rung-start { border-left: 1px solid var(--line); }
 figure.ladder-chart { max-width: 560px; margin: 0 0 1rem; }
+
+/* Clusters (layer pages, cluster pages, the index's flow diagram). */
+.cluster-plots { display: flex; flex-wrap: wrap; gap: 1rem; }
+.cluster-plot { width: 300px; max-width: 100%; height: auto; }
+.cluster-plot .frame { fill: none; stroke: #ccc; }
+table.cluster-table td, table.cluster-agreement td { vertical-align: top; }
+.cluster-label { border-left: 6px solid; padding-left: 4px; white-space: nowrap; }
+.sparkline { font-family: monospace; letter-spacing: -1px; color: #555; white-space: pre; }
+.exemplars a, .cluster-tokens a { text-decoration: none; color: inherit; white-space: pre-wrap; }
+.exemplars .ctx, .cluster-tokens .ctx { color: #777; }
+.exemplars a { display: block; font-family: monospace; font-size: 0.85em; }
+.cluster-tokens { font-family: monospace; font-size: 0.9em; columns: 2 24rem; }
+svg.flow { width: 100%; max-width: 760px; height: auto; }
+svg.flow .band { opacity: 0.35; }
+svg.flow .band:hover { opacity: 0.7; }
+.flow-key span { border-left: 12px solid; padding-left: 4px; margin-right: 1em; }
 
 """####,
     ]

@@ -44,6 +44,11 @@ public struct SiteRenderer: Sendable {
                 + run.branches.indices.map { b in
                     SiteFile(path: paths.branchPage(b, layer: a.layer), text: theme.render("branch", BranchPage.make(self, b, a)))
                 }
+                + ClusterSection.shownViews(self).compactMap { view, _ in
+                    a.views.first { $0.view == view }?.clusters.map { c in
+                        SiteFile(path: paths.clusterPage(a.layer, view: view), text: theme.render("clusters", ClusterPage.make(self, a, view: view, clusters: c)))
+                    }
+                }
         }.joined()
         files.append(SiteFile(path: "report.json", contents: try ContractJSON.data(report)))
         return files

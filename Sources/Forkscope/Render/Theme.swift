@@ -9,7 +9,7 @@ import Mustache
 /// `header.mustache`, `footer.mustache`,
 /// `style.css`) and keeps the rest.
 public struct Theme: Sendable {
-    public static let pageTemplates = ["index", "layer", "branch", "diff", "diff-layer", "not-found", "header", "footer"]
+    public static let pageTemplates = ["index", "layer", "branch", "clusters", "diff", "diff-layer", "not-found", "header", "footer"]
 
     public let stylesheet: String
     private let library: MustacheLibrary

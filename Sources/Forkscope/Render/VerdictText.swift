@@ -38,7 +38,24 @@ enum VerdictText {
                 sentences.append("No view brings the position probe near chance at \(middle); \(what) comes closest (mean held-out R² \(figure(choice.probe))).")
             }
         }
+        sentences += clustering(verdict, middle: middle)
         return sentences.joined(separator: " ")
+    }
+
+    /// What the clusters follow in the raw states and the recommended view, by mean AMI.
+    static func clustering(_ verdict: Verdict, middle: String) -> [String] {
+        guard !verdict.clustering.isEmpty else { return [] }
+        let unit = unit(verdict.contentMeasure).many
+        func name(_ target: Verdict.Clustering.Target) -> String {
+            switch target { case .position: "position"; case .content: unit; case .token: "token identity" }
+        }
+        let parts = verdict.clustering.map { c in
+            let place = c.view == .raw ? "in the raw states" : "in “\(c.view.title)” (\(c.view.name))"
+            let figures = "mean AMI with position \(figure(c.position)), with \(unit) \(figure(c.content)), with tokens \(figure(c.token))"
+            guard let target = c.follows else { return "\(place) they follow none of them (\(figures))" }
+            return "\(place) they follow \(name(target)) (\(figures))"
+        }
+        return ["Clusters of the states at \(middle): " + parts.joined(separator: "; ") + "."]
     }
 
     /// The ladder in words, over the middle layers: how far z-scoring (the rogue dimensions) and then

@@ -29,6 +29,10 @@ public struct SitePaths: Sendable {
 
     public func layerPage(_ layer: Int) -> String { "layers/\(layer).html" }
     public func layerData(_ layer: Int) -> String { "layers/\(layer).csv" }
+    /// Every token of a view's clusters at a layer (`+` in a view's name becomes `_`).
+    public func clusterPage(_ layer: Int, view: View) -> String {
+        "layers/\(layer)-clusters-\(String(view.name.map { $0 == "+" ? "_" : $0 })).html"
+    }
     public func branchFolder(_ branch: Int) -> String { "branches/\(slugs[branch])/" }
     public func branchPage(_ branch: Int, layer: Int) -> String { branchFolder(branch) + "\(layer).html" }
 

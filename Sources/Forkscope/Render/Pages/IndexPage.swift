@@ -23,6 +23,16 @@ struct IndexPage: Sendable {
         var views: [Cell]
     }
 
+    /// Where clusters form (`FlowDiagram`), for the recommended view or else the raw one.
+    struct Flow: Sendable {
+        var title: String
+        var name: String
+        var layers: String
+        var svg: String
+        var key: [Key]
+        struct Key: Sendable { var label: String, colour: String }
+    }
+
     struct SweepChart: Sendable {
         var label: String
         var help: String
@@ -57,6 +67,7 @@ struct IndexPage: Sendable {
     var verdict: String
     var ladder: Ladder?
     var sweep: [SweepChart]
+    var flow: Flow?
     var hasWarnings: Bool
     var warnings: [String]
     var commentary: String?
@@ -90,6 +101,7 @@ struct IndexPage: Sendable {
             verdict: site.report.verdict,
             ladder: ladder(site),
             sweep: sweepCharts(site),
+            flow: flow(site),
             hasWarnings: !site.report.warnings.isEmpty,
             warnings: site.report.warnings,
             commentary: site.commentary.index.map(Markdown.html))
@@ -123,6 +135,27 @@ struct IndexPage: Sendable {
                 })
             },
             chart: chart.svg())
+    }
+
+    /// At most this many layers are columns of the flow diagram (evenly spread, first and last kept).
+    static let flowColumns = 16
+
+    static func flow(_ site: SiteRenderer) -> Flow? {
+        let view = ClusterSection.shownViews(site).last!.0
+        let clustered = site.analyses.compactMap { a in a.views.first { $0.view == view }?.clusters.map { (a.layer, $0) } }
+        guard !clustered.isEmpty else { return nil }
+        let n = clustered.count, m = min(n, flowColumns)
+        let picked = m <= 1 ? [0] : (0..<m).map { $0 * (n - 1) / (m - 1) }
+        let columns = picked.map { i -> FlowDiagram.Column in
+            let (layer, c) = clustered[i]
+            return FlowDiagram.Column(layer: layer, labels: c.labelOfToken, groups: c.groups.map { g in
+                (g.id, g.size, g.kind, g.topTokens.prefix(3).map { TokenText.visible($0.text) }.joined(separator: " · "))
+            })
+        }
+        let layers = columns.map { "\($0.layer)" }
+        return Flow(title: view.title, name: view.name, layers: VerdictText.list(layers),
+                    svg: FlowDiagram(label: "Clusters of \(view.name) across layers", columns: columns).svg(),
+                    key: ClusterGroup.Kind.allCases.map { Flow.Key(label: $0.rawValue, colour: FlowDiagram.colour($0)) })
     }
 
     /// The layer sweep: a chart per measure against layer, a line per view, dashed chance lines.

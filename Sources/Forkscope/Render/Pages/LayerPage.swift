@@ -68,6 +68,7 @@ struct LayerPage: Sendable {
     var massiveShare: String
     /// The rogue dimensions in a sentence (`RogueDimensions`), where the mean cosine similarity is known.
     var rogue: String?
+    var clusters: ClusterSection?
     var legend: [LegendEntry]
 
     static func make(_ site: SiteRenderer, _ a: LayerAnalysis) -> Page<LayerPage> {
@@ -118,6 +119,7 @@ struct LayerPage: Sendable {
             hasMassive: !a.massive.isEmpty,
             massiveShare: NumberFormat.share(a.massiveVarianceShare),
             rogue: rogueSentence(a),
+            clusters: ClusterSection.make(site, a, root: root),
             legend: run.branches.indices.map { LegendEntry($0, shown: site.shown, href: root + paths.branchPage($0, layer: a.layer)) })
         return Page(frame: site.frame(path, title: "Layer \(a.layer) · \(site.shown.title)", highlight: true), body: page)
     }
