@@ -56,7 +56,7 @@ public struct ClusterGroup: Sendable, Equatable {
         let unitCounts = Dictionary(units.map { ($0, 1) }, uniquingKeysWith: +)
         if span <= positionSpan * Double(positionRange), unitCounts.count >= max(2, (unitCount + 1) / 2) { return .position }
         let size = Double(positions.count)
-        if let top = Dictionary(texts.map { ($0, 1) }, uniquingKeysWith: +).values.max(), Double(top) >= tokenShare * size { return .token }
+        if let top = Dictionary(texts.map { (TokenKey($0), 1) }, uniquingKeysWith: +).values.max(), Double(top) >= tokenShare * size { return .token }
         if let top = unitCounts.values.max(), Double(top) >= contentShare * size { return .content }
         return .mixed
     }

@@ -83,11 +83,11 @@ public struct ViewClusters: Sendable, Equatable {
             amiRoot: ClusterAgreement.adjustedMutualInformation(roots, labels),
             amiBranch: ClusterAgreement.adjustedMutualInformation(branches, labels),
             amiPosition: ClusterAgreement.adjustedMutualInformation(deciles, labels),
-            amiToken: ClusterAgreement.adjustedMutualInformation(texts, labels),
+            amiToken: ClusterAgreement.adjustedMutualInformation(texts.map(TokenKey.init), labels),
             ariRoot: ClusterAgreement.adjustedRandIndex(roots, labels),
             ariBranch: ClusterAgreement.adjustedRandIndex(branches, labels),
             ariPosition: ClusterAgreement.adjustedRandIndex(deciles, labels),
-            ariToken: ClusterAgreement.adjustedRandIndex(texts, labels))
+            ariToken: ClusterAgreement.adjustedRandIndex(texts.map(TokenKey.init), labels))
 
         unitsAreRoots = Set(roots).count >= 2
         let units = unitsAreRoots ? roots : branches, unitCount = Set(units).count

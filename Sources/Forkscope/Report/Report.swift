@@ -48,7 +48,7 @@ public struct Report: Codable, Sendable {
         public var measures: ViewMeasures
         public var explainedVariance: [ProjectionKind: [Double]] = [:]
         public var initialisation: [ProjectionKind: String] = [:]
-        /// Written, never read back: `forkscope diff` compares the measures only.
+        /// The view's clusters (`forkscope diff` compares the measures only).
         var clusters: ClustersReport?
 
         public init(measures: ViewMeasures, layouts: [ProjectionKind: Layout] = [:], clusters: ClustersReport? = nil) {
@@ -102,7 +102,8 @@ public struct Report: Codable, Sendable {
                 if let key = kind.explainedVarianceKey { explainedVariance[kind] = try c.decodeIfPresent([Double].self, forKey: JSONKey(key)) }
                 if let key = kind.initialisationKey { initialisation[kind] = try c.decodeIfPresent(String.self, forKey: JSONKey(key)) }
             }
-            for key in c.allKeys where !["tokens", "fit_tokens", "neighbour_queries"].contains(key.stringValue)
+            clusters = try? c.decodeIfPresent(ClustersReport.self, forKey: "clusters")
+            for key in c.allKeys where !["tokens", "fit_tokens", "neighbour_queries", "clusters"].contains(key.stringValue)
                 && !Self.layoutKeys.contains(key.stringValue) {
                 if let value = try? c.decodeIfPresent(Double.self, forKey: key) { measures.values[Measure.ID(rawValue: key.stringValue)] = value }
             }
