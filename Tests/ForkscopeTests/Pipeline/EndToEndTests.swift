@@ -10,20 +10,22 @@ import ForkscopeTestSupport
 struct EndToEndTests {
     typealias Kit = SiteTestKit
 
-    @Test("every branch page and layer page and CSV exists; nothing else but index, 404, style, highlight, report, marker")
+    @Test("every branch page, layer page, CSV and clusters page (raw and recommended) exists; nothing else but index, 404, style, highlight, report, marker")
     func fileSet() throws {
         let info = try Kit.runInfo(Fixtures.topicsMini)
         #expect(info.branches.count == 13 && info.layers == [0, 6, 12, 18, 24, 30])
         #expect(info.variants == ["zero_pe"])
         try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, result in
             var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "report.json", SiteWriter.marker]
+            let recommended = try #require(try Kit.reportObject(site)["recommended_view"] as? String)
             for l in info.layers {
-                expected.formUnion(["layers/\(l).html", "layers/\(l).csv"])
+                expected.formUnion(["layers/\(l).html", "layers/\(l).csv", "layers/\(l)-clusters-raw.html",
+                                    "layers/\(l)-clusters-\(recommended.replacingOccurrences(of: "+", with: "_")).html"])
                 for b in info.branches { expected.insert("branches/\(b.id)/\(l).html") }
             }
             let written = Set(try Kit.snapshot(site).keys)
             #expect(written == expected, "extra: \(written.subtracting(expected).sorted()) missing: \(expected.subtracting(written).sorted())")
-            #expect(result.files == 5 + 2 * 6 + 13 * 6)
+            #expect(result.files == 5 + 4 * 6 + 13 * 6)
             #expect(result.warnings.isEmpty, "\(result.warnings)")
         }
     }
@@ -197,7 +199,7 @@ struct EndToEndTests {
                 for l in info.layers {
                     let html = try Kit.text(site.appendingPathComponent("branches/\(b.id)/\(l).html"))
                     let body = try #require(Kit.between(html, "<tbody>", "</tbody>"))
-                    #expect(Kit.count("<tr>", in: body) == b.tokens.count, "\(b.id) layer \(l)")
+                    #expect(Kit.count("<tr id=\"t", in: body) == b.tokens.count, "\(b.id) layer \(l)")
                     let text = try #require(Kit.between(html, "<p class=\"text\">", "</p>"))
                     #expect(Kit.count("<span class=\"tok inherited\"", in: text) == info.inheritedCount(b.id), "\(b.id)")
                     #expect(Kit.count("<span class=\"tok\"", in: text) == b.tokens.count, "\(b.id)")
@@ -219,7 +221,8 @@ struct EndToEndTests {
             _ = try Build.run(BuildOptions(run: Fixtures.topicsMini, out: two.path))
             let second = try Kit.snapshot(two)
             let info = try Kit.runInfo(Fixtures.topicsMini)
-            #expect(first.count == 5 + 2 * info.layers.count + info.branches.count * info.layers.count + 1)  // index, style, highlight, report, 404; + the marker
+            // index, style, highlight, report, 404; a page, CSV and two clusters pages per layer; + the marker
+            #expect(first.count == 5 + 4 * info.layers.count + info.branches.count * info.layers.count + 1)
             #expect(Set(first.keys) == Set(second.keys))
             for (path, data) in first where second[path] != data {
                 Issue.record("\(path) differs between two builds")

@@ -7,14 +7,19 @@ import ForkscopeTestSupport
 struct SiteRendererTests {
     typealias Kit = SiteTestKit
 
-    @Test("the files of a site: index, 404, stylesheets, report, a page and CSV per layer, a page per branch and layer")
+    @Test("the files of a site: index, 404, stylesheets, report, a page, CSV and clusters pages per layer, a page per branch and layer")
     func fileList() throws {
         let info = try Kit.runInfo(Fixtures.treeF32)
         try Kit.withBuiltSite(run: Fixtures.treeF32) { site, result in
             var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "report.json", SiteWriter.marker]
+            let recommended = try Kit.reportObject(site)["recommended_view"] as? String
             for l in info.layers {
                 expected.insert("layers/\(l).html")
                 expected.insert("layers/\(l).csv")
+                // A clusters page for the raw view and the recommended one.
+                for view in Set(["raw"] + (recommended.map { [$0] } ?? [])) {
+                    expected.insert("layers/\(l)-clusters-\(view.replacingOccurrences(of: "+", with: "_")).html")
+                }
                 for b in info.branches { expected.insert("branches/\(b.id)/\(l).html") }
             }
             let written = try Set(Kit.snapshot(site).keys)

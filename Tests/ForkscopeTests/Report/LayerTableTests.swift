@@ -55,7 +55,10 @@ struct LayerTableTests {
                 let base = ["branch", "token_index", "position", "norm", "dist_to_position_mean"]
                 let pcs: [String] = views.flatMap { ["\($0)_pc1", "\($0)_pc2"] }
                 let umapColumns: [String] = withUMAP.flatMap { ["\($0)_umap1", "\($0)_umap2"] }
-                let header: [String] = base + pcs + umapColumns + ["token"]
+                // Then a cluster column per clustered view (every view that kept anything).
+                let clustered = views.filter { measures[$0]?["clusters"] is [String: Any] }
+                #expect(clustered == views.filter { laidOut.contains($0) })
+                let header: [String] = base + pcs + umapColumns + clustered.map { "\($0)_cluster" } + ["token"]
                 #expect(records.first == header)
                 let rows = records.dropFirst()
                 #expect(rows.count == info.tokenCount)
@@ -66,7 +69,7 @@ struct LayerTableTests {
                 }
                 let expected = info.branches.flatMap { b in b.tokens.indices.map { (b.id, $0, b.positions[$0], b.tokens[$0]) } }
                 for (t, (row, e)) in zip(rows, expected).enumerated() {
-                    #expect(row.count == 5 + 2 * views.count + 2 * withUMAP.count + 1)
+                    #expect(row.count == 5 + 2 * views.count + 2 * withUMAP.count + clustered.count + 1)
                     #expect(row[0] == e.0 && row[1] == String(e.1) && row[2] == String(e.2), "\(row)")
                     #expect(row.last == e.3, "token \(e.3.debugDescription) came back as \(row.last.debugDescription)")
                     // Numbers: norm always; coordinates of every view with a layout but position_mean always
