@@ -32,7 +32,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-STAGES = ("read", "debias", "pca", "umap", "measures")     # per layer: summed over worker threads
+STAGES = ("read", "debias", "pca", "umap", "measures", "clusters")     # per layer: summed over worker threads
 WHOLE_RUN = ("render", "write")
 # what scripts/synth_run.py --preset writes: tokens, layers, hidden size, dtype
 PRESETS = {"small": (512, 5, 256, "F16"), "medium": (4096, 13, 1024, "F16"), "large": (16384, 13, 2048, "F16")}
@@ -41,6 +41,7 @@ DETERMINISTIC = ("variance_kept", "position_r2", "position_r2_heldout", "positio
                  "pca_explained_variance", "trustworthiness", "silhouette_root")
 COUNTS = ("tokens", "fit_tokens")
 QUERY_LIMIT = 4096
+CLUSTER_SAMPLE = 2048   # HDBSCAN.sampleLimit
 MiB = 2 ** 20
 
 
@@ -105,6 +106,8 @@ def stage_floors(shape, views_dims, fl):
         out["umap"] += n * n * d / gemm                     # exact kNN Gram (symmetric: n^2 d flops)
         pairs = n * n * d if m == n else 2.0 * m * n * d    # queries x fit rows Gram
         out["measures"] += (pairs + n * d * d) / gemm        # + the probe's normal equations
+        s = min(n, CLUSTER_SAMPLE)
+        out["clusters"] += (s * s * d + (n - s) * s * d) / gemm  # HDBSCAN's sample Gram + the rest's nearest sampled row
     return out
 
 

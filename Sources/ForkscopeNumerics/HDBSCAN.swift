@@ -1,3 +1,5 @@
+import CLapack
+
 /// HDBSCAN (Campello, Moulavi & Sander 2013; McInnes, Healy & Astels 2017) with excess-of-mass
 /// cluster selection, as scikit-learn's `HDBSCAN(algorithm="brute")` with its other defaults
 /// (Euclidean, alpha 1, no single cluster, epsilon 0): core distance to the min_samples-th nearest
@@ -76,24 +78,39 @@ public enum HDBSCAN {
         return Result(labels: labels.map { $0 < 0 ? -1 : new[$0]! }, count: order.count)
     }
 
-    /// Every row outside the sample takes the label of its nearest sampled row (ties to the lower).
+    /// Every row outside the sample takes the label of its nearest sampled row (ties to the lower),
+    /// from Float dot products (sgemm, 256 rows at a time): an approximation already, which Float
+    /// rounding can only change between sampled rows at nearly equal distances.
     private static func extend(_ sampleLabels: [Int], sample: [Int], to x: Matrix) -> [Int] {
-        let centred = x.subtractingFromRows(x.columnMeans())
-        let s = centred.selectingRows(sample)
-        let sampleSquares = s.rowNorms().map { $0 * $0 }
+        let d = x.cols, mean = x.columnMeans()
+        func centred(_ rows: [Int]) -> [Float] {
+            var out = [Float](repeating: 0, count: rows.count * d)
+            for (k, r) in rows.enumerated() { for c in 0..<d { out[k * d + c] = Float(x[r, c] - mean[c]) } }
+            return out
+        }
+        let s = centred(sample)
+        let sampleSquares = (0..<sample.count).map { k in (0..<d).reduce(Float(0)) { $0 + s[k * d + $1] * s[k * d + $1] } }
         var labels = [Int](repeating: -1, count: x.rows)
         for (k, row) in sample.enumerated() { labels[row] = sampleLabels[k] }
         let inSample = Set(sample), rest = (0..<x.rows).filter { !inSample.contains($0) }
+        var products = [Float](repeating: 0, count: 256 * sample.count)
         var start = 0
         while start < rest.count {
             let rows = Array(rest[start..<min(start + 256, rest.count)])
-            let block = centred.selectingRows(rows)
-            let products = block.multiplied(by: s, transposeOther: true)
-            for (b, row) in rows.enumerated() {
-                var best = 0, bestValue = Double.infinity
+            let block = centred(rows)
+            block.withUnsafeBufferPointer { a in
+                s.withUnsafeBufferPointer { b in
+                    products.withUnsafeMutableBufferPointer { c in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(rows.count), blasint(sample.count), blasint(d),
+                                    1, a.baseAddress, blasint(d), b.baseAddress, blasint(d), 0, c.baseAddress, blasint(sample.count))
+                    }
+                }
+            }
+            for (i, row) in rows.enumerated() {
+                var best = 0, bestValue = Float.infinity
                 for k in 0..<sample.count {
                     // ‖a − b‖² up to the row's own ‖a‖², which does not change the order.
-                    let v = sampleSquares[k] - 2 * products[b, k]
+                    let v = sampleSquares[k] - 2 * products[i * sample.count + k]
                     if v < bestValue { bestValue = v; best = k }
                 }
                 labels[row] = sampleLabels[best]
@@ -150,20 +167,27 @@ struct DistanceMatrix {
     private var storage: [Double]
 
     init(_ x: Matrix) {
-        let n = x.rows
+        let n = x.rows, d = x.cols
         count = n
         let centred = x.subtractingFromRows(x.columnMeans())
         let squares = centred.rowNorms().map { $0 * $0 }
-        var gram = centred.multiplied(by: centred, transposeOther: true)
-        for i in 0..<n {
-            gram[i, i] = 0
-            for j in (i + 1)..<max(i + 1, n) {
-                let v = max(0, squares[i] + squares[j] - 2 * gram[i, j]).squareRoot()
-                gram[i, j] = v
-                gram[j, i] = v
+        // The Gram matrix's upper triangle (dsyrk: n²d flops), then distances mirrored below.
+        var gram = [Double](repeating: 0, count: n * n)
+        centred.storage.withUnsafeBufferPointer { a in
+            gram.withUnsafeMutableBufferPointer { g in
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(d), 1, a.baseAddress, blasint(d),
+                            0, g.baseAddress, blasint(n))
             }
         }
-        storage = gram.storage
+        for i in 0..<n {
+            gram[i * n + i] = 0
+            for j in (i + 1)..<max(i + 1, n) {
+                let v = max(0, squares[i] + squares[j] - 2 * gram[i * n + j]).squareRoot()
+                gram[i * n + j] = v
+                gram[j * n + i] = v
+            }
+        }
+        storage = gram
     }
 
     func withRow<T>(_ i: Int, _ body: (UnsafeBufferPointer<Double>) -> T) -> T {
@@ -172,9 +196,18 @@ struct DistanceMatrix {
 
     subscript(i: Int, j: Int) -> Double { storage[i * count + j] }
 
-    /// The k-th smallest distance of row i (k = 1 is the row's own 0).
+    /// The k-th smallest distance of row i (k = 1 is the row's own 0), keeping the k smallest in
+    /// an insertion-sorted buffer: O(n·k) for the small k of a core distance.
     func kthSmallest(ofRow i: Int, _ k: Int) -> Double {
-        storage[(i * count)..<((i + 1) * count)].sorted()[k - 1]
+        var smallest = [Double](repeating: .infinity, count: k)
+        withRow(i) { row in
+            for v in row where v < smallest[k - 1] {
+                var j = k - 1
+                while j > 0 && smallest[j - 1] > v { smallest[j] = smallest[j - 1]; j -= 1 }
+                smallest[j] = v
+            }
+        }
+        return smallest[k - 1]
     }
 }
 

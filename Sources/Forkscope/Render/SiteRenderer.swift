@@ -17,6 +17,8 @@ public struct SiteRenderer: Sendable {
     let options: LayerAnalysis.Options
     /// Run text as pages show it.
     let shown: ShownText
+    /// Each run token's branch and its index in that branch.
+    let tokenPlaces: [(branch: Int, index: Int)]
 
     public init(run: ActivationRun, analyses: [LayerAnalysis], report: Report, options: LayerAnalysis.Options = .init(),
                 commentary: Commentary, theme: Theme) {
@@ -28,6 +30,8 @@ public struct SiteRenderer: Sendable {
         self.theme = theme
         self.paths = SitePaths(run: run)
         self.shown = ShownText(run)
+        let offsets = run.branchOffsets
+        self.tokenPlaces = run.tokenBranch.enumerated().map { t, b in (b, t - offsets[b]) }
     }
 
     /// Every page, the stylesheets, the per-layer CSVs and report.json. Layers render on `threads`

@@ -81,7 +81,7 @@ public struct ClustersReport: Codable, Sendable {
                   branches: g.branches.map { BranchShare(branch: $0.name, share: $0.share) },
                   top_tokens: g.topTokens.map { TopToken(token: $0.text, score: $0.score, count: $0.count) },
                   exemplars: g.exemplars.map { t in
-                      let b = branchOf[t], j = t - offsets[b], context = run.context(of: t, width: Self.contextWidth)
+                      let b = branchOf[t], j = t - offsets[b], context = run.context(branch: b, index: j, width: Self.contextWidth)
                       return Exemplar(branch: run.branches[b].id, token_index: j, position: run.branches[b].positions[j],
                                       token: run.branches[b].tokens[j], before: context.before, after: context.after)
                   })

@@ -107,10 +107,10 @@ extension ActivationRun {
 }
 
 extension ActivationRun {
-    /// Up to `width` tokens before a run token in its branch's full sequence (the inherited prefix
-    /// included) and up to `width` after it among the branch's own tokens.
-    public func context(of token: Int, width: Int) -> (before: [String], after: [String]) {
-        let b = tokenBranch[token], j = token - branchOffsets[b], own = branches[b].tokens
+    /// Up to `width` tokens before token `j` of branch `b` in the branch's full sequence (the
+    /// inherited prefix included) and up to `width` after it among the branch's own tokens.
+    public func context(branch b: Int, index j: Int, width: Int) -> (before: [String], after: [String]) {
+        let own = branches[b].tokens
         var before = Array(own[max(0, j - width)..<j])
         for link in inheritedPrefix(of: b).reversed() where before.count < width {
             before = Array(branches[link.branch].tokens[..<link.count].suffix(width - before.count)) + before

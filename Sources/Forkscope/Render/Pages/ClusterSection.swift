@@ -52,11 +52,11 @@ struct ClusterSection: Sendable {
 
     static func make(_ site: SiteRenderer, _ a: LayerAnalysis, root: String) -> ClusterSection? {
         guard a.views.contains(where: { $0.clusters != nil }) else { return nil }
-        let f = NumberFormat.figure
+        let f = { (v: Double) in NumberFormat.fixed(v, decimals: 2) }
         let rows = a.views.compactMap { v -> ViewRow? in
             guard let c = v.clusters else { return nil }
             let g = c.agreement
-            return ViewRow(title: v.view.title, name: v.view.name, count: c.count, noise: NumberFormat.share(c.noiseShare),
+            return ViewRow(title: v.view.title, name: v.view.name, count: c.count, noise: VerdictText.percent(c.noiseShare),
                            amiPosition: f(g.amiPosition), amiRoot: f(g.amiRoot), amiBranch: f(g.amiBranch), amiToken: f(g.amiToken),
                            ariPosition: f(g.ariPosition), ariRoot: f(g.ariRoot))
         }
@@ -80,7 +80,7 @@ struct ClusterSection: Sendable {
         switch c.method {
         case .hdbscan:
             let sample = c.sampled < c.tokens.count ? " (on an even sample of \(c.sampled) of the \(c.tokens.count) tokens; the others take their nearest's cluster)" : ""
-            return "HDBSCAN, min_cluster_size \(c.parameter), min_samples \(c.minSamples ?? c.parameter)\(sample): \(c.count) cluster\(c.count == 1 ? "" : "s"), \(NumberFormat.share(c.noiseShare)) of \(c.tokens.count) tokens unclustered."
+            return "HDBSCAN, min_cluster_size \(c.parameter), min_samples \(c.minSamples ?? c.parameter)\(sample): \(c.count) cluster\(c.count == 1 ? "" : "s"), \(VerdictText.percent(c.noiseShare)) of \(c.tokens.count) tokens unclustered."
         case .kmeans:
             return "k-means, k = \(c.parameter) (k-means++ seeds, \(KMeans.defaultRestarts) restarts): \(c.count) clusters of \(c.tokens.count) tokens."
         }
@@ -102,15 +102,16 @@ struct ClusterSection: Sendable {
                    positions: g.positionRange.lowerBound == g.positionRange.upperBound ? "\(g.positionRange.lowerBound)"
                        : "\(g.positionRange.lowerBound)–\(g.positionRange.upperBound)",
                    histogram: sparkline, histogramCounts: g.histogram.map(String.init).joined(separator: " "),
-                   roots: g.roots.prefix(3).map { "\(TokenText.visible($0.name)) \(NumberFormat.share($0.share))" }.joined(separator: ", "),
+                   roots: g.roots.prefix(3).map { "\(TokenText.visible($0.name)) \(VerdictText.percent($0.share))" }.joined(separator: ", "),
                    tokens: g.topTokens.map { TokenText.visible($0.text) }.joined(separator: " · "),
                    exemplars: g.exemplars.map { exemplar($0, site, layer, root: root) },
                    href: page + "#c\(g.id < 0 ? "u" : String(g.id))")
     }
 
+    /// A token in context, linked to its row in its branch's token table.
     static func exemplar(_ t: Int, _ site: SiteRenderer, _ layer: Int, root: String) -> Exemplar {
-        let run = site.run, b = run.tokenBranch[t], j = t - run.branchOffsets[b]
-        let context = run.context(of: t, width: ClustersReport.contextWidth)
+        let run = site.run, (b, j) = site.tokenPlaces[t]
+        let context = run.context(branch: b, index: j, width: ClustersReport.contextWidth)
         return Exemplar(href: root + site.paths.branchPage(b, layer: layer) + "#t\(j)",
                         before: context.before.map(TokenText.visible).joined(), token: TokenText.visible(run.branches[b].tokens[j]),
                         after: context.after.map(TokenText.visible).joined(), position: run.branches[b].positions[j])
