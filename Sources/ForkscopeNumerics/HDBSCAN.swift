@@ -67,7 +67,7 @@ public enum HDBSCAN {
     }
 
     /// Labels 0…C−1 by size, largest first (ties by lowest row), noise −1.
-    static func renumbered(_ labels: [Int]) -> Result {
+    public static func renumbered(_ labels: [Int]) -> Result {
         var size = [Int: Int](), first = [Int: Int]()
         for (row, l) in labels.enumerated() where l >= 0 {
             size[l, default: 0] += 1

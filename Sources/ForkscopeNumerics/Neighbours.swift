@@ -109,7 +109,7 @@ public enum Neighbours {
 
     /// `candidates` ordered by distance, where distances that chain within `tolerance` of each
     /// other once sorted count as tied and go by lower index.
-    static func order(_ candidates: [Int], by distances: [Double], tolerance: Double) -> [Int] {
+    public static func order(_ candidates: [Int], by distances: [Double], tolerance: Double) -> [Int] {
         let sorted = candidates.sorted { distances[$0] < distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
         var out = [Int](), group = [Int]()
         for (position, j) in sorted.enumerated() {

@@ -67,12 +67,14 @@ Conventions (the spec's wording, plus the choices where it leaves room):
   fewest dimensions, at most 8, holding half of it by Timkey & van Schijndel 2021's
   per-dimension contribution). With every layer computed: recommended_view and each layer's
   attribution (`recommend`).
+* issue 19 (`--clusters SPEC`): each view's cluster analysis on its fit states, as
+  reference_clusters.py defines it (HDBSCAN / k-means, AMI / ARI, group summaries, c-TF-IDF).
 
 Usage:
     python3 Tests/Fixtures/reference_views.py RUN_DIR [--out FILE] [--views raw,leace,...]
         [--massive-ratio 10] [--keep-massive] [--regress-degree 3] [--regress-fourier 4]
         [--leace-concept basis|onehot|both] [--abtt-components D] [--layers 0,5]
-        [--check-leace] [--stable-trust] [--verbose]
+        [--check-leace] [--stable-trust] [--clusters hdbscan|hdbscan:M|kmeans:K|off] [--verbose]
 """
 
 import argparse
@@ -940,10 +942,13 @@ def fit_view(view, ctx, fit, cache, key):
     return cov, Yb, Y
 
 
-def compute(run, views, opts, zrun=None, layers=None, log=None, umap_layouts=None):
+def compute(run, views, opts, zrun=None, layers=None, log=None, umap_layouts=None, on_view=None):
     """umap_layouts, if given, is a function (layer, view) -> list of [x, y] or None per token (a
     built site's UMAP columns): the reference then checks that exactly the view's fit tokens have a
-    point and adds umap_trustworthiness, computed from those points the same way as trustworthiness."""
+    point and adds umap_trustworthiness, computed from those points the same way as trustworthiness.
+    on_view, if given, is called as on_view(layer, view, fit token indices (run order), the view's
+    fit states, its measures dict) once each view's measures are computed (issue 19: the cluster
+    analysis of reference_clusters.py runs on these rows)."""
     positions = np.array(run.token_position, dtype=np.int64)
     branches = list(run.token_branch)
     gmap = root_groups(run)
@@ -992,6 +997,8 @@ def compute(run, views, opts, zrun=None, layers=None, log=None, umap_layouts=Non
             m, coords = measures(Y, Yb, X[cov], cov, fit_local, positions, branches, groups,
                                  probe, opts.stable_trust, exclusion)
             vout[v] = m
+            if on_view is not None:
+                on_view(L, v, cov[fit_local], Y[fit_local], m)
             layout = umap_layouts(L, v) if umap_layouts is not None else None
             if layout is not None:
                 fit_tokens = set(int(i) for i in cov[fit_local])
@@ -1039,6 +1046,8 @@ def main(argv=None):
     ap.add_argument("--stable-trust", action="store_true",
                     help="trustworthiness by the NumPy implementation with ties broken by lower "
                     "index (default: sklearn.manifold.trustworthiness, whose tie order is its own)")
+    ap.add_argument("--clusters", help="issue 19: add each view's cluster analysis (hdbscan, hdbscan:M, "
+                    "kmeans:K or off; reference_clusters.py) as views[v].clusters and cluster_ami_*")
     ap.add_argument("--verbose", action="store_true", help="per-layer timings on stderr")
     args = ap.parse_args(argv)
     try:
@@ -1066,7 +1075,22 @@ def main(argv=None):
                    args.regress_fourier, args.leace_concept, args.abtt_components,
                    args.check_leace, args.stable_trust)
     log = (lambda s: print(s, file=sys.stderr)) if args.verbose else None
-    result, checks = compute(run, views, opts, zrun, layers, log)
+    on_view = None
+    if args.clusters:
+        import reference_clusters
+        try:
+            reference_clusters.parse_setting(args.clusters)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        gmap = root_groups(run)
+
+        def on_view(L, v, fit_indices, Y_fit, m):
+            c, _ = reference_clusters.view_clusters(run, fit_indices, Y_fit, m, args.clusters, gmap)
+            m["clusters"] = c
+            for key in reference_clusters.SCORE_KEYS:
+                m[f"cluster_ami_{key}"] = None if c is None else c[f"ami_{key}"]
+    result, checks = compute(run, views, opts, zrun, layers, log, on_view=on_view)
     text = reference.dumps(result)
     if args.out:
         with open(args.out, "w", encoding="utf-8", newline="\n") as f:

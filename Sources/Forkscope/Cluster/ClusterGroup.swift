@@ -61,11 +61,13 @@ public struct ClusterGroup: Sendable, Equatable {
         return .mixed
     }
 
-    /// The q-quantile of sorted values by linear interpolation (NumPy's default).
+    /// The q-quantile of sorted values by linear interpolation, computed as NumPy's `quantile`
+    /// does (its lerp from the nearer end), so that a decile edge on an integer is exact.
     static func percentile(_ sorted: [Int], _ q: Double) -> Double {
-        let h = Double(sorted.count - 1) * q, lo = Int(h.rounded(.down))
-        guard lo + 1 < sorted.count else { return Double(sorted[lo]) }
-        return Double(sorted[lo]) + (h - Double(lo)) * Double(sorted[lo + 1] - sorted[lo])
+        let v = Double(sorted.count - 1) * q, j = Int(v.rounded(.down)), t = v - Double(j)
+        guard j + 1 < sorted.count else { return Double(sorted[j]) }
+        let a = Double(sorted[j]), b = Double(sorted[j + 1])
+        return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
     }
 
     /// Shares of each name among `values`, largest first (ties by name in code-point order).

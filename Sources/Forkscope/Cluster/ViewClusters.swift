@@ -46,9 +46,20 @@ public struct ViewClusters: Sendable, Equatable {
     public let unitsAreRoots: Bool
 
     /// Clusters `states` (one row per token of `tokens`); nil with `.off` or fewer than 2 tokens.
+    /// Rows with no direction (norm ≤ `Neighbours.zeroNormTolerance` × the largest, such as a
+    /// prompt token every root shares, after `position_mean`) are left unclustered (−1): on the
+    /// unit sphere they would sit at distance 1 ± rounding from every row, and rounding would
+    /// decide the tree.
     public init?(states: Matrix, tokens: [Int], method: ClusterMethod, run: RunTokens) {
         guard tokens.count >= 2, states.rows == tokens.count else { return nil }
         let unit = Self.unitRows(states)
+        let directed = unit.rowNorms().enumerated().filter { $0.element > 0 }.map(\.offset)
+        let clustered = directed.count == unit.rows ? unit : unit.selectingRows(directed)
+        func all(_ labels: [Int]) -> [Int] {
+            var out = [Int](repeating: -1, count: tokens.count)
+            for (k, r) in directed.enumerated() { out[r] = labels[k] }
+            return out
+        }
         let result: HDBSCAN.Result
         switch method {
         case .off:
@@ -56,19 +67,20 @@ public struct ViewClusters: Sendable, Equatable {
         case .hdbscan(let given):
             let m = given ?? HDBSCAN.defaultMinClusterSize(rows: tokens.count)
             let sizes = HDBSCAN.neighbouringSizes(of: m), minSamples = HDBSCAN.defaultMinSamples(minClusterSize: m)
-            let (results, sampled) = HDBSCAN.cluster(unit, minClusterSizes: sizes, minSamples: minSamples)
-            result = results[sizes.firstIndex(of: m)!]
+            let (results, sampled) = HDBSCAN.cluster(clustered, minClusterSizes: sizes, minSamples: minSamples)
+            let everyRow = results.map { HDBSCAN.renumbered(all($0.labels)) }
+            result = everyRow[sizes.firstIndex(of: m)!]
             self.method = .hdbscan
             parameter = m
             self.minSamples = minSamples
             self.sampled = sampled
-            sweep = zip(sizes, results).map { SweepPoint(minClusterSize: $0, count: $1.count, noiseShare: $1.noiseShare) }
+            sweep = zip(sizes, everyRow).map { SweepPoint(minClusterSize: $0, count: $1.count, noiseShare: $1.noiseShare) }
         case .kmeans(let k):
-            result = KMeans.cluster(unit, k: k)
+            result = HDBSCAN.renumbered(all(KMeans.cluster(clustered, k: k).labels))
             self.method = .kmeans
             parameter = k
             minSamples = nil
-            sampled = tokens.count
+            sampled = directed.count
             sweep = []
         }
         self.tokens = tokens
@@ -124,20 +136,24 @@ public struct ViewClusters: Sendable, Equatable {
         return positions.map { p in edges.filter { $0 <= Double(p) }.count }
     }
 
-    /// The rows scaled to unit length (a zero row stays zero).
+    /// The rows scaled to unit length; rows of norm at most `Neighbours.zeroNormTolerance` × the
+    /// largest are set to zero (no direction), as the cosine neighbourhood measures take them.
     static func unitRows(_ x: Matrix) -> Matrix {
         var out = x
-        for (r, norm) in x.rowNorms().enumerated() where norm > 0 {
-            for c in 0..<x.cols { out[r, c] /= norm }
+        let norms = x.rowNorms(), zero = Neighbours.zeroNormTolerance * (norms.max() ?? 0)
+        for (r, norm) in norms.enumerated() {
+            for c in 0..<x.cols { out[r, c] = norm > zero ? x[r, c] / norm : 0 }
         }
         return out
     }
 
-    /// The `limit` rows nearest the mean of `rows` (Euclidean; ties to the lower row).
+    /// The `limit` members nearest their centroid. Distances within 1e-7 × the largest distance of
+    /// any row to the centroid count as tied (chaining, `Neighbours.order`) and go to the lower row:
+    /// repeated tokens have states equal up to rounding.
     static func nearestCentroid(_ x: Matrix, rows: [Int], limit: Int) -> [Int] {
         let centre = x.columnMeans(rows: rows)
-        let distances = rows.map { r in (0..<x.cols).reduce(0.0) { let e = x[r, $1] - centre[$1]; return $0 + e * e } }
-        return Array(rows.indices.sorted { distances[$0] != distances[$1] ? distances[$0] < distances[$1] : rows[$0] < rows[$1] }
-            .prefix(limit).map { rows[$0] })
+        let distances = (0..<x.rows).map { r in (0..<x.cols).reduce(0.0) { let e = x[r, $1] - centre[$1]; return $0 + e * e }.squareRoot() }
+        let tolerance = Neighbours.euclideanTieTolerance * (distances.max() ?? 0)
+        return Array(Neighbours.order(rows, by: distances, tolerance: tolerance).prefix(limit))
     }
 }
