@@ -41,6 +41,40 @@ public struct ClusterGroup: Sendable, Equatable {
     /// Content: one content unit (root prompt, or branch in a run of one root) holds this share.
     public static let contentShare = 0.75
 
+    /// Every group of a clustering: the clusters in id order, then the unclustered tokens (−1).
+    /// - Parameters:
+    ///   - labels: each row's cluster (−1 unclustered).
+    ///   - unit: the rows in the clustering's geometry (for the exemplars).
+    ///   - tokens: the run token of each row.
+    /// - Returns: the groups, and whether the content units are root prompts (else branches).
+    static func summaries(labels: [Int], unit: Matrix, tokens: [Int], run: RunTokens) -> (groups: [ClusterGroup], unitsAreRoots: Bool) {
+        let positions = tokens.map { run.positions[$0] }, texts = tokens.map { run.texts[$0] }
+        let roots = tokens.map { run.roots[$0] }, branches = tokens.map { run.branches[$0] }
+        let unitsAreRoots = Set(roots).count >= 2
+        let units = unitsAreRoots ? roots : branches, unitCount = Set(units).count
+        let lo = positions.min() ?? 0, hi = positions.max() ?? 0
+        let topTokens = ClassTFIDF.top(terms: texts, classes: labels, limit: topTokenCount)
+        var members = [Int: [Int]]()
+        for (row, l) in labels.enumerated() { members[max(l, -1), default: []].append(row) }
+        let ids = members.keys.filter { $0 >= 0 }.sorted() + (members[-1] == nil ? [] : [-1])
+        let groups = ids.map { id in
+            let rows = members[id]!
+            let rowPositions = rows.map { positions[$0] }
+            var histogram = [Int](repeating: 0, count: histogramBins)
+            for p in rowPositions { histogram[histogramBin(p, lo: lo, hi: hi)] += 1 }
+            return ClusterGroup(
+                id: id, size: rows.count,
+                kind: id < 0 ? .unclustered : kind(positions: rowPositions, texts: rows.map { texts[$0] },
+                                                   units: rows.map { units[$0] }, positionRange: hi - lo, unitCount: unitCount),
+                positionRange: rowPositions.min()!...rowPositions.max()!, histogram: histogram,
+                roots: shares(rows.map { roots[$0] }, names: run.rootNames),
+                branches: shares(rows.map { branches[$0] }, names: run.branchIDs),
+                topTokens: topTokens[id] ?? [],
+                exemplars: ViewClusters.nearestCentroid(unit, rows: rows, limit: exemplarCount).map { tokens[$0] })
+        }
+        return (groups, unitsAreRoots)
+    }
+
     /// The bin of position `p` among 10 equal bins over `lo…hi`.
     static func histogramBin(_ p: Int, lo: Int, hi: Int) -> Int {
         min(histogramBins - 1, histogramBins * (p - lo) / (hi - lo + 1))

@@ -17,4 +17,13 @@ public struct RunTokens: Sendable {
         branchIDs = run.branches.map(\.id)
         rootNames = Set(run.rootGroupNames).sorted()
     }
+
+    init(texts: [String], positions: [Int], branches: [Int], roots: [Int], branchIDs: [String], rootNames: [String]) {
+        self.texts = texts
+        self.positions = positions
+        self.branches = branches
+        self.roots = roots
+        self.branchIDs = branchIDs
+        self.rootNames = rootNames
+    }
 }

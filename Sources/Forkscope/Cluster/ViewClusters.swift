@@ -101,28 +101,7 @@ public struct ViewClusters: Sendable, Equatable {
             ariPosition: ClusterAgreement.adjustedRandIndex(deciles, labels),
             ariToken: ClusterAgreement.adjustedRandIndex(texts.map(TokenKey.init), labels))
 
-        unitsAreRoots = Set(roots).count >= 2
-        let units = unitsAreRoots ? roots : branches, unitCount = Set(units).count
-        let lo = positions.min()!, hi = positions.max()!
-        let topTokens = ClassTFIDF.top(terms: texts, classes: labels, limit: ClusterGroup.topTokenCount)
-        var members = [Int: [Int]]()
-        for (row, l) in labels.enumerated() { members[l, default: []].append(row) }
-        let ids = Array(0..<count) + (members[-1] == nil ? [] : [-1])
-        groups = ids.map { id in
-            let rows = members[id]!
-            let rowPositions = rows.map { positions[$0] }
-            var histogram = [Int](repeating: 0, count: ClusterGroup.histogramBins)
-            for p in rowPositions { histogram[ClusterGroup.histogramBin(p, lo: lo, hi: hi)] += 1 }
-            return ClusterGroup(
-                id: id, size: rows.count,
-                kind: id < 0 ? .unclustered : ClusterGroup.kind(positions: rowPositions, texts: rows.map { texts[$0] },
-                                                                units: rows.map { units[$0] }, positionRange: hi - lo, unitCount: unitCount),
-                positionRange: rowPositions.min()!...rowPositions.max()!, histogram: histogram,
-                roots: ClusterGroup.shares(rows.map { roots[$0] }, names: run.rootNames),
-                branches: ClusterGroup.shares(rows.map { branches[$0] }, names: run.branchIDs),
-                topTokens: topTokens[id] ?? [],
-                exemplars: Self.nearestCentroid(unit, rows: rows, limit: ClusterGroup.exemplarCount).map { tokens[$0] })
-        }
+        (groups, unitsAreRoots) = ClusterGroup.summaries(labels: labels, unit: unit, tokens: tokens, run: run)
     }
 
     /// The cluster of each run token by run index, nil for tokens not clustered.
