@@ -86,7 +86,7 @@ const ids = Array.from(document.querySelectorAll('[id]')).map(e => e.id);
 // raw is the recommended view), each a visible square of coloured dots; the index has the ladder.
 const path = location.pathname;
 const build = !document.querySelector('[class*="heatmap"], section.view-diff');  // a build's site, not a diff's
-if (build && /\/layers\/[^/]+\.html$/.test(path)) {
+if (build && /\/layers\/\d+\.html$/.test(path)) {
   const plots = document.querySelectorAll('section.position-pair svg.position-plot');
   if (plots.length < 2) problems.push('position-coloured plots: ' + plots.length);
   for (const svg of plots) {
@@ -96,10 +96,35 @@ if (build && /\/layers\/[^/]+\.html$/.test(path)) {
     if (colours.size < 2) problems.push('a position plot has ' + colours.size + ' colours');
   }
 }
+// Issue 19's: every layer page has a visible clusters section (a row per view, plots coloured by
+// cluster, a cluster table linking to the clusters page); each clusters page lists tokens in context;
+// the index has the flow diagram with a column of bars per shown layer.
+if (build && /\/layers\/\d+\.html$/.test(path)) {
+  const section = document.querySelector('section.clusters');
+  if (!section || section.getBoundingClientRect().height <= 0) problems.push('no visible clusters section');
+  else {
+    if (section.querySelectorAll('table.cluster-agreement tbody tr').length < 2) problems.push('cluster agreement table: fewer than 2 views');
+    const plots = section.querySelectorAll('svg.cluster-plot');
+    if (plots.length < 2) problems.push('plots coloured by cluster: ' + plots.length);
+    for (const svg of plots) if (svg.getBoundingClientRect().width < 150) problems.push('a cluster plot is narrow');
+    if (!section.querySelector('table.cluster-table tbody tr th a[href*="-clusters-"]')) problems.push('cluster table rows do not link to a clusters page');
+  }
+}
+if (build && /\/layers\/\d+-clusters-[^/]+\.html$/.test(path)) {
+  const tokens = document.querySelectorAll('section.cluster ol.cluster-tokens li a[href*="branches/"]');
+  if (tokens.length === 0) problems.push('a clusters page lists no tokens');
+  for (const m of document.querySelectorAll('section.cluster mark')) {
+    if (m.getBoundingClientRect().height <= 0) { problems.push('a token in context is not visible'); break; }
+  }
+}
 if (build && /\/(index\.html)?$/.test(path) && document.querySelector('h1')) {
   const ladder = document.querySelector('table.ladder');
   if (!ladder || ladder.getBoundingClientRect().height <= 0 || ladder.querySelectorAll('tbody tr').length === 0)
     problems.push('the index has no visible attribution ladder');
+  const flow = document.querySelector('section.flow svg.flow');
+  if (!flow || flow.getBoundingClientRect().height <= 0) problems.push('the index has no visible flow diagram');
+  else if (flow.querySelectorAll('.bars rect').length < 2 || flow.querySelectorAll('.bars text').length < 2)
+    problems.push('the flow diagram has fewer than two columns of bars');
 }
 return {problems, links, remote, ids, font: getComputedStyle(document.body).fontFamily, svgs: document.querySelectorAll('svg').length};
 """
