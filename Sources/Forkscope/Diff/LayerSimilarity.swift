@@ -92,7 +92,7 @@ public struct LayerSimilarity: Sendable {
         self = Self.compare(a, b, tokens: tokens, options: options).similarity
     }
 
-    /// How each side is analysed for a comparison: as a build would, without UMAP or clusters.
+    /// How each side is analysed for a comparison: as a build would, without UMAP.
     static func options(views: [View], settings: DebiasSettings, massiveRatio: Double, keepMassive: Bool) -> LayerAnalysis.Options {
         var options = LayerAnalysis.Options()
         options.views = views
@@ -100,7 +100,6 @@ public struct LayerSimilarity: Sendable {
         options.massiveRatio = massiveRatio
         options.keepMassive = keepMassive
         options.projections = [.pca]
-        options.clusters = .off
         return options
     }
 

@@ -71,6 +71,7 @@ struct ClustersTests {
                         #expect(!html.contains("<b>t") && html.contains("&lt;b&gt;t"), "\(page)")
                     }
                     let index = try Kit.text(site.appendingPathComponent("index.html"))
+                    #expect(!index.contains("<b>t"), "the flow diagram's tooltips hold top tokens, escaped")
                     #expect(index.contains("<section class=\"flow\">") && index.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"flow\""))
                 }
             }

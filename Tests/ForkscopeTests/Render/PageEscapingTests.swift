@@ -35,7 +35,7 @@ struct PageEscapingTests {
     func noRawHostileText() throws {
         try Kit.withBuiltSite(run: Fixtures.treeF32) { site, _ in
             let pages = try Kit.htmlPages(site)
-            #expect(pages.count == 2 + 3 + 6 * 3)  // index and 404, layers, branch pages
+            #expect(pages.count == 2 + 3 + 6 * 3 + 2 * 3)  // index and 404, layers, branch pages, clusters pages (raw and recommended)
             for page in pages {
                 let html = try Kit.text(site.appendingPathComponent(page))
                 #expect(!html.lowercased().contains("<script"), "\(page) contains <script")

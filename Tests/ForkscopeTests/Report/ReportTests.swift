@@ -55,9 +55,10 @@ struct ReportTests {
         "position_knn_r2", "position_knn_r2_control", "position_knn_selectivity",
         "root_knn_purity", "root_knn_chance", "branch_knn_purity", "branch_knn_chance", "pca_explained_variance",
         "trustworthiness", "silhouette_root", "umap_trustworthiness", "umap_initialisation", "neighbour_queries",
+        "cluster_ami_position", "cluster_ami_root", "cluster_ami_branch", "cluster_ami_token", "clusters",
     ]
     static let settingsKeys: Set<String> = ["views", "massive_ratio", "keep_massive", "regress_degree", "regress_fourier",
-                                            "leace_concept", "abtt_components", "neighbours", "projections", "umap"]
+                                            "leace_concept", "abtt_components", "neighbours", "projections", "umap", "clusters"]
 
     static func decode(_ site: URL) throws -> (File, [String: Any]) {
         let data = try Data(contentsOf: site.appendingPathComponent("report.json"))
@@ -268,6 +269,18 @@ struct ReportTests {
                 #expect(Set(views.keys) == Set(try #require(settings["views"] as? [String])))
                 for (name, view) in views {
                     #expect(Set(view.keys) == Self.measureKeys, "\(name): \(view.keys.sorted())")
+                    // A view that kept anything has its clusters, every documented key present.
+                    guard let clusters = view["clusters"] as? [String: Any] else { continue }
+                    #expect(Set(clusters.keys) == ["method", "parameters", "tokens", "sampled", "count", "noise_share", "sweep",
+                                                   "ami_root", "ami_branch", "ami_position", "ami_token",
+                                                   "ari_root", "ari_branch", "ari_position", "ari_token", "clusters"], "\(name)")
+                    #expect(Set(try #require(clusters["parameters"] as? [String: Any]).keys) == ["min_cluster_size", "min_samples", "k", "restarts"])
+                    for group in try #require(clusters["clusters"] as? [[String: Any]]) {
+                        #expect(Set(group.keys) == ["id", "size", "label", "positions", "roots", "branches", "top_tokens", "exemplars"])
+                        for e in try #require(group["exemplars"] as? [[String: Any]]) {
+                            #expect(Set(e.keys) == ["branch", "token_index", "position", "token", "before", "after"])
+                        }
+                    }
                 }
             }
         }
