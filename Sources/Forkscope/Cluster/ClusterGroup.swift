@@ -57,7 +57,8 @@ public struct ClusterGroup: Sendable, Equatable {
         var members = [Int: [Int]]()
         for (row, l) in labels.enumerated() { members[max(l, -1), default: []].append(row) }
         let ids = members.keys.filter { $0 >= 0 }.sorted() + (members[-1] == nil ? [] : [-1])
-        let groups = ids.map { id in
+        let exemplars = ViewClusters.nearestCentroids(unit, groups: ids.map { members[$0]! }, limit: exemplarCount)
+        let groups = ids.enumerated().map { i, id in
             let rows = members[id]!
             let rowPositions = rows.map { positions[$0] }
             var histogram = [Int](repeating: 0, count: histogramBins)
@@ -70,7 +71,7 @@ public struct ClusterGroup: Sendable, Equatable {
                 roots: shares(rows.map { roots[$0] }, names: run.rootNames),
                 branches: shares(rows.map { branches[$0] }, names: run.branchIDs),
                 topTokens: topTokens[id] ?? [],
-                exemplars: ViewClusters.nearestCentroid(unit, rows: rows, limit: exemplarCount).map { tokens[$0] })
+                exemplars: exemplars[i].map { tokens[$0] })
         }
         return (groups, unitsAreRoots)
     }

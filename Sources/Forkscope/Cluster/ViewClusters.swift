@@ -90,16 +90,16 @@ public struct ViewClusters: Sendable, Equatable {
 
         let positions = tokens.map { run.positions[$0] }, texts = tokens.map { run.texts[$0] }
         let roots = tokens.map { run.roots[$0] }, branches = tokens.map { run.branches[$0] }
-        let deciles = Self.deciles(positions)
+        let deciles = Self.deciles(positions), keys = texts.map(TokenKey.init)
         agreement = Agreement(
             amiRoot: ClusterAgreement.adjustedMutualInformation(roots, labels),
             amiBranch: ClusterAgreement.adjustedMutualInformation(branches, labels),
             amiPosition: ClusterAgreement.adjustedMutualInformation(deciles, labels),
-            amiToken: ClusterAgreement.adjustedMutualInformation(texts.map(TokenKey.init), labels),
+            amiToken: ClusterAgreement.adjustedMutualInformation(keys, labels),
             ariRoot: ClusterAgreement.adjustedRandIndex(roots, labels),
             ariBranch: ClusterAgreement.adjustedRandIndex(branches, labels),
             ariPosition: ClusterAgreement.adjustedRandIndex(deciles, labels),
-            ariToken: ClusterAgreement.adjustedRandIndex(texts.map(TokenKey.init), labels))
+            ariToken: ClusterAgreement.adjustedRandIndex(keys, labels))
 
         (groups, unitsAreRoots) = ClusterGroup.summaries(labels: labels, unit: unit, tokens: tokens, run: run)
     }
@@ -126,13 +126,22 @@ public struct ViewClusters: Sendable, Equatable {
         return out
     }
 
-    /// The `limit` members nearest their centroid. Distances within 1e-7 × the largest distance of
-    /// any row to the centroid count as tied (chaining, `Neighbours.order`) and go to the lower row:
-    /// repeated tokens have states equal up to rounding.
-    static func nearestCentroid(_ x: Matrix, rows: [Int], limit: Int) -> [Int] {
-        let centre = x.columnMeans(rows: rows)
-        let distances = (0..<x.rows).map { r in (0..<x.cols).reduce(0.0) { let e = x[r, $1] - centre[$1]; return $0 + e * e }.squareRoot() }
-        let tolerance = Neighbours.euclideanTieTolerance * (distances.max() ?? 0)
-        return Array(Neighbours.order(rows, by: distances, tolerance: tolerance).prefix(limit))
+    /// Each group's `limit` members nearest its centroid. Distances within 1e-7 × the largest
+    /// distance of any row to that centroid count as tied (chaining, `Neighbours.order`) and go to
+    /// the lower row: repeated tokens have states equal up to rounding. The members' distances are
+    /// summed directly; the scale, from one GEMM of every row against every centroid (its rounding
+    /// is far below the tolerance it sets).
+    static func nearestCentroids(_ x: Matrix, groups: [[Int]], limit: Int) -> [[Int]] {
+        guard !groups.isEmpty else { return [] }
+        let centres = Matrix(rows: groups.count, cols: x.cols, storage: groups.flatMap { x.columnMeans(rows: $0) })
+        let products = x.multiplied(by: centres, transposeOther: true)
+        let rowSquares = x.rowNorms().map { $0 * $0 }, centreSquares = centres.rowNorms().map { $0 * $0 }
+        return groups.enumerated().map { g, rows in
+            var distances = [Double](repeating: 0, count: x.rows), largest = 0.0
+            for r in 0..<x.rows { largest = max(largest, rowSquares[r] - 2 * products[r, g] + centreSquares[g]) }
+            for r in rows { distances[r] = (0..<x.cols).reduce(0.0) { let e = x[r, $1] - centres[g, $1]; return $0 + e * e }.squareRoot() }
+            let tolerance = Neighbours.euclideanTieTolerance * max(0, largest).squareRoot()
+            return Array(Neighbours.order(rows, by: distances, tolerance: tolerance).prefix(limit))
+        }
     }
 }
