@@ -59,8 +59,8 @@ struct FlowDiagram: Sendable {
             // Bands leave each bar top-down in the order of their target, and enter in the order of their source.
             var outOffset = [Int: Double](), inOffset = [Int: Double]()
             let scaleA = Self.scale(bars[c], a), scaleB = Self.scale(bars[c + 1], b)
-            let sorted = shared.keys.sorted { ($0.from < 0 ? Int.max : $0.from, $0.to < 0 ? Int.max : $0.to) < ($1.from < 0 ? Int.max : $1.from, $1.to < 0 ? Int.max : $1.to) }
-            let incoming = shared.keys.sorted { ($0.to < 0 ? Int.max : $0.to, $0.from < 0 ? Int.max : $0.from) < ($1.to < 0 ? Int.max : $1.to, $1.from < 0 ? Int.max : $1.from) }
+            let sorted = shared.keys.sorted { (Self.rank($0.from), Self.rank($0.to)) < (Self.rank($1.from), Self.rank($1.to)) }
+            let incoming = shared.keys.sorted { (Self.rank($0.to), Self.rank($0.from)) < (Self.rank($1.to), Self.rank($1.from)) }
             var inStart = [Pair: Double]()
             for pair in incoming {
                 let h = Double(shared[pair]!) * scaleB
@@ -90,6 +90,9 @@ struct FlowDiagram: Sendable {
     }
 
     private struct Pair: Hashable { let from: Int, to: Int }
+
+    /// A cluster's place in a column's stack: by id, the unclustered tokens last.
+    private static func rank(_ id: Int) -> Int { id < 0 ? Int.max : id }
 
     private static func name(_ id: Int) -> String { id < 0 ? "unclustered" : "cluster \(id)" }
 
