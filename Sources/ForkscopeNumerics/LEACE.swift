@@ -22,7 +22,10 @@ public struct LEACE: Sendable {
     /// - Parameters:
     ///   - states: n x d, the rows to fit on.
     ///   - concept: n x q, the concept's values for those rows (e.g. a basis of position or one-hot).
-    public init(states: Matrix, concept: Matrix, relativeTolerance: Double = 1e-10) {
+    /// Singular values at most this share of the largest count as zero unless told otherwise.
+    public static let defaultRelativeTolerance = 1e-10
+
+    public init(states: Matrix, concept: Matrix, relativeTolerance: Double = defaultRelativeTolerance) {
         precondition(states.rows == concept.rows)
         mean = states.columnMeans()
         let svd = ThinSVD(states.subtractingFromRows(mean), relativeTolerance: relativeTolerance)

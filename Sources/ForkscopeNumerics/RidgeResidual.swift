@@ -9,7 +9,10 @@ public struct RidgeResidual: Sendable {
     /// kept features x d
     let coefficients: Matrix
 
-    public init(states: Matrix, features f: Matrix, penaltyPerRow: Double = 1e-3) {
+    /// λ per row unless told otherwise.
+    public static let defaultPenaltyPerRow = 1e-3
+
+    public init(states: Matrix, features f: Matrix, penaltyPerRow: Double = defaultPenaltyPerRow) {
         precondition(states.rows == f.rows)
         features = Standardizer(fitting: f)
         kept = features.keptColumns

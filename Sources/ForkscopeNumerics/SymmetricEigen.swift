@@ -104,6 +104,21 @@ public enum SymmetricEigen {
         return nil
     }
 
+    /// Every eigenvalue (ascending) and unit eigenvector (row i of `vectors` for `values[i]`) of the
+    /// symmetric matrix `a` (upper triangle read), by LAPACK's `dsyevd` (divide and conquer).
+    public static func all(of a: Matrix) -> (values: [Double], vectors: Matrix) {
+        let n = a.rows
+        precondition(a.cols == n, "matrix is not square")
+        guard n > 0 else { return ([], Matrix(rows: 0, cols: 0)) }
+        // Row-major upper is column-major lower: LAPACK reads it as it is, and returns the
+        // eigenvectors as columns of a column-major matrix, i.e. as rows of a row-major one.
+        var z = a.storage
+        var values = [Double](repeating: 0, count: n)
+        let info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "L")), Int32(n), &z, Int32(n), &values)
+        precondition(info == 0, "LAPACKE_dsyevd failed with info \(info)")
+        return (values, Matrix(rows: n, cols: n, storage: z))
+    }
+
     /// `largest` by LAPACK's `dsyevr`.
     static func tridiagonal(_ count: Int, of a: Matrix) -> (values: [Double], vectors: Matrix) {
         let n = a.rows

@@ -12,6 +12,9 @@ public struct LayerInput: Sendable {
     /// `RowMoments.of(states, rows: fit tokens, y: position)`, where the layer computed them to
     /// share between fits (the raw and position_mean PCAs, the raw probe); nil otherwise.
     public var fitMoments: RowMoments? = nil
+    /// `position_probe` of the refitted linear views (regress, leace, abtt), where the layer
+    /// computed them together (`ViewMeasures.foldedProbes`); nil otherwise.
+    public var foldedProbes: [View.Base: Double?]? = nil
 
     var fitTokens: [Int] { fit.indices.filter { fit[$0] } }
 }

@@ -81,8 +81,10 @@ public struct View: Hashable, Sendable, CustomStringConvertible {
 extension View {
     /// Fits the view on the layer's fit tokens and applies it to every token it covers.
     /// Nil when the view does not apply (no `zero_pe` variant).
-    public func apply(to input: LayerInput, settings: DebiasSettings) -> ViewStates? {
-        guard let (tokens, states) = baseStates(input, settings) else { return nil }
+    /// - Parameter base: the unstandardised view's states, where the caller has them: a +z view
+    ///   then only z-scores them (the same fit, not made twice).
+    public func apply(to input: LayerInput, settings: DebiasSettings, base: ViewStates? = nil) -> ViewStates? {
+        guard let (tokens, states) = base.map({ ($0.tokens, $0.states) }) ?? baseStates(input, settings) else { return nil }
         guard standardized else { return ViewStates(tokens: tokens, states: states, unstandardized: states) }
         let fitRows = tokens.indices.filter { input.fit[tokens[$0]] }
         let scaler = Standardizer(fitting: states.selectingRows(fitRows))

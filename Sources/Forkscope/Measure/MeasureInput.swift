@@ -36,7 +36,7 @@ final class MeasureInput {
     lazy var tokenRoots: [Int] = tokens.map { roots[$0] }
     lazy var tokenBranches: [Int] = tokens.map { layer.branches[$0] }
     /// Folds of the position probe: root groups when the layer's fit tokens span two, else branches.
-    lazy var folds: [Int] = Set(layer.fitTokens.map { roots[$0] }).count >= 2 ? roots : layer.branches
+    lazy var folds: [Int] = ViewMeasures.probeFolds(layer, roots: roots)
     /// The fit tokens' positions, as the nonlinear probe's targets.
     lazy var tokenPositions: [Double] = tokens.map { Double(layer.positions[$0]) }
     /// The fit tokens the neighbourhood measures average over.

@@ -111,6 +111,14 @@ public struct LayerAnalysis: Sendable {
         if fitRows.count > states.cols, options.views.contains(where: { $0.base == .raw || $0 == .positionMean }) {
             input.fitMoments = timed(.pca) { RowMoments.of(states, rows: fitRows, y: { Double(positions[$0]) }) }
         }
+        // The probes of the views refitted per fold (regress, leace, abtt), from one pass of moments.
+        let folded = View.Base.allCases.filter { base in [.regress, .leace, .abtt].contains(base) && options.views.contains { $0.base == base } }
+        if !folded.isEmpty {
+            input.foldedProbes = timed(.measures) {
+                ViewMeasures.foldedProbes(folded, input: input, settings: options.debias, folds: ViewMeasures.probeFolds(input, roots: roots),
+                                          threads: threads)
+            }
+        }
         let meanView = timed(.debias) { View.positionMean.apply(to: input, settings: options.debias) }
         var distances = [Double?](repeating: nil, count: states.rows)
         if let meanView {
@@ -118,12 +126,24 @@ public struct LayerAnalysis: Sendable {
         }
         self.distanceToPositionMean = distances
 
+        // Base views that a +z view shares with its plain one (or another +z view), fitted once
+        // here rather than in each: LEACE's SVD is the costliest fit of a layer.
+        let sharedBases = Dictionary(grouping: options.views.filter { $0.base != .raw && $0.base != .positionMean }, by: \.base)
+            .filter { $0.value.count >= 2 }.keys
+        var fitted = [View.Base: ViewStates]()
+        for base in View.Base.allCases where sharedBases.contains(base) {
+            fitted[base] = timed(.debias) { View(base).apply(to: input, settings: options.debias) }
+        }
+        if let meanView { fitted[.positionMean] = meanView }
+        let bases = fitted
+
         let projector = options.projector
         // Views run side by side when this layer has threads to spare (fewer layers than threads,
         // or the last layer of a build): each view's work is mostly single-threaded.
         func analyse(_ view: View, threads: Int) -> ViewResult? {
-            guard let viewStates = view.base == .positionMean && !view.standardized ? meanView
-                    : timed(.debias, { view.apply(to: input, settings: options.debias) }) else { return nil }
+            let base = bases[view.base]
+            guard let viewStates = base != nil && !view.standardized ? base
+                    : timed(.debias, { view.apply(to: input, settings: options.debias, base: base) }) else { return nil }
             inspect?(view, viewStates, fit)
             let viewFitRows = viewStates.tokens.indices.filter { fit[viewStates.tokens[$0]] }
             let kept = timed(.measures) { ViewMeasures.varianceKept(viewStates, input: input) }

@@ -43,7 +43,8 @@ struct PositionProbeFoldsTests {
         input.branches.map { $0 / 3 }
     }
 
-    @Test("closed forms equal refitting every fold", arguments: ["raw", "raw+z", "zero_pe", "zero_pe+z", "position_mean", "position_mean+z"])
+    @Test("closed forms equal refitting every fold", arguments: ["raw", "raw+z", "zero_pe", "zero_pe+z", "position_mean", "position_mean+z",
+                                                                        "regress", "regress+z", "leace", "leace+z", "abtt", "abtt+z"])
     func closedFormsMatchTheGeneralPath(name: String) throws {
         let view = try #require(View(name: name))
         for (cols, seed) in [(20, UInt64(7)), (90, UInt64(8))] {   // d < n and d > n (dual form)
