@@ -58,18 +58,21 @@ public struct NeighbourhoodMeasures: Sendable {
         var labelCounts = [Int: Int]()
         for label in otherGroup ?? [] { labelCounts[label, default: 0] += 1 }
         var penalties = [Double](repeating: 0, count: queries.count * layouts.count)
+        // With every row a query, all products at once by the symmetric rank-k update (half the
+        // flops of the blocks' general products); else per block of queries.
+        let gram = queries.elementsEqual(0..<n) ? rows.gram() : nil
         let blocks = ParallelChunks.ranges(queries.count, size: 256)
         neighbours.withUnsafeMutableBufferPointer { nb in
           crossing.withUnsafeMutableBufferPointer { cross in
             penalties.withUnsafeMutableBufferPointer { pen in
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { chunk in
                     let block = blocks[chunk]
-                    let products = rows.products(block.map { queries[$0] })
+                    let products = gram == nil ? rows.products(block.map { queries[$0] }) : []
                     let scratch = UnsafeMutablePointer<Int>.allocate(capacity: n)
                     defer { scratch.deallocate() }
                     for (b, q) in block.enumerated() {
                         let i = queries[q]
-                        let row = QueryRow(rows: rows, i: i, products: products[(b * n)..<((b + 1) * n)])
+                        let row = QueryRow(rows: rows, i: i, products: gram?[(i * n)..<((i + 1) * n)] ?? products[(b * n)..<((b + 1) * n)])
                         if kCosine > 0 { nb[q] = row.cosineNeighbours(kCosine) }
                         if let labels = otherGroup {
                             let own = labels[i], kOther = min(k, n - labelCounts[own]!)
@@ -151,6 +154,18 @@ private struct FloatRows {
     }
 
     /// Dot products of the centred `queries` with every row: queries.count × n, through sgemm.
+    /// Every row's products with every row, n × n (`ssyrk`, then the lower triangle mirrored).
+    func gram() -> [Float] {
+        var out = [Float](repeating: 0, count: n * n)
+        centred.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { g in
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(d), 1, a.baseAddress!, Int32(d), 0, g.baseAddress!, Int32(n))
+                for i in 0..<n { for j in 0..<i { g[i * n + j] = g[j * n + i] } }
+            }
+        }
+        return out
+    }
+
     func products(_ queries: [Int]) -> [Float] {
         var block = [Float](repeating: 0, count: queries.count * d)
         for (b, i) in queries.enumerated() {
