@@ -1,6 +1,6 @@
 import CLapack
 
-/// Exact k nearest neighbours: Float Gram blocks through BLAS (sgemm) pick `k − 1 + margin`
+/// Exact k nearest neighbours: a Float Gram matrix through BLAS (ssyrk) picks `k − 1 + margin`
 /// candidates per row, then exact Double distances order them. Used below umap-learn's 4,096-point
 /// threshold, where umap-learn also computes all distances.
 enum ExactNeighbours {
@@ -13,20 +13,22 @@ enum ExactNeighbours {
         var candidates = [[Int]](repeating: [], count: n)
         let blocks = ParallelChunks.ranges(n, size: 128)
         let d = prepared.d
+        // Every product at once by the symmetric rank-k update (half the flops of general products
+        // by blocks), then the lower triangle mirrored; blocks of rows read their rows of it.
+        var gram = [Float](repeating: 0, count: n * n)
+        prepared.values.withUnsafeBufferPointer { v in
+            gram.withUnsafeMutableBufferPointer { g in
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(d), 1, v.baseAddress!, Int32(d), 0, g.baseAddress!, Int32(n))
+                for i in 0..<n { for j in 0..<i { g[i * n + j] = g[j * n + i] } }
+            }
+        }
         candidates.withUnsafeMutableBufferPointer { out in
-            prepared.values.withUnsafeBufferPointer { v in
+            gram.withUnsafeBufferPointer { products in
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { c in
-                    let rows = blocks[c]
-                    var products = [Float](repeating: 0, count: rows.count * n)
-                    products.withUnsafeMutableBufferPointer { p in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(n), Int32(d),
-                                    1, v.baseAddress! + rows.lowerBound * d, Int32(d), v.baseAddress!, Int32(d),
-                                    0, p.baseAddress!, Int32(n))
-                    }
-                    for (b, i) in rows.enumerated() {
+                    for i in blocks[c] {
                         var best = SmallestK(capacity: m + 1)
                         for j in 0..<n where j != i {
-                            best.offer(prepared.score(i, j, dot: products[b * n + j]), j)
+                            best.offer(prepared.score(i, j, dot: products[i * n + j]), j)
                         }
                         // Trust the Float scores only if the first one left out is clearly
                         // farther than the (k − 1)-th kept; otherwise (extreme outliers make the
