@@ -49,8 +49,9 @@ public enum FoldedLinearProbe {
             let train = all - RowMoments(w, rows: test, shift: all.shift, y: { Double(positions[rows[$0]]) })
             guard train.count >= 2, !test.isEmpty else { return fits.map { _ in ([], []) } }
             let fold = FoldMoments(train, d: d)
+            let trainRows = rows.indices.filter { folds[rows[$0]] != labels[f] }
             return fits.map { fit in
-                let (l, r) = fold.correction(fit)
+                let (l, r) = fold.correction(fit, trainStates: { w.selectingRows(trainRows).selectingColumns(Array(0..<d)) })
                 let weights = fold.probeWeights(l: l, r: r, penalty: penalty)
                 // ŷ = ȳ + (v(x) − v̄)·weights, v(x) − v̄ = (x − m_x) − (w − m)·L·Rᵀ = (w − m)·(E_x − L Rᵀ).
                 let coefficients = fold.inputCoefficients(weights: weights, l: l, r: r)
@@ -103,7 +104,9 @@ private struct FoldMoments {
     }
 
     /// L ((d+q) × k) and R (d × k) of the view fitted on these moments: v = x − (w − m)·L·Rᵀ.
-    func correction(_ fit: FoldedLinearProbe.Fit) -> (l: Matrix, r: Matrix) {
+    /// - Parameter trainStates: the training rows' states, for a fit that needs them (LEACE of
+    ///   ill-conditioned states).
+    func correction(_ fit: FoldedLinearProbe.Fit, trainStates: () -> Matrix) -> (l: Matrix, r: Matrix) {
         switch fit {
         case .ridgeResidual(let penaltyPerRow):
             // Features standardised on the training rows (population std, relatively constant
@@ -133,36 +136,39 @@ private struct FoldMoments {
             for j in 0..<pca.components.rows { for c in 0..<d { l[c, j] = pca.components[j, c] } }
             return (l, Self.transposed(pca.components))
         case .leace(let relativeTolerance):
-            // LEACE (Belrose et al. 2023) in the eigenbasis of the training scatter Sxx = V Λ Vᵀ
-            // (Λ = S², S the singular values of the centred rows): r(x) = x − (x − μ) V S⁻¹ Q Qᵀ S Vᵀ,
-            // Q an orthonormal basis of col(A), A = S⁻¹ Vᵀ Sxz = Uᵀ Zc, as `LEACE` computes it.
-            // Eigenvalues of a Gram are resolved to ~1e-16 of the largest, so the rank is taken
-            // at λ > 1e-12 λ_max (singular values above 1e-6 of the largest; `LEACE`'s SVD of the
-            // rows resolves 1e-10): the two agree unless the states have directions in between.
+            // LEACE (Belrose et al. 2023) in the right singular basis of the centred training
+            // rows (Sxx = V S² Vᵀ): r(x) = x − (x − μ) V S⁻¹ Q Qᵀ S Vᵀ, Q an orthonormal basis of
+            // col(A), A = S⁻¹ Vᵀ Sxz = Uᵀ Zc, as `LEACE` computes it. V and S come from the
+            // eigenvectors of Sxx (d³, no pass over the rows) when every eigenvalue exceeds 1e-6
+            // of the largest: eigenvalues of a Gram are exact to about d·ε of the largest, so
+            // these are to 1e-9 of themselves. Otherwise (rank-deficient or ill-conditioned
+            // states, whose small directions A amplifies) from `LEACE`'s own SVD of the rows.
             let (values, vectors) = SymmetricEigen.all(of: states)   // ascending; vectors: rows
             let largest = values.last ?? 0
-            let kept = values.indices.filter { values[$0] > 1e-12 * largest && values[$0] > 0 }.reversed()
-            let s = kept.map { values[$0].squareRoot() }
-            let rank = s.count
-            var a = Matrix(rows: rank, cols: q)      // S⁻¹ Vᵀ Sxz
-            for (i, e) in kept.enumerated() {
-                for j in 0..<q {
-                    var dot = 0.0
-                    for c in 0..<d { dot += vectors[e, c] * scatter[c, d + j] }
-                    a[i, j] = dot / s[i]
+            let v: Matrix, s: [Double]    // d × rank, descending singular values
+            if largest > 0, values[0] > 1e-6 * largest {
+                s = values.reversed().map { $0.squareRoot() }
+                v = Matrix(rows: d, cols: d) { out in
+                    for j in 0..<d { for c in 0..<d { out[c * d + j] = vectors[d - 1 - j, c] } }
                 }
+            } else {
+                let rows = trainStates()
+                let svd = ThinSVD(rows.subtractingFromRows(rows.columnMeans()), relativeTolerance: relativeTolerance)
+                (v, s) = (svd.v, svd.s)
             }
+            let a = v.multiplied(by: block(rows: 0..<d, cols: d..<(d + q)), transposeSelf: true)   // Vᵀ Sxz, then S⁻¹
+                .scalingRows(by: s.map { 1 / $0 })
             let concept = (0..<q).reduce(0.0) { $0 + max(0, scatter[d + $1, d + $1]) }.squareRoot()
             let basis = ThinSVD(a, relativeTolerance: relativeTolerance, absoluteFloor: relativeTolerance * concept).u   // rank × k
             let k = basis.cols
-            var l = Matrix(rows: d + q, cols: k), r = Matrix(rows: d, cols: k)
-            for (i, e) in kept.enumerated() {
-                for j in 0..<k {
-                    let down = basis[i, j] / s[i], up = basis[i, j] * s[i]
-                    for c in 0..<d { l[c, j] += vectors[e, c] * down; r[c, j] += vectors[e, c] * up }
-                }
+            // L = V S⁻¹ Q (padded with q zero rows), R = V S Q.
+            let down = v.multiplied(by: basis.scalingRows(by: s.map { 1 / $0 }))
+            let up = v.multiplied(by: basis.scalingRows(by: s))
+            let l = Matrix(rows: d + q, cols: k) { out in
+                for i in 0..<(d * k) { out[i] = down.storage[i] }
+                for i in (d * k)..<((d + q) * k) { out[i] = 0 }
             }
-            return (l, r)
+            return (l, up)
         }
     }
 
@@ -209,5 +215,14 @@ private struct FoldMoments {
         Matrix(rows: m.cols, cols: m.rows) { out in
             for i in 0..<m.rows { for j in 0..<m.cols { out[j * m.rows + i] = m[i, j] } }
         }
+    }
+}
+
+private extension Matrix {
+    /// Row i multiplied by `factors[i]`.
+    func scalingRows(by factors: [Double]) -> Matrix {
+        var out = self
+        for i in 0..<rows { for j in 0..<cols { out[i, j] *= factors[i] } }
+        return out
     }
 }
