@@ -2,13 +2,14 @@
 """Forkscope against the NumPy / scikit-learn / umap-learn reference pipeline, stage by stage,
 on the synthetic presets, with each stage's floor on this machine.
 
-    python3 Benchmarks/bench.py [--presets medium,large] [--skip-reference]
+    python3 Benchmarks/bench.py [--presets medium,large] [--skip-reference] [--skip-default]
                                 [--forkscope .build/release/forkscope] [--runs out/bench]
 
 For each preset: makes the run RUNS/<preset> with scripts/synth_run.py when it is missing or is not
 the preset (e.g. an older F32 copy), reads its tensor file once (so both programs start from the
 page cache), runs `forkscope build RUN --views raw,position_mean --timings ...` and then, in a fresh
-process, Benchmarks/reference_pipeline.py, each under GNU time (/usr/bin/time) for its
+process, Benchmarks/reference_pipeline.py, then (unless --skip-default) the default build
+`forkscope build RUN` (every default view), each under GNU time (/usr/bin/time) for its
 process-level wall time, CPU time and peak RSS. Prints Markdown: the floors measured at the start (memory read bandwidth,
 float32 GEMM rate), then per run the stage table, the read stage per layer against its bandwidth
 floor, and the agreement of the two programs' measures. Everything lands in RUNS/ too:
@@ -132,14 +133,15 @@ def ensure_run(run_dir, preset):
     if os.path.exists(os.path.join(run_dir, "run.json")):
         meta, _, tokens, dtypes, _ = tensor_info(run_dir)
         have = (tokens, len(meta["layers"]), meta["hidden_size"], "/".join(sorted(dtypes)))
-        if have == want:
+        if have == want and (meta.get("variants") or {}).get("zero_pe"):
             return
         if (meta.get("synthetic") or {}).get("generator") != "scripts/synth_run.py":
             sys.exit(f"{run_dir} holds a run that is not the {preset} preset and was not written by "
                      f"scripts/synth_run.py; move it away or choose --runs")
-        print(f"({run_dir} is {have}, not the {preset} preset {want}: writing it again)", file=sys.stderr)
+        print(f"({run_dir} is {have}, not the {preset} preset {want} with its zero_pe variant: writing it again)",
+              file=sys.stderr)
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "synth_run.py"), run_dir, "--preset", preset,
-                    "--force"], check=True)
+                    "--zero-pe", "--force"], check=True)
 
 
 def warm_cache(path):
@@ -314,6 +316,27 @@ def agreement(report, r_json):
 # --------------------------------------------------------------------------
 
 
+def default_build(args, run_dir, base, has_timings, shape, fl):
+    """`forkscope build RUN` with every default: its process figures, timings and floors."""
+    site, timings_path = base + "-default-site", base + "-default-timings.json"
+    if os.path.exists(timings_path):
+        os.remove(timings_path)
+    load = os.getloadavg()[0]
+    cmd = [args.forkscope, "build", run_dir, "--out", site, "--force", "--quiet"]
+    if has_timings:
+        cmd += ["--timings", timings_path]
+    proc = run_measured(cmd, base + "-default-forkscope.log")
+    timings = None
+    if has_timings:
+        with open(timings_path) as f:
+            timings = json.load(f)
+    with open(os.path.join(site, "report.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    dims = [(L["layer"], v, m["tokens"], m["fit_tokens"]) for L in report["layers"] for v, m in L["views"].items()]
+    return {"views": list(report["layers"][0]["views"]) if report["layers"] else [], "process": proc,
+            "timings": timings, "floors": stage_floors(shape, dims, fl), "load": load}
+
+
 def bench_preset(preset, args, fl, has_timings):
     run_dir = os.path.join(args.runs, preset)
     ensure_run(run_dir, preset)
@@ -351,6 +374,12 @@ def bench_preset(preset, args, fl, has_timings):
         with open(ref_path) as f:
             r_json = json.load(f)
 
+    defaults = None
+    if not args.skip_default:
+        print(f"{preset}: Forkscope, default build...", file=sys.stderr, flush=True)
+        warm_cache(tensor_path)
+        defaults = default_build(args, run_dir, base, has_timings, shape, fl)
+
     dims = [(L["layer"], v, m["tokens"], m["fit_tokens"]) for L in report["layers"] for v, m in L["views"].items()]
     floors = stage_floors(shape, dims, fl)
     size = os.path.getsize(tensor_path)
@@ -377,6 +406,12 @@ def bench_preset(preset, args, fl, has_timings):
         lines += ["", "Measures, Forkscope against the reference (float32, scikit-learn; exact float64 PCA and "
                   "tie-stable neighbours in Forkscope):", ""]
         lines += agreement(report, r_json)
+    if defaults:
+        lines += ["", f"#### The default build (`forkscope build RUN --out DIR`: every default view, UMAP, clusters)", "",
+                  f"Views: {', '.join(defaults['views'])}; load average before it {defaults['load']:.2f}. The reference "
+                  f"does raw and position_mean only (no counterpart for the other views yet): the two-view build above "
+                  f"is the one compared with it.", ""]
+        lines += stage_table(defaults["process"], defaults["timings"], None, None, defaults["floors"])
     text = "\n".join(lines) + "\n"
     with open(base + "-bench.md", "w") as f:
         f.write(text)
@@ -386,7 +421,9 @@ def bench_preset(preset, args, fl, has_timings):
                    "floors_machine": fl, "floors_seconds": floors, "forkscope_process": f_proc,
                    "forkscope_timings": f_timings, "reference_process": r_proc,
                    "reference_stages": r_json and r_json["stages"], "reference_setup": r_json and r_json["setup"],
-                   "load_average": {"forkscope": load_f, "reference": load_r}}, f, indent=1)
+                   "load_average": {"forkscope": load_f, "reference": load_r},
+                   "default_build": defaults and {k: defaults[k] for k in ("views", "process", "timings", "floors", "load")}},
+                  f, indent=1)
     return text
 
 
@@ -394,6 +431,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--presets", default="medium,large")
     ap.add_argument("--skip-reference", action="store_true", help="Forkscope and the floors only")
+    ap.add_argument("--skip-default", action="store_true", help="without the default build (all default views)")
     ap.add_argument("--forkscope", default=os.path.join(ROOT, ".build", "release", "forkscope"))
     ap.add_argument("--runs", default=os.path.join(ROOT, "out", "bench"), help="where the runs and results go")
     ap.add_argument("--floors-only", action="store_true", help=argparse.SUPPRESS)

@@ -3,7 +3,7 @@ import Forkscope
 
 /// The views and how they are fitted: shared by build and diff.
 struct ViewOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Comma-separated views: \(View.Base.allCases.map(\.rawValue).joined(separator: ", ")), each optionally +z (z-scored), e.g. raw,regress,regress+z. Default: all but the +z ones (zero_pe where the run has it).", valueName: "list"))
+    @Option(help: ArgumentHelp("Comma-separated views: \(View.Base.allCases.map(\.rawValue).joined(separator: ", ")), each optionally +z (z-scored), e.g. raw,regress,regress+z. Default: \(View.defaults.map(\.name).joined(separator: ",")) (zero_pe where the run has it).", valueName: "list"))
     var views: ViewList?
 
     @Option(help: "A token whose norm exceeds this many times the layer's median is a massive activation.")

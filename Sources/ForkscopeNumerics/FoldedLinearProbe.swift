@@ -52,7 +52,15 @@ public enum FoldedLinearProbe {
             let trainRows = rows.indices.filter { folds[rows[$0]] != labels[f] }
             return fits.map { fit in
                 let (l, r) = fold.correction(fit, trainStates: { w.selectingRows(trainRows).selectingColumns(Array(0..<d)) })
-                let weights = fold.probeWeights(l: l, r: r, penalty: penalty)
+                let truth = test.map { positions[rows[$0]] }
+                guard let weights = fold.probeWeights(l: l, r: r, penalty: penalty) else {
+                    // The moments' normal matrix lost definiteness to cancellation (a view that
+                    // erased whole columns, whose variance is then rounding noise): the probe on
+                    // the view's rows, as a refit computes it.
+                    let view = { (ids: [Int]) in fold.view(w.selectingRows(ids), l: l, r: r) }
+                    let probe = PositionProbe(states: view(trainRows), positions: trainRows.map { positions[rows[$0]] }, penalty: penalty)
+                    return (truth, probe.predict(view(test)))
+                }
                 // ŷ = ȳ + (v(x) − v̄)·weights, v(x) − v̄ = (x − m_x) − (w − m)·L·Rᵀ = (w − m)·(E_x − L Rᵀ).
                 let coefficients = fold.inputCoefficients(weights: weights, l: l, r: r)
                 let predicted = test.map { i in
@@ -60,7 +68,7 @@ public enum FoldedLinearProbe {
                     for c in 0..<(d + q) { p += (w[i, c] - fold.mean[c]) * coefficients[c] }
                     return p
                 }
-                return (test.map { positions[rows[$0]] }, predicted)
+                return (truth, predicted)
             }
         }
         return fits.indices.map { k in
@@ -174,7 +182,7 @@ private struct FoldMoments {
 
     /// The probe's weights on the view's centred states: ridge on the view standardised over the
     /// training rows (as `PositionProbe`), returned in the view's own units (D·w).
-    func probeWeights(l: Matrix, r: Matrix, penalty: Double) -> [Double] {
+    func probeWeights(l: Matrix, r: Matrix, penalty: Double) -> [Double]? {
         let k = l.cols
         var sv = states
         var svy = Array(yScatter[0..<d])
@@ -199,8 +207,15 @@ private struct FoldMoments {
             sv[i, i] += penalty
         }
         let b = Matrix(rows: d, cols: 1, storage: (0..<d).map { scale[$0] * svy[$0] })
-        let w = PositiveDefinite.solve(sv, b).storage
+        guard let w = PositiveDefinite.solveIfDefinite(sv, b)?.storage else { return nil }
         return (0..<d).map { w[$0] * scale[$0] }
+    }
+
+    /// The view of some rows of w: x − (w − m)·L·Rᵀ (up to the constant the probe removes).
+    func view(_ rows: Matrix, l: Matrix, r: Matrix) -> Matrix {
+        let x = rows.selectingColumns(Array(0..<d))
+        guard l.cols > 0 else { return x }
+        return x - rows.subtractingFromRows(mean).multiplied(by: l).multiplied(by: r, transposeOther: true)
     }
 
     /// c with (v(x) − v̄)·weights = (w − m)·c: c = [weights; 0] − L Rᵀ weights.
