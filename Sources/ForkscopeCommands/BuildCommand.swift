@@ -33,6 +33,9 @@ struct BuildCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated layers to run UMAP on (default: all).", valueName: "list"))
     var umapLayers: LayerList?
 
+    @Option(help: ArgumentHelp("Views to run UMAP on: auto (the raw view and the one the verdict recommends, which each layer page opens with; the others are drawn by PCA), all, or a comma-separated list of views.", valueName: "views"))
+    var umapViews = UMAPViews.auto
+
     @OptionGroup var umap: UMAPOptions
 
     @Option(help: ArgumentHelp("How to cluster each view's states: hdbscan (min_cluster_size √n/2 within 5…100), hdbscan:M, kmeans:K, or off.", valueName: "method"))
@@ -52,6 +55,9 @@ struct BuildCommand: ParsableCommand {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if case .listed(let listed) = umapViews, let stray = listed.first(where: { !analysisOptions.views.contains($0) }) {
+            throw ValidationError("--umap-views: \(stray.name) is not among the build's views")
+        }
     }
 
     /// What the engine is asked to analyse.
@@ -61,6 +67,7 @@ struct BuildCommand: ParsableCommand {
         o.projections = projections.kinds
         o.umapOptions = umap.options
         o.umapLayers = umapLayers?.layers
+        o.umapViews = umapViews
         o.clusters = clusters
         o.threads = threads
         return o

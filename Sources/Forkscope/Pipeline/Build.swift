@@ -33,7 +33,9 @@ public enum Build {
             warnings.append(Warning(file: (options.run as NSString).appendingPathComponent("run.json"), field: "variants",
                                     "no \"\(ActivationRun.zeroPEVariant)\" variant; the zero_pe view is left out"))
         }
-        let analyses = try analyseLayers(reader, zeroPE: hasZeroPE, options: options.analysis, timings: options.timings, progress: progress)
+        var analyses = try analyseLayers(reader, zeroPE: hasZeroPE, options: options.analysis, timings: options.timings, progress: progress)
+        analyses = try layOutRecommended(reader, analyses, zeroPE: hasZeroPE, options: options.analysis, timings: options.timings,
+                                         progress: progress)
 
         let report = Self.report(run: run, analyses: analyses, options: options.analysis, warnings: warnings)
 
@@ -81,6 +83,38 @@ public enum Build {
                                              threads: threads, timings: timings)
                 memory.give(states)
                 progress(results.store(analysis, at: slice))
+            } catch {
+                results.fail(error)
+            }
+        }
+        return try results.collect()
+    }
+
+    /// With `UMAPViews.auto`, the recommended view's UMAP at every layer, once the verdict has
+    /// chosen it from all the layers' measures: each layer's states are read again (one at a time
+    /// per worker, as `analyseLayers` reads them) and only that view is fitted and laid out.
+    static func layOutRecommended(_ reader: RunReader, _ analyses: [LayerAnalysis], zeroPE: Bool, options: LayerAnalysis.Options,
+                                  timings: StageTimings? = nil, progress: @escaping @Sendable (String) -> Void) throws -> [LayerAnalysis] {
+        guard options.umapViews == .auto, options.projector.kinds.contains(.umap),
+              let view = Verdict(analyses: analyses, run: reader.run).content?.view,
+              !options.umapViews.laidOutFirst(options.views).contains(view) else { return analyses }
+        progress("UMAP of the recommended view, \(view.name)")
+        let results = LayerResults(count: analyses.count)
+        let memory = MatrixPool()
+        let workers = max(1, min(options.threads, analyses.count))
+        ParallelChunks.run(chunks: analyses.count, threads: workers) { slice in
+            guard !results.failed else { return }
+            do {
+                var states = memory.take()
+                let variant = try StageTimings.measure(timings, .read) {
+                    try reader.read(slice: slice, into: &states)
+                    return zeroPE ? try reader.zeroPEStates(slice: slice) : nil
+                }
+                let threads = slice == analyses.count - 1 ? options.threads : max(1, options.threads / workers)
+                let analysis = analyses[slice].addingUMAP(of: view, states: states, zeroPE: variant, run: reader.run, options: options,
+                                                          threads: threads, timings: timings)
+                memory.give(states)
+                _ = results.store(analysis, at: slice)
             } catch {
                 results.fail(error)
             }

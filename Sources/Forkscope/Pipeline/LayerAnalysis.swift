@@ -22,7 +22,7 @@ public struct LayerAnalysis: Sendable {
 
     /// The model's layer index.
     public let layer: Int
-    public let views: [ViewResult]
+    public private(set) var views: [ViewResult]
     /// ‖x‖ of every token's raw state.
     public let norms: [Double]
     public let medianNorm: Double
@@ -49,6 +49,8 @@ public struct LayerAnalysis: Sendable {
         public var umapOptions = UMAP.Options()
         /// Layers to run UMAP on; nil for all.
         public var umapLayers: Set<Int>? = nil
+        /// Views to run UMAP on.
+        public var umapViews = UMAPViews.auto
         public var clusters = ClusterMethod.default
         /// Threads the build may use (layers in parallel, and within each UMAP); the report does
         /// not depend on it.
@@ -138,6 +140,7 @@ public struct LayerAnalysis: Sendable {
         let bases = fitted
 
         let projector = options.projector
+        let laidOut = options.umapViews.laidOutFirst(options.views)
         // Views run side by side when this layer has threads to spare (fewer layers than threads,
         // or the last layer of a build): each view's work is mostly single-threaded.
         func analyse(_ view: View, threads: Int) -> ViewResult? {
@@ -149,7 +152,7 @@ public struct LayerAnalysis: Sendable {
             let kept = timed(.measures) { ViewMeasures.varianceKept(viewStates, input: input) }
             let erasedAll = kept.map { $0 < ViewMeasures.erasedAll } ?? false
             var layouts = [ProjectionKind: Layout]()
-            for kind in ProjectionKind.allCases where projector.wants(kind, layer: layer) {
+            for kind in ProjectionKind.allCases where projector.wants(kind, layer: layer) && (kind != .umap || laidOut.contains(view)) {
                 layouts[kind] = timed(kind.stage) {
                     projector.layout(kind, of: viewStates, fitRows: erasedAll ? [] : viewFitRows, tokenCount: states.rows,
                                      sharedPCA: Self.sharedPCA(view, input), threads: threads)
@@ -168,15 +171,53 @@ public struct LayerAnalysis: Sendable {
             .compactMap { $0 }
         // Side by side, layouts whose axes mean nothing (UMAP's) are compared by eye: turn each onto
         // the raw view's (or the first view's) by orthogonal Procrustes. Rotation and reflection
-        // only, so no measure changes.
+        // only, so no measure changes. The reference itself stays as laid out.
         let referenceView = Self.alignmentReference(views.map(\.view))
         let reference = views.first { $0.view == referenceView }?.layouts
         self.views = views.map { v in
             var layouts = v.layouts
-            for (kind, layout) in layouts where kind.alignedAcrossViews {
+            for (kind, layout) in layouts where kind.alignedAcrossViews && v.view != referenceView {
                 if let target = reference?[kind] { layouts[kind] = layout.aligned(to: target) }
             }
             return ViewResult(view: v.view, layouts: layouts, measures: v.measures, clusters: v.clusters)
         }
+    }
+}
+
+extension LayerAnalysis {
+    /// This layer with `view`'s UMAP layout added (turned onto the alignment reference's, as the
+    /// layers' own are) and its `umap_trustworthiness`, from the layer's states read again: what
+    /// the analysis would have computed had it laid the view out (`UMAPViews.auto`, whose
+    /// recommended view is known only once every layer is analysed). Unchanged where UMAP does
+    /// not run at this layer, the view is not here, already has a layout or erased everything.
+    func addingUMAP(of view: View, states: Matrix, zeroPE: Matrix?, run: ActivationRun, options: Options, threads: Int,
+                    timings: StageTimings?) -> LayerAnalysis {
+        let projector = options.projector
+        guard projector.wants(.umap, layer: layer), let index = views.firstIndex(where: { $0.view == view }),
+              views[index].layouts[.umap] == nil, !(views[index].measures[.varianceKept].map { $0 < ViewMeasures.erasedAll } ?? false)
+        else { return self }
+        let input = LayerInput(states: states, zeroPE: zeroPE, run: run, excluding: massiveExcluded ? massive : [], settings: options.debias)
+        guard let viewStates = StageTimings.measure(timings, .debias, { view.apply(to: input, settings: options.debias) }) else { return self }
+        let fitRows = viewStates.tokens.indices.filter { input.fit[viewStates.tokens[$0]] }
+        guard let layout = StageTimings.measure(timings, .umap, {
+            projector.layout(.umap, of: viewStates, fitRows: fitRows, tokenCount: states.rows, sharedPCA: nil, threads: threads)
+        }) else { return self }
+        var result = views[index]
+        var measures = result.measures
+        // As `MeasureInput` scores it: over the fit tokens, before the layout is turned.
+        let tokens = fitRows.map { viewStates.tokens[$0] }
+        if tokens.count >= 2, tokens.allSatisfy({ layout.points[$0] != nil }) {
+            measures.values[ProjectionKind.umap.trustworthinessMeasure] = StageTimings.measure(timings, .measures) {
+                NeighbourhoodMeasures(input: viewStates.states.selectingRows(fitRows), layouts: [layout.matrix(of: tokens)],
+                                      k: ViewMeasures.neighbours, queries: NeighbourhoodMeasures.queries(count: tokens.count)).trustworthiness[0]
+            }
+        }
+        var layouts = result.layouts
+        let reference = Self.alignmentReference(views.map(\.view)).flatMap { r in views.first { $0.view == r }?.layouts[.umap] }
+        layouts[.umap] = reference.map { layout.aligned(to: $0) } ?? layout
+        result = ViewResult(view: view, layouts: layouts, measures: measures, clusters: result.clusters)
+        var out = self
+        out.views[index] = result
+        return out
     }
 }

@@ -301,7 +301,8 @@ enum DefaultTheme {
 <p class="caption">{{caption}}{{#note}} <span class="note">{{note}}</span>{{/note}}</p>
 {{#thinning}}<p class="caption thinning">{{thinning}}; full coordinates in <a href="{{dataHref}}">{{dataName}}</a>.</p>
 {{/thinning}}{{/layouts}}
-<table class="measures">
+{{#umapNote}}<p class="caption">{{umapNote}}</p>
+{{/umapNote}}<table class="measures">
 {{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}{{chanceName}} {{chance}}{{/chance}}</td></tr>
 {{/measures}}
 </table>

@@ -169,6 +169,11 @@ public struct Report: Codable, Sendable {
         @Nullable var layers: [Int]?
         /// The view every other view's UMAP is rotated onto (orthogonal Procrustes).
         @Nullable var aligned_to: String?
+        /// `--umap-views`: "auto", "all" or the views listed (null in reports of versions before it).
+        @Nullable var view_selection: String?
+        /// The views with a UMAP layout (at the layers UMAP ran on), in view order (null in
+        /// reports of versions before `--umap-views`, which laid out every view).
+        @Nullable var views: [String]?
     }
 
     public var format = Report.format
@@ -200,7 +205,9 @@ extension Report {
                                neighbours: ViewMeasures.neighbours,
                                projections: projections.map(\.rawValue),
                                umap: projections.contains(.umap) ? UMAPSettings(options.umapOptions, layers: options.umapLayers.map { $0.sorted() },
-                                                         alignedTo: LayerAnalysis.alignmentReference(views)?.name) : nil,
+                                                         alignedTo: LayerAnalysis.alignmentReference(views)?.name,
+                                                         selection: options.umapViews,
+                                                         laidOut: views.filter { v in analyses.contains { $0.views.contains { $0.view == v && $0.layouts[.umap] != nil } } }) : nil,
                                clusters: options.clusters.description),
             run: RunSummary(
                 title: run.title,
@@ -262,9 +269,9 @@ extension Report.Layer {
 }
 
 extension Report.UMAPSettings {
-    init(_ o: UMAP.Options, layers: [Int]?, alignedTo: String?) {
+    init(_ o: UMAP.Options, layers: [Int]?, alignedTo: String?, selection: UMAPViews, laidOut: [View]) {
         self.init(n_neighbors: o.neighbours, min_dist: o.minDist, spread: o.spread, n_epochs: o.epochs,
                   metric: o.metric.rawValue, seed: o.seed, init: o.initialisation.rawValue,
-                  layers: layers, aligned_to: alignedTo)
+                  layers: layers, aligned_to: alignedTo, view_selection: selection.description, views: laidOut.map(\.name))
     }
 }

@@ -107,13 +107,18 @@ struct EndToEndTests {
             let massiveByLayer = try Kit.massiveTokens(report, info)
             let layers = try #require(report["layers"] as? [[String: Any]])
             #expect(massiveByLayer.values.contains { !$0.isEmpty }, "the demo's sink token is massive in some layers")
+            // UMAP by default for the raw view and the recommended one (`--umap-views auto`).
+            let recommended = try #require(report["recommended_view"] as? String)
+            let laidOut = ["raw", recommended]
+            let umapSettings = try #require((report["settings"] as? [String: Any])?["umap"] as? [String: Any])
+            #expect(umapSettings["views"] as? [String] == laidOut && umapSettings["view_selection"] as? String == "auto")
             for (l, layer) in zip(info.layers, layers) {
                 let measures = try #require(layer["views"] as? [String: [String: Any]])
                 let massive = massiveByLayer[l] ?? []
                 let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
                 let scatters = Kit.svgFragments(html).filter { $0.hasPrefix("<svg") && $0.prefix(200).contains("class=\"scatter\"") }
-                // A PCA plot per view, and a UMAP plot below it (every view of the demo has both).
-                #expect(scatters.count == 2 * views.count, "layer \(l): \(scatters.count) scatter plots")
+                // A PCA plot per view, and a UMAP plot below it for the two views laid out.
+                #expect(scatters.count == views.count + laidOut.count, "layer \(l): \(scatters.count) scatter plots")
                 let figures = Array(html.components(separatedBy: "<figure class=\"plot\">").dropFirst())
                 try #require(figures.count == views.count, "layer \(l): \(figures.count) figures")
                 for (name, figure) in zip(views, figures) {
@@ -124,11 +129,18 @@ struct EndToEndTests {
                     let expected = name.hasPrefix("position_mean") ? info.supportedTokens(excluding: massive).count : info.tokenCount
                     #expect(tokens == expected, "\(at): report.json tokens")
                     #expect(measures[name]?["pca_explained_variance"] is [Any], "\(at): no layout")
-                    // The UMAP plot: the view's fit tokens only (no massive ones), and a note of the alignment.
-                    let umap = try #require(Kit.svgFragments(figure).dropFirst().first, "\(at): no UMAP plot")
-                    let fitTokens = try #require(measures[name]?["fit_tokens"] as? Int)
-                    #expect(Kit.count("class=\"pt\"", in: umap) == fitTokens, "\(at): UMAP points")
-                    #expect(figure.contains("orthogonal Procrustes") == (name != "raw"), "\(at): alignment note")
+                    // The UMAP plot: the view's fit tokens only (no massive ones), and a note of the
+                    // alignment; a view without one says why.
+                    #expect((measures[name]?["umap_trustworthiness"] is Double) == laidOut.contains(name), "\(at): umap_trustworthiness")
+                    if laidOut.contains(name) {
+                        let umap = try #require(Kit.svgFragments(figure).dropFirst().first, "\(at): no UMAP plot")
+                        let fitTokens = try #require(measures[name]?["fit_tokens"] as? Int)
+                        #expect(Kit.count("class=\"pt\"", in: umap) == fitTokens, "\(at): UMAP points")
+                        #expect(figure.contains("orthogonal Procrustes") == (name != "raw"), "\(at): alignment note")
+                    } else {
+                        let plots = Kit.svgFragments(figure).filter { $0.prefix(200).contains("class=\"scatter\"") }
+                        #expect(plots.count == 1 && figure.contains("No UMAP for this view"), "\(at): UMAP note")
+                    }
                     #expect(Kit.count("class=\"pt\"", in: svg) == expected, "\(at): points")
                     // Massive tokens are drawn, at the edge, with a marker (position_mean covers none of the demo's).
                     let coveredMassive = name.hasPrefix("position_mean") ? Set(info.supportedTokens(excluding: massive)).intersection(massive) : massive
@@ -171,6 +183,11 @@ struct EndToEndTests {
                     let title = try #require(titles[name])
                     #expect(line.contains("<title>\(Kit.escape(title))</title>"), "\(entry.id): line of \(name) not in view order")
                     let circles = Kit.elements("<circle", in: line)
+                    // umap_trustworthiness has values only for the views laid out (raw and the recommended one).
+                    if entry.id == ProjectionKind.umap.trustworthinessMeasure, name != "raw", name != report["recommended_view"] as? String {
+                        #expect(circles.isEmpty, "\(entry.id) \(name): points without a UMAP")
+                        continue
+                    }
                     #expect(circles.count == info.layers.count, "\(entry.id) \(name): \(circles.count) points")
                     for (l, layer) in zip(info.layers, layers) {
                         let measures = try #require(layer["views"] as? [String: [String: Any]])
@@ -243,6 +260,7 @@ struct EndToEndTests {
             let out = tmp.appendingPathComponent("concurrent")
             var build = BuildOptions(run: Fixtures.topicsMini, out: out.path)
             build.analysis.threads = 3
+            build.analysis.umapViews = .all    // every view's UMAP, so that all of them are compared
             let result = try Build.run(build)
             let built = try Kit.snapshot(out)
             #expect(String(decoding: built["layers/12.csv"] ?? Data(), as: UTF8.self).contains("position_mean_umap1"))
@@ -251,6 +269,7 @@ struct EndToEndTests {
             let run = reader.run
             var options = LayerAnalysis.Options()
             options.threads = 1
+            options.umapViews = .all
             BLASThreads.set(1)
             var analyses = [LayerAnalysis]()
             for slice in run.layers.indices.reversed() {

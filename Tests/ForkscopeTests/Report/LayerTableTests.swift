@@ -49,9 +49,12 @@ struct LayerTableTests {
                 let laidOut = Set(views.filter { measures[$0]?["pca_explained_variance"] is [Any] })
                 #expect(laidOut == Set(views).subtracting(["leace", "leace+z"]), "layer \(l): LEACE of tree-f32's 12-column basis in 8 dimensions erases everything")
                 let records = try Self.parse(try Kit.text(site.appendingPathComponent("layers/\(l).csv")))
-                // UMAP columns follow, for the views with a UMAP layout (every view with a PCA one here).
+                // UMAP columns follow, for the views with a UMAP layout (by default raw and the
+                // recommended view, where they have a PCA one).
                 let withUMAP = views.filter { measures[$0]?["umap_initialisation"] is String }
-                #expect(withUMAP == views.filter { laidOut.contains($0) })
+                let umapViews = (((report["settings"] as? [String: Any])?["umap"] as? [String: Any])?["views"] as? [String]) ?? []
+                #expect(umapViews.first == "raw" && umapViews.count == 2)
+                #expect(withUMAP == views.filter { laidOut.contains($0) && umapViews.contains($0) })
                 let base = ["branch", "token_index", "position", "norm", "dist_to_position_mean"]
                 let pcs: [String] = views.flatMap { ["\($0)_pc1", "\($0)_pc2"] }
                 let umapColumns: [String] = withUMAP.flatMap { ["\($0)_umap1", "\($0)_umap2"] }

@@ -17,6 +17,8 @@ struct LayerPage: Sendable {
         var measures: [MeasureRow]
         var dataHref: String
         var dataName: String
+        /// Why the view has no UMAP layout where others at this layer have one.
+        var umapNote: String?
     }
 
     struct LayoutPlot: Sendable {
@@ -80,6 +82,7 @@ struct LayerPage: Sendable {
         let massive = Set(a.massive.map(\.token))
         let measures = site.shownMeasures
         var thinned = false
+        let someUMAP = a.views.contains { $0.layouts[.umap] != nil }
         let plots = a.views.enumerated().map { i, v -> Plot in
             let layouts = v.orderedLayouts.map { kind, layout -> LayoutPlot in
                 var plot = scatter(site, v, kind, layout, layer: a.layer, massive: massive)
@@ -99,7 +102,9 @@ struct LayerPage: Sendable {
                     MeasureRow(label: m.label, help: m.help, value: NumberFormat.share(v.measures[m.id]),
                                chance: m.chance.flatMap { v.measures[$0] }.map(NumberFormat.share), chanceName: m.chanceName)
                 },
-                dataHref: root + paths.layerData(a.layer), dataName: (paths.layerData(a.layer) as NSString).lastPathComponent)
+                dataHref: root + paths.layerData(a.layer), dataName: (paths.layerData(a.layer) as NSString).lastPathComponent,
+                umapNote: someUMAP && v.layouts[.umap] == nil && v.layouts[.pca]?.points.contains(where: { $0 != nil }) == true
+                    ? "No UMAP for this view: UMAP is drawn for \(umapSelection(site.options.umapViews, views: a.views.map(\.view))) (forkscope build --umap-views all draws every view)." : nil)
         }
         let page = LayerPage(
             layer: a.layer,
@@ -122,6 +127,15 @@ struct LayerPage: Sendable {
             clusters: ClusterSection.make(site, a, root: root),
             legend: run.branches.indices.map { LegendEntry($0, shown: site.shown, href: root + paths.branchPage($0, layer: a.layer)) })
         return Page(frame: site.frame(path, title: "Layer \(a.layer) · \(site.shown.title)", highlight: true), body: page)
+    }
+
+    /// The views `--umap-views` lays out, in words.
+    static func umapSelection(_ selection: UMAPViews, views: [View]) -> String {
+        switch selection {
+        case .auto: return "the raw view and the recommended one"
+        case .all: return "every view"
+        case .listed(let listed): return VerdictText.list(views.filter(listed.contains).map(\.name))
+        }
     }
 
     /// The raw view and the recommended one (if another), each layout coloured by position; massive
