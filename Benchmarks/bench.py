@@ -316,25 +316,35 @@ def agreement(report, r_json):
 # --------------------------------------------------------------------------
 
 
-def default_build(args, run_dir, base, has_timings, shape, fl):
-    """`forkscope build RUN` with every default: its process figures, timings and floors."""
-    site, timings_path = base + "-default-site", base + "-default-timings.json"
+def forkscope_build(args, run_dir, base, has_timings, extra=()):
+    """`forkscope build RUN` (with `extra` options) under GNU time, into <base>-site: the load
+    average before it, its process figures, its timings (None without --timings) and report.json."""
+    site, timings_path = base + "-site", base + "-timings.json"
     if os.path.exists(timings_path):
         os.remove(timings_path)
     load = os.getloadavg()[0]
-    cmd = [args.forkscope, "build", run_dir, "--out", site, "--force", "--quiet"]
+    cmd = [args.forkscope, "build", run_dir, "--out", site, *extra, "--force", "--quiet"]
     if has_timings:
         cmd += ["--timings", timings_path]
-    proc = run_measured(cmd, base + "-default-forkscope.log")
+    proc = run_measured(cmd, base + "-forkscope.log")
     timings = None
     if has_timings:
         with open(timings_path) as f:
             timings = json.load(f)
     with open(os.path.join(site, "report.json"), encoding="utf-8") as f:
         report = json.load(f)
-    dims = [(L["layer"], v, m["tokens"], m["fit_tokens"]) for L in report["layers"] for v, m in L["views"].items()]
-    return {"views": list(report["layers"][0]["views"]) if report["layers"] else [], "process": proc,
-            "timings": timings, "floors": stage_floors(shape, dims, fl), "load": load}
+    return load, proc, timings, report
+
+
+def view_dims(report):
+    return [(L["layer"], v, m["tokens"], m["fit_tokens"]) for L in report["layers"] for v, m in L["views"].items()]
+
+
+def default_build(args, run_dir, base, has_timings, shape, fl):
+    """`forkscope build RUN` with every default: its process figures, timings and floors."""
+    load, proc, timings, report = forkscope_build(args, run_dir, base + "-default", has_timings)
+    return {"views": report["settings"]["views"], "process": proc, "timings": timings,
+            "floors": stage_floors(shape, view_dims(report), fl), "load": load}
 
 
 def bench_preset(preset, args, fl, has_timings):
@@ -343,25 +353,13 @@ def bench_preset(preset, args, fl, has_timings):
     meta, tensor_path, n_tok, dtypes, tensor_bytes = tensor_info(run_dir)
     shape = (n_tok, len(meta["layers"]), meta["hidden_size"], tensor_bytes)
     base = os.path.join(args.runs, preset)
-    site, timings_path = base + "-site", base + "-timings.json"
     ref_path = base + "-reference.json"
-    for p in (timings_path, ref_path):
-        if os.path.exists(p):
-            os.remove(p)
+    if os.path.exists(ref_path):
+        os.remove(ref_path)
 
     print(f"{preset}: Forkscope...", file=sys.stderr, flush=True)
     warm_cache(tensor_path)
-    load_f = os.getloadavg()[0]
-    cmd = [args.forkscope, "build", run_dir, "--out", site, "--views", "raw,position_mean", "--force", "--quiet"]
-    if has_timings:
-        cmd += ["--timings", timings_path]
-    f_proc = run_measured(cmd, base + "-forkscope.log")
-    f_timings = None
-    if has_timings:
-        with open(timings_path) as f:
-            f_timings = json.load(f)
-    with open(os.path.join(site, "report.json"), encoding="utf-8") as f:
-        report = json.load(f)
+    load_f, f_proc, f_timings, report = forkscope_build(args, run_dir, base, has_timings, ("--views", "raw,position_mean"))
 
     r_proc = r_json = None
     load_r = None
@@ -380,8 +378,7 @@ def bench_preset(preset, args, fl, has_timings):
         warm_cache(tensor_path)
         defaults = default_build(args, run_dir, base, has_timings, shape, fl)
 
-    dims = [(L["layer"], v, m["tokens"], m["fit_tokens"]) for L in report["layers"] for v, m in L["views"].items()]
-    floors = stage_floors(shape, dims, fl)
+    floors = stage_floors(shape, view_dims(report), fl)
     size = os.path.getsize(tensor_path)
     lines = [f"### {preset}: {n_tok:,} tokens × {shape[1]} layers × {shape[2]:,}, {'/'.join(sorted(dtypes))}, "
              f"{size / 1e6:,.0f} MB", ""]

@@ -63,31 +63,9 @@ public enum Build {
     static func analyseLayers(_ reader: RunReader, zeroPE: Bool, options: LayerAnalysis.Options, timings: StageTimings? = nil,
                               progress: @escaping @Sendable (String) -> Void) throws -> [LayerAnalysis] {
         let run = reader.run
-        let results = LayerResults(count: run.layers.count)
-        let memory = MatrixPool()
-        let workers = max(1, min(options.threads, run.layers.count))
-        let inner = max(1, options.threads / workers)
-        BLASThreads.set(1)
-        ParallelChunks.run(chunks: run.layers.count, threads: workers) { slice in
-            guard !results.failed else { return }
-            do {
-                var states = memory.take()
-                let variant = try StageTimings.measure(timings, .read) {
-                    try reader.read(slice: slice, into: &states)
-                    return zeroPE ? try reader.zeroPEStates(slice: slice) : nil
-                }
-                // The last layer runs while the other workers run out of layers: it takes every
-                // thread, so the cores they free are not left idle.
-                let threads = slice == run.layers.count - 1 ? options.threads : inner
-                let analysis = LayerAnalysis(layer: run.layers[slice], states: states, zeroPE: variant, run: run, options: options,
-                                             threads: threads, timings: timings)
-                memory.give(states)
-                progress(results.store(analysis, at: slice))
-            } catch {
-                results.fail(error)
-            }
+        return try forEachLayer(reader, zeroPE: zeroPE, threads: options.threads, timings: timings, progress: progress) { slice, states, variant, threads in
+            LayerAnalysis(layer: run.layers[slice], states: states, zeroPE: variant, run: run, options: options, threads: threads, timings: timings)
         }
-        return try results.collect()
     }
 
     /// With `UMAPViews.auto`, the recommended view's UMAP at every layer, once the verdict has
@@ -99,10 +77,24 @@ public enum Build {
               let view = Verdict(analyses: analyses, run: reader.run).content?.view,
               !options.umapViews.laidOutFirst(options.views).contains(view) else { return analyses }
         progress("UMAP of the recommended view, \(view.name)")
-        let results = LayerResults(count: analyses.count)
+        return try forEachLayer(reader, zeroPE: zeroPE, threads: options.threads, timings: timings, progress: { _ in }) { slice, states, variant, threads in
+            analyses[slice].addingUMAP(of: view, states: states, zeroPE: variant, run: reader.run, options: options, threads: threads, timings: timings)
+        }
+    }
+
+    /// `body` for every layer, `threads` layers at once with single-threaded BLAS, given the layer's
+    /// states (read into a matrix the worker reuses), its zero_pe variant's if asked for, and the
+    /// threads it may use: the last layer runs while the other workers run out of layers, so it
+    /// takes every thread and the cores they free are not left idle.
+    private static func forEachLayer(_ reader: RunReader, zeroPE: Bool, threads: Int, timings: StageTimings?,
+                                     progress: @escaping @Sendable (String) -> Void,
+                                     _ body: (Int, Matrix, Matrix?, Int) -> LayerAnalysis) throws -> [LayerAnalysis] {
+        let count = reader.run.layers.count
+        let results = LayerResults(count: count)
         let memory = MatrixPool()
-        let workers = max(1, min(options.threads, analyses.count))
-        ParallelChunks.run(chunks: analyses.count, threads: workers) { slice in
+        let workers = max(1, min(threads, count))
+        BLASThreads.set(1)
+        ParallelChunks.run(chunks: count, threads: workers) { slice in
             guard !results.failed else { return }
             do {
                 var states = memory.take()
@@ -110,11 +102,9 @@ public enum Build {
                     try reader.read(slice: slice, into: &states)
                     return zeroPE ? try reader.zeroPEStates(slice: slice) : nil
                 }
-                let threads = slice == analyses.count - 1 ? options.threads : max(1, options.threads / workers)
-                let analysis = analyses[slice].addingUMAP(of: view, states: states, zeroPE: variant, run: reader.run, options: options,
-                                                          threads: threads, timings: timings)
+                let analysis = body(slice, states, variant, slice == count - 1 ? threads : max(1, threads / workers))
                 memory.give(states)
-                _ = results.store(analysis, at: slice)
+                progress(results.store(analysis, at: slice))
             } catch {
                 results.fail(error)
             }
