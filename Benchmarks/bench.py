@@ -93,18 +93,19 @@ def measure_floors(repeats=5):
 
 def stage_floors(shape, views_dims, fl):
     """Seconds each stage cannot beat on this machine. shape = (tokens, layers, d, tensor bytes);
-    views_dims = [(layer, view, covered, fit)]."""
+    views_dims = [(layer, view, covered, fit, has a UMAP layout)]."""
     n_tok, n_layers, d, tensor_bytes = shape
     bw, gemm = fl["read_bandwidth"], fl["sgemm_flops"]
     out = {s: 0.0 for s in STAGES}
     out["read"] = (tensor_bytes + 4.0 * n_tok * d * n_layers) / bw
     out["debias"] = 4.0 * n_tok * d * n_layers / bw         # norms and means: X read once
-    for _, view, covered, n in views_dims:
+    for _, view, covered, n, laid_out in views_dims:
         if view != "raw":
             out["debias"] += 8.0 * covered * d / bw         # the view: X read, Y written
         m = min(n, QUERY_LIMIT)
         out["pca"] += n * d * d / gemm                      # covariance (symmetric: n d^2 flops)
-        out["umap"] += n * n * d / gemm                     # exact kNN Gram (symmetric: n^2 d flops)
+        if laid_out:
+            out["umap"] += n * n * d / gemm                 # exact kNN Gram (symmetric: n^2 d flops)
         pairs = n * n * d if m == n else 2.0 * m * n * d    # queries x fit rows Gram
         out["measures"] += (pairs + n * d * d) / gemm        # + the probe's normal equations
         s = min(n, CLUSTER_SAMPLE)
@@ -337,7 +338,9 @@ def forkscope_build(args, run_dir, base, has_timings, extra=()):
 
 
 def view_dims(report):
-    return [(L["layer"], v, m["tokens"], m["fit_tokens"]) for L in report["layers"] for v, m in L["views"].items()]
+    """(layer, view, covered tokens, fit tokens, whether it has a UMAP layout) of every view and layer."""
+    return [(L["layer"], v, m["tokens"], m["fit_tokens"], m.get("umap_initialisation") is not None)
+            for L in report["layers"] for v, m in L["views"].items()]
 
 
 def default_build(args, run_dir, base, has_timings, shape, fl):
