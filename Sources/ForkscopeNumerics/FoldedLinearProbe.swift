@@ -198,17 +198,7 @@ private struct FoldMoments {
             let lty = (0..<k).map { j in (0..<(d + q)).reduce(0.0) { $0 + l[$1, j] * yScatter[$1] } }
             for i in 0..<d { for j in 0..<k { svy[i] -= r[i, j] * lty[j] } }
         }
-        let nd = Double(n)
-        let std = (0..<d).map { (max(0, sv[$0, $0]) / nd).squareRoot() }
-        let floor = (std.max() ?? 0) * 1e-12
-        let scale = std.map { $0 > floor && $0 > 0 ? 1 / $0 : 0 }
-        for i in 0..<d {
-            for j in 0..<d { sv[i, j] *= scale[i] * scale[j] }
-            sv[i, i] += penalty
-        }
-        let b = Matrix(rows: d, cols: 1, storage: (0..<d).map { scale[$0] * svy[$0] })
-        guard let w = PositiveDefinite.solveIfDefinite(sv, b)?.storage else { return nil }
-        return (0..<d).map { w[$0] * scale[$0] }
+        return PositionProbe.standardizedWeights(scatter: &sv, yScatter: svy, count: n, penalty: penalty)
     }
 
     /// The view of some rows of w: x − (w − m)·L·Rᵀ (up to the constant the probe removes).

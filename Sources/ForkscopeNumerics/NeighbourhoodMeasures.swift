@@ -153,19 +153,10 @@ private struct FloatRows {
         dotError = Double(d + 3) * 1.0001 * Double(Float.ulpOfOne) / 2
     }
 
-    /// Dot products of the centred `queries` with every row: queries.count × n, through sgemm.
-    /// Every row's products with every row, n × n (`ssyrk`, then the lower triangle mirrored).
-    func gram() -> [Float] {
-        var out = [Float](repeating: 0, count: n * n)
-        centred.withUnsafeBufferPointer { a in
-            out.withUnsafeMutableBufferPointer { g in
-                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(d), 1, a.baseAddress!, Int32(d), 0, g.baseAddress!, Int32(n))
-                for i in 0..<n { for j in 0..<i { g[i * n + j] = g[j * n + i] } }
-            }
-        }
-        return out
-    }
+    /// Every centred row's products with every row, n × n.
+    func gram() -> [Float] { floatGram(centred, n: n, d: d) }
 
+    /// Dot products of the centred `queries` with every row: queries.count × n, through sgemm.
     func products(_ queries: [Int]) -> [Float] {
         var block = [Float](repeating: 0, count: queries.count * d)
         for (b, i) in queries.enumerated() {

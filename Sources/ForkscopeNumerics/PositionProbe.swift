@@ -56,21 +56,12 @@ extension PositionProbe {
             let d = x.cols, nd = Double(n)
             let mean = train.sum.map { $0 / nd }
             let yMean = train.ySum / nd
-            // Covariance of the training rows, then the standardiser's scales.
+            // Scatter of the training rows, and Σ (x̃ − m̃)(y − ȳ) = Σ x̃·y − ȳ·Σ x̃.
             train.centreGram()
-            let std = (0..<d).map { (max(0, train.gram[$0, $0]) / nd).squareRoot() }
-            let floor = (std.max() ?? 0) * 1e-12
-            let scale = std.map { $0 > floor && $0 > 0 ? 1 / $0 : 0 }
-            train.gram.storage.withUnsafeMutableBufferPointer { a in
-                for r in 0..<d {
-                    for c in r..<d { a[r * d + c] *= scale[r] * scale[c] }
-                    a[r * d + r] += penalty
-                }
+            let yScatter = (0..<d).map { train.weightedSum[$0] - yMean * train.sum[$0] }
+            guard let weights = standardizedWeights(scatter: &train.gram, yScatter: yScatter, count: n, penalty: penalty) else {
+                preconditionFailure("the probe's normal matrix is not positive definite")
             }
-            // Zᵀ(y − ȳ) = D·(Σ x̃·y − ȳ·Σ x̃) over the training rows.
-            let b = Matrix(rows: d, cols: 1, storage: (0..<d).map { c in scale[c] * (train.weightedSum[c] - yMean * train.sum[c]) })
-            let w = PositiveDefinite.solve(train.gram, b).storage
-            let weights = (0..<d).map { w[$0] * scale[$0] }
             for t in test {
                 var p = yMean
                 for c in 0..<d { p += (x[t, c] - shift[c] - mean[c]) * weights[c] }
@@ -79,6 +70,27 @@ extension PositionProbe {
             }
         }
         return r2(positions: truth, predicted: predicted)
+    }
+
+    /// The probe's weights from its training rows' centred moments, in the states' own units:
+    /// the standardiser's scales D from the scatter's diagonal (population std; columns of
+    /// relatively zero spread dropped, as `Standardizer`), then (D S D + λI) w = D s_xy, and D·w.
+    /// `scatter` (d × d, upper triangle read) is overwritten. Nil when the system is not
+    /// positive definite.
+    static func standardizedWeights(scatter: inout Matrix, yScatter: [Double], count n: Int, penalty: Double) -> [Double]? {
+        let d = scatter.cols, nd = Double(n)
+        let std = (0..<d).map { (max(0, scatter[$0, $0]) / nd).squareRoot() }
+        let floor = (std.max() ?? 0) * 1e-12
+        let scale = std.map { $0 > floor && $0 > 0 ? 1 / $0 : 0 }
+        scatter.storage.withUnsafeMutableBufferPointer { a in
+            for r in 0..<d {
+                for c in r..<d { a[r * d + c] *= scale[r] * scale[c] }
+                a[r * d + r] += penalty
+            }
+        }
+        let b = Matrix(rows: d, cols: 1, storage: (0..<d).map { scale[$0] * yScatter[$0] })
+        guard let w = PositiveDefinite.solveIfDefinite(scatter, b)?.storage else { return nil }
+        return (0..<d).map { w[$0] * scale[$0] }
     }
 
     /// Pooled held-out R² of the probe on per-position-mean residuals refitted without the

@@ -47,8 +47,9 @@ extension ViewMeasures {
         return PositionProbe.r2(positions: truth, predicted: predicted)
     }
 
-    /// The probes of the given refitted linear views at once, from one pass of moments; views it
-    /// cannot fold (leace of a one-hot concept, whose columns change with the fold) are left out.
+    /// The probes of the given views that are refitted linear views, at once from one pass of
+    /// moments; other views, and those it cannot fold (leace of a one-hot concept, whose columns
+    /// change with the fold), are left out.
     static func foldedProbes(_ bases: [View.Base], input: LayerInput, settings: DebiasSettings, folds: [Int],
                              threads: Int = 1) -> [View.Base: Double?] {
         let fits: [(View.Base, FoldedLinearProbe.Fit)] = bases.compactMap { base in

@@ -114,12 +114,10 @@ public struct LayerAnalysis: Sendable {
             input.fitMoments = timed(.pca) { RowMoments.of(states, rows: fitRows, y: { Double(positions[$0]) }) }
         }
         // The probes of the views refitted per fold (regress, leace, abtt), from one pass of moments.
-        let folded = View.Base.allCases.filter { base in [.regress, .leace, .abtt].contains(base) && options.views.contains { $0.base == base } }
-        if !folded.isEmpty {
-            input.foldedProbes = timed(.measures) {
-                ViewMeasures.foldedProbes(folded, input: input, settings: options.debias, folds: ViewMeasures.probeFolds(input, roots: roots),
-                                          threads: threads)
-            }
+        let bases = View.Base.allCases.filter { base in options.views.contains { $0.base == base } }
+        input.foldedProbes = timed(.measures) {
+            ViewMeasures.foldedProbes(bases, input: input, settings: options.debias, folds: ViewMeasures.probeFolds(input, roots: roots),
+                                      threads: threads)
         }
         let meanView = timed(.debias) { View.positionMean.apply(to: input, settings: options.debias) }
         var distances = [Double?](repeating: nil, count: states.rows)
@@ -137,14 +135,14 @@ public struct LayerAnalysis: Sendable {
             fitted[base] = timed(.debias) { View(base).apply(to: input, settings: options.debias) }
         }
         if let meanView { fitted[.positionMean] = meanView }
-        let bases = fitted
+        let baseStates = fitted
 
         let projector = options.projector
         let laidOut = options.umapViews.laidOutFirst(options.views)
         // Views run side by side when this layer has threads to spare (fewer layers than threads,
         // or the last layer of a build): each view's work is mostly single-threaded.
         func analyse(_ view: View, threads: Int) -> ViewResult? {
-            let base = bases[view.base]
+            let base = baseStates[view.base]
             guard let viewStates = base != nil && !view.standardized ? base
                     : timed(.debias, { view.apply(to: input, settings: options.debias, base: base) }) else { return nil }
             inspect?(view, viewStates, fit)

@@ -13,15 +13,8 @@ enum ExactNeighbours {
         var candidates = [[Int]](repeating: [], count: n)
         let blocks = ParallelChunks.ranges(n, size: 128)
         let d = prepared.d
-        // Every product at once by the symmetric rank-k update (half the flops of general products
-        // by blocks), then the lower triangle mirrored; blocks of rows read their rows of it.
-        var gram = [Float](repeating: 0, count: n * n)
-        prepared.values.withUnsafeBufferPointer { v in
-            gram.withUnsafeMutableBufferPointer { g in
-                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(d), 1, v.baseAddress!, Int32(d), 0, g.baseAddress!, Int32(n))
-                for i in 0..<n { for j in 0..<i { g[i * n + j] = g[j * n + i] } }
-            }
-        }
+        // Every product at once; blocks of rows read their rows of it.
+        let gram = floatGram(prepared.values, n: n, d: d)
         candidates.withUnsafeMutableBufferPointer { out in
             gram.withUnsafeBufferPointer { products in
                 ParallelChunks.run(chunks: blocks.count, threads: threads) { c in
