@@ -2,7 +2,7 @@ import Foundation
 
 /// A layout's tokens coloured by their cluster (`ViewClusters`), the unclustered tokens in light
 /// grey underneath: the groups the clustering found, seen in the projection. Drawn as
-/// `PositionPlot` is: one `<path>` of dots per colour, the frame on the bulk of the points.
+/// `PositionPlot` is: one `<path>` of dots per colour, in a `PlotFrame`.
 struct ClusterPlot: Sendable {
     var label: String
     var caption: String
@@ -21,14 +21,15 @@ struct ClusterPlot: Sendable {
     static func colour(_ cluster: Int) -> String { cluster < 0 ? unclustered : palette[cluster % palette.count] }
 
     func svg() -> String {
-        let m = Self.margin, side = size - 2 * m
-        let frame = ScatterPlot.Frame(points: PositionPlot.bulk(points), left: m, top: m, side: side)
-        let height = m + side + Self.bottom
+        let m = Self.margin
+        let frame = PlotFrame(points: points, left: m, top: m, width: size - 2 * m)
+        let side = frame.width, tall = frame.height
+        let height = m + tall + Self.bottom
         let count = Set(clusters.filter { $0 >= 0 }).count
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"cluster-plot\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
         out += "<title>\(Escape.html(label))</title><desc>\(points.count) tokens coloured by their cluster (\(count) clusters; unclustered tokens in light grey). The table beside lists each cluster's colour.</desc>\n"
-        out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m))\" y=\"\(fmt(m))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\"/>"
-        out += "<text class=\"axis-label\" x=\"\(fmt(m + side / 2))\" y=\"\(fmt(m + side + 15))\" text-anchor=\"middle\">\(Escape.html(caption))</text></g>\n"
+        out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m))\" y=\"\(fmt(m))\" width=\"\(fmt(side))\" height=\"\(fmt(tall))\"/>"
+        out += "<text class=\"axis-label\" x=\"\(fmt(m + side / 2))\" y=\"\(fmt(m + tall + 15))\" text-anchor=\"middle\">\(Escape.html(caption))</text></g>\n"
         var paths = [String: String]()
         for (p, c) in zip(points, clusters) {
             paths[Self.colour(c), default: ""] += "M\(coord(frame.clampedX(p.x))) \(coord(frame.clampedY(p.y)))h0"

@@ -300,7 +300,8 @@ enum DefaultTheme {
 {{#layouts}}{{{svg}}}
 <p class="caption">{{caption}}{{#note}} <span class="note">{{note}}</span>{{/note}}</p>
 {{#thinning}}<p class="caption thinning">{{thinning}}; full coordinates in <a href="{{dataHref}}">{{dataName}}</a>.</p>
-{{/thinning}}{{/layouts}}
+{{/thinning}}{{#outside}}<p class="caption outside">{{outside}}; their coordinates are in <a href="{{dataHref}}">{{dataName}}</a>.</p>
+{{/outside}}{{/layouts}}
 {{#umapNote}}<p class="caption">{{umapNote}}</p>
 {{/umapNote}}<table class="measures">
 {{#measures}}<tr title="{{help}}"><th>{{label}}</th><td class="num">{{value}}</td><td class="chance">{{#chance}}{{chanceName}} {{chance}}{{/chance}}</td></tr>
@@ -316,6 +317,14 @@ enum DefaultTheme {
 <li class="b{{index}}"><svg class="swatch" viewBox="0 0 12 12" width="12" height="12"><use href="#shape-{{shape}}" fill="{{color}}"/></svg><a href="{{href}}">{{label}}</a> <code class="id">{{id}}</code></li>
 {{/legend}}
 </ul>
+{{#hasFacets}}<section class="facets">
+<h2>By root prompt</h2>
+<p class="howto">A small plot per root prompt: its branches in colour, a line joining each branch's tokens in order with arrowheads along it (the last at its end; a ring marks a branch's first token in the plots above), every other token in grey. The plots of a view share their axes, so the same place means the same thing in each: prompts that follow the same path trace the same curve over the grey.</p>
+{{/hasFacets}}{{#facetViews}}<figure class="facet-view"><figcaption><strong>{{title}}</strong> <code>{{name}}</code> ({{role}}): PCA{{#thinned}}, thinned: the grey context drawn as density cells, an even sample of each prompt's tokens as dots, and the lines of as many whole branches as fit{{/thinned}}.{{#omitted}} {{omitted}}{{/omitted}}</figcaption>
+<div class="facet-grid">{{#facets}}<figure class="facet"><figcaption>{{title}}</figcaption>{{{svg}}}</figure>{{/facets}}</div>
+</figure>
+{{/facetViews}}{{#hasFacets}}</section>
+{{/hasFacets}}
 </div>
 {{#rogue}}
 <section class="rogue">
@@ -415,11 +424,15 @@ svg.defs { position: absolute; }
 .axes .grid { stroke: #ececf0; stroke-width: 1; }
 .axes .tick { font-size: 10px; fill: var(--muted); }
 .axes .axis-label { font-size: 11px; fill: var(--fg); }
-.series .traj { fill: none; stroke-width: 1.2; stroke-opacity: .55; }
+.series .traj { fill: none; stroke-width: .8; stroke-opacity: .32; }
+.series .arrows { fill-opacity: .6; }
+.series .start { fill: none; stroke-width: 1.2; }
 .series .pt { stroke: #fff; stroke-width: .6; }
+.scatter.dense .series .pt { stroke: none; }
+.series .out { fill: none; stroke-width: 1.3; }
 .series .root-start { fill: none; stroke: var(--fg); stroke-width: 1.4; }
 .series { transition: opacity .12s; }
-.series:hover .traj { stroke-width: 2.4; stroke-opacity: 1; }
+.series:hover .traj { stroke-width: 2; stroke-opacity: .9; }
 ul.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .2rem 1.2rem; font-size: .9rem; }
 ul.legend li { padding: .1rem .3rem; border-radius: 3px; }
 ul.legend li:hover { background: #eef; }
@@ -487,6 +500,18 @@ table.ladder td.num, table.ladder th { padding: .15rem .45rem; }
 table.ladder tbody th { text-align: right; }
 table.ladder .rung-start { border-left: 1px solid var(--line); }
 figure.ladder-chart { max-width: 560px; margin: 0 0 1rem; }
+
+/* Small multiples by root prompt (layer pages). */
+.facet-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .6rem 1rem; }
+figure.facet-view { margin: 0 0 1.2rem; }
+figure.facet-view > figcaption { font-size: .9rem; margin-bottom: .3rem; }
+figure.facet { margin: 0; }
+figure.facet figcaption { font-size: .78rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+svg.facet { width: 100%; height: auto; display: block; }
+.facet .tick { font-size: 9px; }
+.facet .traj { stroke-width: .9; stroke-opacity: .5; }
+.facet .context { stroke: #c6c6ce; pointer-events: none; }
+@media (prefers-color-scheme: dark) { .facet .context { stroke: #4a4a56; } }
 
 /* Clusters (layer pages, cluster pages, the index's flow diagram). */
 .cluster-plots { display: flex; flex-wrap: wrap; gap: 1rem; }

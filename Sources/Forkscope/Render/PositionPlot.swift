@@ -26,14 +26,15 @@ struct PositionPlot: Sendable {
     private static let dot = 4.0
 
     func svg() -> String {
-        let m = Self.margin, side = size - m.left - m.right
-        let frame = ScatterPlot.Frame(points: Self.bulk(points), left: m.left, top: m.top, side: side)
-        let height = m.top + side + m.bottom
+        let m = Self.margin
+        let frame = PlotFrame(points: points, left: m.left, top: m.top, width: size - m.left - m.right)
+        let side = frame.width, tall = frame.height
+        let height = m.top + tall + m.bottom
         let lo = scale.lowerBound, hi = scale.upperBound
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"position-plot\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
         out += "<title>\(Escape.html(label))</title><desc>\(points.count) tokens coloured by position, \(lo) (dark purple) to \(hi) (yellow). Every token's coordinates are in the page's CSV.</desc>\n"
-        out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m.left))\" y=\"\(fmt(m.top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\"/>"
-        out += "<text class=\"axis-label\" x=\"\(fmt(m.left + side / 2))\" y=\"\(fmt(m.top + side + 15))\" text-anchor=\"middle\">\(Escape.html(caption))</text></g>\n"
+        out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m.left))\" y=\"\(fmt(m.top))\" width=\"\(fmt(side))\" height=\"\(fmt(tall))\"/>"
+        out += "<text class=\"axis-label\" x=\"\(fmt(m.left + side / 2))\" y=\"\(fmt(m.top + tall + 15))\" text-anchor=\"middle\">\(Escape.html(caption))</text></g>\n"
         var paths = [String](repeating: "", count: Self.viridis.count)
         for (p, position) in zip(points, positions) {
             paths[Self.step(position, lo, hi)] += "M\(coord(frame.clampedX(p.x))) \(coord(frame.clampedY(p.y)))h0"
@@ -42,22 +43,8 @@ struct PositionPlot: Sendable {
         for (i, d) in paths.enumerated() where !d.isEmpty {
             out += "<path stroke=\"\(Self.viridis[i])\" d=\"\(d)\"/>\n"
         }
-        out += "</g>\n" + colourBar(x: m.left + side + 12, top: m.top, height: side, lo: lo, hi: hi)
+        out += "</g>\n" + colourBar(x: m.left + side + 12, top: m.top, height: tall, lo: lo, hi: hi)
         return out + "</svg>"
-    }
-
-    /// Two corners of the box the frame covers: per axis the 1st to 99th percentile of the points,
-    /// padded by a tenth of its width on each side, so that a handful of far-out tokens (drawn at
-    /// the frame's edge) cannot squeeze the gradient into a corner.
-    static func bulk(_ points: [Point]) -> [Point] {
-        guard points.count >= 20 else { return points }
-        func range(_ values: [Double]) -> (Double, Double) {
-            let sorted = values.sorted(), n = sorted.count
-            let lo = sorted[n / 100], hi = sorted[n - 1 - n / 100], pad = (hi - lo) / 10
-            return (lo - pad, hi + pad)
-        }
-        let (x0, x1) = range(points.map(\.x)), (y0, y1) = range(points.map(\.y))
-        return [Point(x: x0, y: y0), Point(x: x1, y: y1)]
     }
 
     /// The scale step of a position: 0 at the first position, the last step at the last.

@@ -110,10 +110,17 @@ public struct ScatterPlot: Sendable {
         }
     }
 
-    /// A drawn plot: its SVG and, when it was over its budget, what was left out.
+    /// A drawn plot: its SVG, what was left out when it was over its budget, and how many tokens
+    /// lie beyond its frame (drawn at the edge as hollow marks).
     public struct Drawing: Sendable {
         public let svg: String
         public let thinning: Thinning?
+        public let outside: Int
+
+        /// E.g. "3 tokens lie beyond the frame: drawn at its edge as hollow marks", or nil.
+        public var outsideNote: String? {
+            outside == 0 ? nil : "\(NumberFormat.count(outside)) token\(outside == 1 ? " lies" : "s lie") beyond the frame (robust to outliers): drawn at its edge as hollow marks"
+        }
     }
 
     public var label: String
@@ -134,45 +141,58 @@ public struct ScatterPlot: Sendable {
     }
 
     private static let margin = (left: 46.0, right: 10.0, top: 10.0, bottom: 38.0)
-    private static let markerRadius = 3.2
 
     public func svg() -> String { draw().svg }
 
+    /// The points that decide the frame: every marker but the massive ones (which would squeeze
+    /// everything else into a dot), with the places the diff's moves start from.
+    var ordinaryPoints: [Point] {
+        let ordinary = series.flatMap { s in s.markers.filter { !$0.isMassive }.flatMap { [$0.point] + ($0.from.map { [$0] } ?? []) } }
+        return ordinary.isEmpty ? series.flatMap { $0.markers.map(\.point) } : ordinary
+    }
+
     public func draw() -> Drawing {
         let m = Self.margin
-        let side = size - m.left - m.right
-        // The range covers the ordinary points: massive ones would squeeze everything else into a dot.
-        let ordinary = series.flatMap { s in s.markers.filter { !$0.isMassive }.flatMap { [$0.point] + ($0.from.map { [$0] } ?? []) } }
-        let frame = Frame(points: ordinary.isEmpty ? series.flatMap { $0.markers.map(\.point) } : ordinary,
-                          left: m.left, top: m.top, side: side)
-        let height = m.top + side + m.bottom
+        let ordinary = ordinaryPoints
+        let frame = PlotFrame(points: ordinary, left: m.left, top: m.top, width: size - m.left - m.right)
+        let height = m.top + frame.height + m.bottom
         let total = series.reduce(0) { $0 + $1.markers.count }
         let thinned = total > budget.whole
         let shown = thinned ? sample() : series.map { [Bool](repeating: true, count: $0.markers.count) }
         let paths = series.map { s in s.trajectory ? (s.start.map { [$0] } ?? []) + s.markers.map(\.point) : [] }
         let lines = thinned ? trajectories(paths) : paths.map { $0.count >= 2 }
+        let drawnMarkers = shown.reduce(0) { $0 + $1.filter { $0 }.count }
+        let outside = series.reduce(0) { $0 + $1.markers.filter { !$0.isMassive && !frame.contains($0.point) }.count }
 
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
-        let thinning = thinned ? Thinning(points: total, markers: shown.reduce(0) { $0 + $1.filter { $0 }.count },
+        let look = MarkerLook(markers: drawnMarkers)
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\(look.outlined ? "" : " dense")\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
+        let thinning = thinned ? Thinning(points: total, markers: drawnMarkers,
                                           trajectories: lines.filter { $0 }.count,
                                           branches: paths.filter { $0.count >= 2 }.count) : nil
-        out += "<title>\(Escape.html(label))</title><desc>\(Escape.html(description(ordinary, thinning: thinning)))</desc>\n"
-        out += shapeDefinitions()
-        out += axes(frame, side: side)
+        out += "<title>\(Escape.html(label))</title><desc>\(Escape.html(description(ordinary, thinning: thinning, outside: outside)))</desc>\n"
+        out += shapeDefinitions(look)
+        out += frame.axes(xLabel: xLabel, yLabel: yLabel)
         if thinned {
             out += Density(points: series.flatMap { $0.markers.map { p in (frame.clampedX(p.point.x), frame.clampedY(p.point.y)) } },
-                           left: m.left, top: m.top, side: side).svg()
+                           left: frame.left, top: frame.top, width: frame.width, height: frame.height).svg()
+        }
+        // Trajectories first, under every branch's points: thin, translucent lines (the page's CSS),
+        // each with its direction in arrowheads and its first own token ringed.
+        for (i, s) in series.enumerated() where lines[i] {
+            let drawn = paths[i].map { (frame.clampedX($0.x), frame.clampedY($0.y)) }
+            out += "<g class=\"series b\(s.branch)\">"
+            out += "<polyline class=\"traj\" stroke=\"\(s.style.color)\" points=\""
+            out += drawn.map { coord($0.0) + "," + coord($0.1) }.joined(separator: " ")
+            out += s.name.map { "\"><title>\(Escape.html($0))</title></polyline>" } ?? "\"/>"
+            let arrows = Arrowheads.path(drawn, size: look.radius * 1.6)
+            if !arrows.isEmpty { out += "<path class=\"arrows\" fill=\"\(s.style.color)\" d=\"\(arrows)\"/>" }
+            if let first = s.markers.first, !first.isRootStart {
+                out += "<circle class=\"start\" stroke=\"\(s.style.color)\" cx=\"\(coord(frame.clampedX(first.point.x)))\" cy=\"\(coord(frame.clampedY(first.point.y)))\" r=\"\(coord(look.radius * 2))\"/>"
+            }
+            out += "</g>\n"
         }
         for (i, s) in series.enumerated() {
             out += "<g class=\"series b\(s.branch)\" fill=\"\(s.style.color)\">\n"
-            if lines[i] {
-                out += "<polyline class=\"traj\" stroke=\"\(s.style.color)\" points=\""
-                for (k, p) in paths[i].enumerated() {
-                    if k > 0 { out += " " }
-                    out += coord(frame.clampedX(p.x)) + "," + coord(frame.clampedY(p.y))
-                }
-                out += s.name.map { "\"><title>\(Escape.html($0))</title></polyline>\n" } ?? "\"/>\n"
-            }
             var moves = ""
             for (j, marker) in s.markers.enumerated() where shown[i][j] {
                 guard let from = marker.from else { continue }
@@ -182,18 +202,35 @@ public struct ScatterPlot: Sendable {
             if !moves.isEmpty { out += "<path class=\"moves\" stroke=\"\(s.style.color)\" d=\"\(moves)\"/>\n" }
             let shape = "\(idPrefix)\(s.style.shape.rawValue.prefix(1))"
             for (j, marker) in s.markers.enumerated() where shown[i][j] {
-                out += markerElement(marker, shape: shape, frame: frame)
+                out += markerElement(marker, shape: shape, color: s.style.color, frame: frame, look: look)
             }
             out += "</g>\n"
         }
         out += "</svg>"
-        return Drawing(svg: out, thinning: thinning)
+        return Drawing(svg: out, thinning: thinning, outside: outside)
+    }
+
+    /// How big and how opaque a plot's markers are, from how many it draws: full size and nearly
+    /// opaque up to 150, then the area shrinking as 1/√n (radius as n^−¼) down to 1.5 units, and
+    /// the opacity as n^−⅓ down to 0.35, so that dense regions read as darker rather than as one
+    /// blob. Beyond 150 markers their white outline goes (it would eat the smaller fill).
+    struct MarkerLook: Equatable {
+        let radius: Double, opacity: Double, outlined: Bool
+
+        static let full = 150.0
+
+        init(markers n: Int) {
+            let ratio = max(1, Double(n) / Self.full)
+            radius = max(1.5, 3.2 / pow(ratio, 0.25))
+            opacity = max(0.35, 0.9 / pow(ratio, 1.0 / 3))
+            outlined = ratio <= 1
+        }
     }
 
     /// What the plot shows, in words, for its `<desc>` (read by screen readers in place of the
     /// picture): how many tokens and branches, the axes' ranges, what is drawn at the edge or
     /// left out, and where the numbers are.
-    func description(_ ordinary: [Point], thinning: Thinning?) -> String {
+    func description(_ ordinary: [Point], thinning: Thinning?, outside: Int) -> String {
         let total = series.reduce(0) { $0 + $1.markers.count }
         guard total > 0 else { return "No points: this view leaves no token to draw (its caption says why)." }
         let branches = series.filter { !$0.markers.isEmpty }.count
@@ -204,36 +241,44 @@ public struct ScatterPlot: Sendable {
         }
         let massive = series.reduce(0) { $0 + $1.markers.filter(\.isMassive).count }
         if massive > 0 { text += "; \(massive) massive token\(massive == 1 ? "" : "s") drawn at the edge" }
+        if outside > 0 { text += "; \(outside) token\(outside == 1 ? "" : "s") beyond the frame drawn at its edge as hollow marks" }
         if let thinning { text += "; \(thinning.summary)" }
         return text + ". Every token's coordinates are in the page's token tables and CSV."
     }
 
     /// The marker shapes the series use, each defined once, centred on the origin, and placed by `<use>`.
-    private func shapeDefinitions() -> String {
+    private func shapeDefinitions(_ look: MarkerLook) -> String {
         let used = Set(series.filter { !$0.markers.isEmpty }.map(\.style.shape))
         guard !used.isEmpty else { return "" }
-        let r = Self.markerRadius
+        let r = look.radius
+        // Size and opacity on the shapes themselves: every `<use>` of the plot shares them (the
+        // outline goes by the plot's class `dense`).
+        let paint = "fill-opacity=\"\(fmt(look.opacity))\""
         var out = "<defs>"
         for shape in BranchStyle.Shape.allCases where used.contains(shape) {
             let id = "\(idPrefix)\(shape.rawValue.prefix(1))"
             switch shape {
             case .circle:
-                out += "<circle id=\"\(id)\" r=\"\(fmt(r))\"/>"
+                out += "<circle id=\"\(id)\" r=\"\(fmt(r))\" \(paint)/>"
             case .square:
-                out += "<rect id=\"\(id)\" x=\"\(fmt(-r))\" y=\"\(fmt(-r))\" width=\"\(fmt(2 * r))\" height=\"\(fmt(2 * r))\"/>"
+                out += "<rect id=\"\(id)\" x=\"\(fmt(-r))\" y=\"\(fmt(-r))\" width=\"\(fmt(2 * r))\" height=\"\(fmt(2 * r))\" \(paint)/>"
             case .triangle:
-                out += "<polygon id=\"\(id)\" points=\"0,\(fmt(-1.3 * r)) \(fmt(-1.2 * r)),\(fmt(0.8 * r)) \(fmt(1.2 * r)),\(fmt(0.8 * r))\"/>"
+                out += "<polygon id=\"\(id)\" points=\"0,\(fmt(-1.3 * r)) \(fmt(-1.2 * r)),\(fmt(0.8 * r)) \(fmt(1.2 * r)),\(fmt(0.8 * r))\" \(paint)/>"
             case .diamond:
-                out += "<polygon id=\"\(id)\" points=\"0,\(fmt(-1.4 * r)) \(fmt(1.4 * r)),0 0,\(fmt(1.4 * r)) \(fmt(-1.4 * r)),0\"/>"
+                out += "<polygon id=\"\(id)\" points=\"0,\(fmt(-1.4 * r)) \(fmt(1.4 * r)),0 0,\(fmt(1.4 * r)) \(fmt(-1.4 * r)),0\" \(paint)/>"
             }
         }
         return out + "</defs>\n"
     }
 
+    /// The full-size marker radius, of the rings around root starts and massive tokens.
+    private static let ringRadius = 3.2
+
     /// A marker: a `<use>` of its branch's shape with its tooltip, after a ring for a root's first
-    /// token and a crossed circle for a massive one (these say so by their look; the tooltip is the marker's).
-    private func markerElement(_ marker: Marker, shape: String, frame: Frame) -> String {
-        let x = frame.clampedX(marker.point.x), y = frame.clampedY(marker.point.y), r = Self.markerRadius
+    /// token and a crossed circle for a massive one (these say so by their look; the tooltip is the
+    /// marker's). A token beyond the frame is drawn at its edge, hollow, its tooltip giving where it lies.
+    private func markerElement(_ marker: Marker, shape: String, color: String, frame: PlotFrame, look: MarkerLook) -> String {
+        let x = frame.clampedX(marker.point.x), y = frame.clampedY(marker.point.y), r = Self.ringRadius
         let cx = coord(x), cy = coord(y)
         var out = ""
         if marker.isMassive {
@@ -241,6 +286,10 @@ public struct ScatterPlot: Sendable {
         }
         if marker.isRootStart {
             out += "<circle class=\"root-start\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"\(coord(r * 2.6))\"/>\n"
+        }
+        if !marker.isMassive && !frame.contains(marker.point) {
+            let at = " · beyond the frame, at (\(NumberFormat.figure(marker.point.x)), \(NumberFormat.figure(marker.point.y)))"
+            return out + "<use class=\"out\" href=\"#\(shape)\" x=\"\(cx)\" y=\"\(cy)\" stroke=\"\(color)\"><title>\(Escape.html(marker.tooltip + at))</title></use>\n"
         }
         return out + "<use class=\"pt\" href=\"#\(shape)\" x=\"\(cx)\" y=\"\(cy)\"><title>\(Escape.html(marker.tooltip))</title></use>\n"
     }
@@ -318,29 +367,31 @@ public struct ScatterPlot: Sendable {
     /// a `<path>` per shade, a horizontal stroke as tall as a cell per run of equal cells in a row,
     /// so its size follows the non-empty cells, not the points.
     struct Density {
-        /// The side of a cell in SVG units (the frame is 384 wide: 64 cells).
+        /// The side of a cell in SVG units (a frame 384 wide has 64 columns).
         static let cellSize = 6.0
         /// Opacity of each shade, lightest first; a cell's shade grows with the log of its count.
         static let opacities = [0.12, 0.22, 0.36, 0.55]
         static let color = "#4a4a68"
 
-        let columns: Int
+        let columns: Int, rows: Int
         let cell: Double
         let left: Double
         let top: Double
         /// Points per cell, row-major from the top left.
         private(set) var counts: [Int]
 
-        /// `points` in SVG coordinates, inside the frame.
-        init(points: [(Double, Double)], left: Double, top: Double, side: Double) {
-            columns = max(1, Int((side / Self.cellSize).rounded()))
-            cell = side / Double(columns)
+        /// `points` in SVG coordinates, inside the frame (`width` by `height` units; the rows as
+        /// many square cells as fit).
+        init(points: [(Double, Double)], left: Double, top: Double, width: Double, height: Double) {
+            columns = max(1, Int((width / Self.cellSize).rounded()))
+            cell = width / Double(columns)
+            rows = max(1, Int((height / cell).rounded(.up)))
             self.left = left
             self.top = top
-            counts = [Int](repeating: 0, count: columns * columns)
+            counts = [Int](repeating: 0, count: columns * rows)
             for (x, y) in points {
                 let c = min(columns - 1, max(0, Int(((x - left) / cell).rounded(.down))))
-                let r = min(columns - 1, max(0, Int(((y - top) / cell).rounded(.down))))
+                let r = min(rows - 1, max(0, Int(((y - top) / cell).rounded(.down))))
                 counts[r * columns + c] += 1
             }
         }
@@ -355,14 +406,17 @@ public struct ScatterPlot: Sendable {
             return 1 + min(shades - 1, Int(t * Double(shades)))
         }
 
-        func svg() -> String {
+        /// - Parameter id: an id for the group, to draw it again by `<use>`; its colour then comes
+        ///   from the `<use>` (page styles do not reach into a `<use>`'s copy).
+        func svg(id: String? = nil) -> String {
             let maximum = counts.max() ?? 0
             let total = counts.reduce(0, +)
-            var out = "<g class=\"density\" fill=\"none\" stroke=\"\(Self.color)\" stroke-width=\"\(coord(cell))\" data-points=\"\(total)\">\n"
+            let paint = id.map { " id=\"\($0)\"" } ?? " stroke=\"\(Self.color)\""
+            var out = "<g\(paint) class=\"density\" fill=\"none\" stroke-width=\"\(coord(cell))\" data-points=\"\(total)\">\n"
             let levels = counts.map { Self.level($0, maximum: maximum) }
             for shade in 1...Self.opacities.count {
                 var d = "", cells = 0, points = 0
-                for r in 0..<columns {
+                for r in 0..<rows {
                     var c = 0
                     while c < columns {
                         guard levels[r * columns + c] == shade else { c += 1; continue }
@@ -382,51 +436,34 @@ public struct ScatterPlot: Sendable {
         }
     }
 
-    private func axes(_ frame: Frame, side: Double) -> String {
-        let m = Self.margin
-        var out = "<g class=\"axes\">\n"
-        out += "<rect class=\"frame\" x=\"\(fmt(m.left))\" y=\"\(fmt(m.top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\"/>\n"
-        let step = Self.niceStep(frame.half * 2 / 5)
-        for v in Self.ticks(from: frame.xMin, to: frame.xMin + 2 * frame.half, step: step) {
-            let x = frame.x(v)
-            out += "<line class=\"grid\" x1=\"\(fmt(x))\" y1=\"\(fmt(m.top))\" x2=\"\(fmt(x))\" y2=\"\(fmt(m.top + side))\"/>"
-            out += "<text class=\"tick\" x=\"\(fmt(x))\" y=\"\(fmt(m.top + side + 13))\" text-anchor=\"middle\">\(Self.tickLabel(v, step: step))</text>\n"
-        }
-        for v in Self.ticks(from: frame.yMin, to: frame.yMin + 2 * frame.half, step: step) {
-            let y = frame.y(v)
-            out += "<line class=\"grid\" x1=\"\(fmt(m.left))\" y1=\"\(fmt(y))\" x2=\"\(fmt(m.left + side))\" y2=\"\(fmt(y))\"/>"
-            out += "<text class=\"tick\" x=\"\(fmt(m.left - 4))\" y=\"\(fmt(y + 3.5))\" text-anchor=\"end\">\(Self.tickLabel(v, step: step))</text>\n"
-        }
-        out += "<text class=\"axis-label\" x=\"\(fmt(m.left + side / 2))\" y=\"\(fmt(m.top + side + 31))\" text-anchor=\"middle\">\(Escape.html(xLabel))</text>\n"
-        out += "<text class=\"axis-label\" transform=\"translate(11 \(fmt(m.top + side / 2))) rotate(-90)\" text-anchor=\"middle\">\(Escape.html(yLabel))</text>\n"
-        out += "</g>\n"
-        return out
-    }
+    /// Arrowheads along a drawn trajectory, so its direction reads without a colour ramp: one at
+    /// its last point (marking the branch's end) and one at the middle of every `every`-th segment,
+    /// each pointing along its segment; segments shorter than an arrowhead get none.
+    enum Arrowheads {
+        static let every = 6
 
-    /// The square data window and its mapping to SVG coordinates (y grows downwards in SVG).
-    struct Frame {
-        let xMin: Double, yMin: Double, half: Double, scale: Double, left: Double, top: Double, side: Double
-
-        init(points: [Point], left: Double, top: Double, side: Double) {
-            let xs = points.map(\.x), ys = points.map(\.y)
-            let (x0, x1) = (xs.min() ?? -1, xs.max() ?? 1)
-            let (y0, y1) = (ys.min() ?? -1, ys.max() ?? 1)
-            var half = max(x1 - x0, y1 - y0) / 2 * 1.06
-            if !(half > 0) { half = max(abs(x0), abs(y0), 1) }
-            self.half = half
-            self.xMin = (x0 + x1) / 2 - half
-            self.yMin = (y0 + y1) / 2 - half
-            self.scale = side / (2 * half)
-            self.left = left
-            self.top = top
-            self.side = side
+        /// An SVG path of filled triangles of length `size`, for points in SVG coordinates.
+        static func path(_ points: [(Double, Double)], size: Double) -> String {
+            guard points.count >= 2 else { return "" }
+            var d = ""
+            func arrow(from a: (Double, Double), to b: (Double, Double), tipAt t: Double) {
+                let dx = b.0 - a.0, dy = b.1 - a.1, length = (dx * dx + dy * dy).squareRoot()
+                guard length >= size else { return }
+                let ux = dx / length, uy = dy / length
+                let tip = (a.0 + t * dx, a.1 + t * dy), base = (tip.0 - size * ux, tip.1 - size * uy), half = size * 0.45
+                d += "M\(coord(tip.0)),\(coord(tip.1))L\(coord(base.0 - half * uy)),\(coord(base.1 + half * ux))"
+                    + "L\(coord(base.0 + half * uy)),\(coord(base.1 - half * ux))Z"
+            }
+            for k in stride(from: every - 1, to: points.count - 2, by: every) {
+                arrow(from: points[k], to: points[k + 1], tipAt: 0.5 + size / 2 / max(1e-9, distance(points[k], points[k + 1])))
+            }
+            arrow(from: points[points.count - 2], to: points[points.count - 1], tipAt: 1)
+            return d
         }
 
-        func x(_ v: Double) -> Double { left + (v - xMin) * scale }
-        func y(_ v: Double) -> Double { top + side - (v - yMin) * scale }
-        /// Positions pinned inside the frame, for points outside the range (massive tokens).
-        func clampedX(_ v: Double) -> Double { min(max(x(v), left + 4), left + side - 4) }
-        func clampedY(_ v: Double) -> Double { min(max(y(v), top + 4), top + side - 4) }
+        private static func distance(_ a: (Double, Double), _ b: (Double, Double)) -> Double {
+            ((b.0 - a.0) * (b.0 - a.0) + (b.1 - a.1) * (b.1 - a.1)).squareRoot()
+        }
     }
 
     /// 1, 2 or 5 times a power of ten, at least `rough` (Heckbert, "Nice numbers for graph labels", 1990).

@@ -27,8 +27,8 @@ struct PositionPlotTests {
     func robustFrame() throws {
         var points = (0..<100).map { Point(x: Double($0 % 10), y: Double($0 / 10)) }
         points[99] = Point(x: 1e6, y: -1e6)
-        let corners = PositionPlot.bulk(points)
-        #expect(corners[1].x < 20 && corners[0].y > -5)
+        let window = PlotFrame.Window.robust(points)
+        #expect(window.x.upperBound < 20 && window.y.lowerBound > -5)
         let svg = PositionPlot(label: "l", caption: "UMAP", points: points, positions: Array(0..<100), scale: 0...99).svg()
         #expect(Kit.xmlError(svg) == nil)
     }

@@ -169,7 +169,7 @@ struct ScatterPlotBudgetTests {
         #expect(covered.count == cells)
         #expect(cells < 64 * 64 && cells > 100)
         // Binned directly: every point in exactly one cell.
-        let density = ScatterPlot.Density(points: (0..<1000).map { (Double($0 % 400) + 40, Double($0 % 397) + 5) }, left: 46, top: 10, side: 384)
+        let density = ScatterPlot.Density(points: (0..<1000).map { (Double($0 % 400) + 40, Double($0 % 397) + 5) }, left: 46, top: 10, width: 384, height: 384)
         #expect(density.counts.reduce(0, +) == 1000 && density.counts.count == 64 * 64)
     }
 

@@ -54,7 +54,8 @@ struct DiffLayerPage: Sendable {
                     note: { t in e.neighbourChange[t].map { "neighbours changed \(NumberFormat.share($0))" } })
                 plot.budget = budget
                 plot.idPrefix = "\(id)\(i)"
-                return plot.draw().svg
+                let drawing = plot.draw()
+                return drawing.svg + (drawing.outsideNote.map { "<p class=\"caption outside\">\(Escape.html($0)).</p>" } ?? "")
             }
             // Lines only for the compared tokens: a massive token's far place would stretch the axes.
             var from = [Point?](repeating: nil, count: run.tokenCount)

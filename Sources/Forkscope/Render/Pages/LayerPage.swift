@@ -28,6 +28,8 @@ struct LayerPage: Sendable {
         var note: String?
         /// How the plot was thinned to the page's budget, if it was.
         var thinning: String?
+        /// How many tokens lie beyond the plot's robust frame, if any.
+        var outside: String?
     }
 
     struct MeasureRow: Sendable {
@@ -47,6 +49,17 @@ struct LayerPage: Sendable {
         var svgs: [String]
     }
 
+    /// A view's PCA as small multiples, a plot per root prompt (`FacetGrid`).
+    struct FacetView: Sendable {
+        var title: String
+        var name: String
+        var role: String
+        var facets: [FacetGrid.Facet]
+        /// Root prompts beyond the grid's limit, in words.
+        var omitted: String?
+        var thinned: Bool
+    }
+
     struct MassiveRow: Sendable {
         var branch: String
         var id: String
@@ -63,6 +76,8 @@ struct LayerPage: Sendable {
     var commentary: String?
     var positionViews: [PositionView]
     var plots: [Plot]
+    var facetViews: [FacetView]
+    var hasFacets: Bool
     var thinned: Bool
     var massiveExcluded: Bool
     var massive: [MassiveRow]
@@ -91,7 +106,7 @@ struct LayerPage: Sendable {
                 let drawing = plot.draw()
                 if drawing.thinning != nil { thinned = true }
                 return LayoutPlot(svg: drawing.svg, caption: caption(site, v, kind, analysis: a), note: kind == .pca ? excluded(site, v) : nil,
-                                  thinning: drawing.thinning?.summary)
+                                  thinning: drawing.thinning?.summary, outside: drawing.outsideNote)
             }
             let variance = v.layouts[.pca]?.explainedVariance ?? []
             return Plot(
@@ -106,6 +121,7 @@ struct LayerPage: Sendable {
                 umapNote: someUMAP && v.layouts[.umap] == nil && v.layouts[.pca]?.points.contains(where: { $0 != nil }) == true
                     ? "No UMAP for this view: UMAP is drawn for \(umapSelection(site.options.umapViews, views: a.views.map(\.view))) (forkscope build --umap-views all draws every view)." : nil)
         }
+        let facets = facetViews(site, a, massive: massive)
         let page = LayerPage(
             layer: a.layer,
             layerLinks: site.layerLinks(current: a.layer) { root + paths.layerPage($0) },
@@ -113,6 +129,8 @@ struct LayerPage: Sendable {
             commentary: site.commentary.layers[a.layer].map(Markdown.html),
             positionViews: positionViews(site, a, massive: massive),
             plots: plots,
+            facetViews: facets,
+            hasFacets: !facets.isEmpty,
             thinned: thinned,
             massiveExcluded: a.massiveExcluded,
             massive: a.massive.map { m in
@@ -138,23 +156,44 @@ struct LayerPage: Sendable {
         }
     }
 
-    /// The raw view and the recommended one (if another), each layout coloured by position; massive
-    /// tokens are left out, as from the fits.
-    static func positionViews(_ site: SiteRenderer, _ a: LayerAnalysis, massive: Set<Int>) -> [PositionView] {
+    /// The raw view and the recommended one (if another and in the build), with their roles.
+    static func pairedViews(_ site: SiteRenderer, _ a: LayerAnalysis) -> [(LayerAnalysis.ViewResult, String)] {
         let recommended = site.report.recommended_view.flatMap(View.init(name:))
         var shown = [(View.raw, "raw")]
         if let recommended, recommended != .raw { shown.append((recommended, "recommended")) }
+        return shown.compactMap { view, role in a.views.first { $0.view == view }.map { ($0, role) } }
+    }
+
+    /// The raw view and the recommended one (if another), each layout coloured by position; massive
+    /// tokens are left out, as from the fits.
+    static func positionViews(_ site: SiteRenderer, _ a: LayerAnalysis, massive: Set<Int>) -> [PositionView] {
         let positions = site.run.tokenPositions
         let drawn = positions.indices.filter { !massive.contains($0) }.map { positions[$0] }
         let scale = (drawn.min() ?? 0)...(drawn.max() ?? 0)
-        return shown.compactMap { view, role in
-            guard let v = a.views.first(where: { $0.view == view }) else { return nil }
+        return pairedViews(site, a).map { v, role in
             let svgs = v.orderedLayouts.map { kind, layout -> String in
                 let tokens = layout.points.indices.filter { layout.points[$0] != nil && !massive.contains($0) }
-                return PositionPlot(label: "\(view.title), layer \(a.layer): \(kind.title) coloured by position", caption: kind.title,
+                return PositionPlot(label: "\(v.view.title), layer \(a.layer): \(kind.title) coloured by position", caption: kind.title,
                                     points: tokens.map { layout.points[$0]! }, positions: tokens.map { positions[$0] }, scale: scale).svg()
             }
-            return PositionView(title: view.title, name: view.name, role: role, svgs: svgs)
+            return PositionView(title: v.view.title, name: v.view.name, role: role, svgs: svgs)
+        }
+    }
+
+    /// The raw view's and the recommended view's PCA, a small plot per root prompt; massive tokens
+    /// are left out, as from the fits.
+    static func facetViews(_ site: SiteRenderer, _ a: LayerAnalysis, massive: Set<Int>) -> [FacetView] {
+        let groups = FacetGrid.groups(site.run, shown: site.shown)
+        return pairedViews(site, a).enumerated().compactMap { i, pair in
+            let (v, role) = pair
+            guard let pca = v.layouts[.pca] else { return nil }
+            let points = pca.points.indices.map { massive.contains($0) ? nil : pca.points[$0] }
+            let grid = FacetGrid(label: "\(v.view.title), layer \(a.layer): PCA", idPrefix: "f\(i)", groups: groups, points: points,
+                                 run: site.run, shown: site.shown)
+            let omitted = groups.count - FacetGrid.limit
+            return FacetView(title: v.view.title, name: v.view.name, role: role, facets: grid.facets(),
+                             omitted: omitted > 0 ? "The run has \(groups.count) root prompts; the first \(FacetGrid.limit) are drawn, \(omitted) are not." : nil,
+                             thinned: grid.thinned)
         }
     }
 
