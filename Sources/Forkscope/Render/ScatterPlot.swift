@@ -412,7 +412,7 @@ public struct ScatterPlot: Sendable {
             let maximum = counts.max() ?? 0
             let total = counts.reduce(0, +)
             let paint = id.map { " id=\"\($0)\"" } ?? " stroke=\"\(Self.color)\""
-            var out = "<g\(paint) class=\"density\" fill=\"none\" stroke-width=\"\(coord(cell))\" data-points=\"\(total)\">\n"
+            var out = "<g class=\"density\"\(paint) fill=\"none\" stroke-width=\"\(coord(cell))\" data-points=\"\(total)\">\n"
             let levels = counts.map { Self.level($0, maximum: maximum) }
             for shade in 1...Self.opacities.count {
                 var d = "", cells = 0, points = 0

@@ -116,7 +116,7 @@ struct EndToEndTests {
                 let measures = try #require(layer["views"] as? [String: [String: Any]])
                 let massive = massiveByLayer[l] ?? []
                 let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
-                let scatters = Kit.svgFragments(html).filter { $0.hasPrefix("<svg") && $0.prefix(200).contains("class=\"scatter\"") }
+                let scatters = Kit.svgFragments(html).filter { $0.hasPrefix("<svg") && $0.prefix(200).contains("class=\"scatter") }
                 // A PCA plot per view, and a UMAP plot below it for the two views laid out.
                 #expect(scatters.count == views.count + laidOut.count, "layer \(l): \(scatters.count) scatter plots")
                 let figures = Array(html.components(separatedBy: "<figure class=\"plot\">").dropFirst())
@@ -135,18 +135,20 @@ struct EndToEndTests {
                     if laidOut.contains(name) {
                         let umap = try #require(Kit.svgFragments(figure).dropFirst().first, "\(at): no UMAP plot")
                         let fitTokens = try #require(measures[name]?["fit_tokens"] as? Int)
-                        #expect(Kit.count("class=\"pt\"", in: umap) == fitTokens, "\(at): UMAP points")
+                        #expect(Kit.markerCount(umap) == fitTokens, "\(at): UMAP points")
                         #expect(figure.contains("orthogonal Procrustes") == (name != "raw"), "\(at): alignment note")
                     } else {
-                        let plots = Kit.svgFragments(figure).filter { $0.prefix(200).contains("class=\"scatter\"") }
+                        let plots = Kit.svgFragments(figure).filter { $0.prefix(200).contains("class=\"scatter") }
                         #expect(plots.count == 1 && figure.contains("No UMAP for this view"), "\(at): UMAP note")
                     }
-                    #expect(Kit.count("class=\"pt\"", in: svg) == expected, "\(at): points")
+                    #expect(Kit.markerCount(svg) == expected, "\(at): points")
                     // Massive tokens are drawn, at the edge, with a marker (position_mean covers none of the demo's).
                     let coveredMassive = name.hasPrefix("position_mean") ? Set(info.supportedTokens(excluding: massive)).intersection(massive) : massive
                     #expect(Kit.count("<g class=\"massive\">", in: svg) == coveredMassive.count, "\(at): massive markers")
                     for i in info.branches.indices {
-                        #expect(Kit.count("<g class=\"series b\(i)\"", in: svg) == 1, "\(at): series b\(i)")
+                        // A group of points per branch, and one of its trajectory under every branch's points.
+                        #expect(Kit.count("<g class=\"series b\(i)\" fill=", in: svg) == 1, "\(at): series b\(i)")
+                        #expect(Kit.count("<g class=\"series b\(i)\">", in: svg) <= 1, "\(at): trajectory b\(i)")
                     }
                     #expect(Kit.xmlError(svg) == nil, "\(at): SVG does not parse")
                 }

@@ -75,6 +75,11 @@ enum SiteTestKit {
         haystack.components(separatedBy: needle).count - 1
     }
 
+    /// The token markers of a scatter plot: those drawn where they lie and those beyond its frame.
+    static func markerCount(_ svg: String) -> Int {
+        count("<use class=\"pt\"", in: svg) + count("<use class=\"out\"", in: svg)
+    }
+
     /// Values of the double-quoted attribute `name` (e.g. `href`) in every tag, raw (not unescaped).
     static func attributeValues(_ name: String, in html: String) -> [String] {
         var out = [String]()

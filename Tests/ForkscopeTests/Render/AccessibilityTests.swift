@@ -22,7 +22,7 @@ struct AccessibilityTests {
                     let head = String(svg.prefix(while: { $0 != "\n" })) + (svg.split(separator: "\n").dropFirst().first.map(String.init) ?? "")
                     let title = Kit.between(head, "<title>", "</title>"), desc = Kit.between(head, "<desc>", "</desc>")
                     #expect(!(title ?? "").isEmpty && !(desc ?? "").isEmpty, "\(page): \(svg.prefix(160))")
-                    if svg.contains("class=\"scatter\""), desc?.hasPrefix("No points") != true {
+                    if svg.contains("class=\"scatter"), desc?.hasPrefix("No points") != true {
                         #expect(desc?.contains(" tokens in ") == true && desc?.contains(" from ") == true, "\(page): \(desc ?? "")")
                     }
                     described += 1

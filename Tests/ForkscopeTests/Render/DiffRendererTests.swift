@@ -84,7 +84,7 @@ struct DiffRendererTests {
                 #expect(row.hasPrefix("same") || row.hasPrefix("none"), "\(row.prefix(120))")
             }
             // Each view: A, B turned onto A, and the moves, all well-formed SVG.
-            let plots = Kit.svgFragments(zero).filter { $0.contains("class=\"scatter\"") }
+            let plots = Kit.svgFragments(zero).filter { $0.contains("class=\"scatter") }
             #expect(plots.count == 15)
             for svg in plots { #expect(Kit.xmlError(svg) == nil) }
             #expect(plots.filter { $0.contains("<path class=\"moves\"") }.count == 5)

@@ -110,7 +110,7 @@ struct PageEscapingTests {
             for page in try Kit.htmlPages(site) {
                 let html = try Kit.text(site.appendingPathComponent(page))
                 for svg in Kit.svgFragments(html) {
-                    if svg.contains("class=\"scatter\"") { scatterCount += 1 }
+                    if svg.contains("class=\"scatter") { scatterCount += 1 }
                     if svg.contains("class=\"sweep\"") {
                         sweepCount += 1
                         #expect(page == "index.html", "\(page): a layer sweep chart outside the index")

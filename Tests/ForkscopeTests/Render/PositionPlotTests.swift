@@ -27,8 +27,9 @@ struct PositionPlotTests {
     func robustFrame() throws {
         var points = (0..<100).map { Point(x: Double($0 % 10), y: Double($0 / 10)) }
         points[99] = Point(x: 1e6, y: -1e6)
-        let window = PlotFrame.Window.robust(points)
-        #expect(window.x.upperBound < 20 && window.y.lowerBound > -5)
+        let frame = PlotFrame(points: points, left: 0, top: 0, width: 300)
+        #expect(frame.xMax < 20 && frame.yMin > -10)
+        #expect(frame.contains(Point(x: 0, y: 0)) && frame.contains(Point(x: 9, y: 9)) && !frame.contains(points[99]))
         let svg = PositionPlot(label: "l", caption: "UMAP", points: points, positions: Array(0..<100), scale: 0...99).svg()
         #expect(Kit.xmlError(svg) == nil)
     }

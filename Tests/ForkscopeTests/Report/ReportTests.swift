@@ -329,7 +329,7 @@ struct ReportTests {
             let layers = try #require(object["layers"] as? [[String: Any]])
             for (l, layer) in zip(info.layers, layers) {
                 let html = try Kit.text(site.appendingPathComponent("layers/\(l).html"))
-                let svgs = Kit.svgFragments(html).filter { $0.contains("class=\"scatter\"") }
+                let svgs = Kit.svgFragments(html).filter { $0.contains("class=\"scatter") }
                 // UMAP needs 4 fit tokens: a plot for each view that has one, beside the PCA plots.
                 let umaps = (layer["views"] as? [String: [String: Any]])?.values.filter {
                     guard $0["umap_initialisation"] is String else { return false }
