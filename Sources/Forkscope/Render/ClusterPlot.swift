@@ -30,13 +30,15 @@ struct ClusterPlot: Sendable {
         out += "<title>\(Escape.html(label))</title><desc>\(points.count) tokens coloured by their cluster (\(count) clusters; unclustered tokens in light grey). The table beside lists each cluster's colour.</desc>\n"
         out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m))\" y=\"\(fmt(m))\" width=\"\(fmt(side))\" height=\"\(fmt(tall))\"/>"
         out += "<text class=\"axis-label\" x=\"\(fmt(m + side / 2))\" y=\"\(fmt(m + tall + 15))\" text-anchor=\"middle\">\(Escape.html(caption))</text></g>\n"
-        var paths = [String: String]()
+        var dots = DotPaths()
         for (p, c) in zip(points, clusters) {
-            paths[Self.colour(c), default: ""] += "M\(coord(frame.clampedX(p.x))) \(coord(frame.clampedY(p.y)))h0"
+            dots.add(frame.clampedX(p.x), frame.clampedY(p.y), colour: Self.colour(c))
         }
         out += "<g class=\"dots\" fill=\"none\" stroke-width=\"\(fmt(Self.dot))\" stroke-linecap=\"round\">\n"
         // Unclustered first (underneath), then the palette in order.
-        for colour in [Self.unclustered] + Self.palette { if let d = paths[colour] { out += "<path stroke=\"\(colour)\" d=\"\(d)\"/>\n" } }
+        for colour in [Self.unclustered] + Self.palette where !dots.d(colour).isEmpty {
+            out += "<path stroke=\"\(colour)\" d=\"\(dots.d(colour))\"/>\n"
+        }
         return out + "</g>\n</svg>"
     }
 }

@@ -7,8 +7,8 @@ import Foundation
 /// answers "do different prompts follow the same path?".
 ///
 /// The grey context is the same in every facet: the first facet defines it once and every facet
-/// draws it by `<use>`. Dots are zero-length round-capped strokes, a path per colour (as in
-/// `PositionPlot`); a facet's tokens carry no tooltip each, its branch groups name their branch.
+/// draws it by `<use>`. Dots are `DotPaths`, a path per branch; a facet's tokens carry no tooltip
+/// each, its branch groups name their branch.
 /// Above `budget` tokens the grid thins: the context becomes density cells, the coloured dots an
 /// even sample, and trajectories are drawn for as many whole branches as `budget` vertices allow.
 struct FacetGrid: Sendable {
@@ -90,12 +90,13 @@ struct FacetGrid: Sendable {
                         if !arrows.isEmpty { out += "<path class=\"arrows\" fill=\"\(style.color)\" d=\"\(arrows)\"/>" }
                     }
                 }
-                let dots = tokens.filter { !thin || kept.contains($0) }.map { t -> String in
+                var dots = DotPaths()
+                for t in tokens where !thin || kept.contains(t) {
                     let (x, y) = at(points[t]!)
-                    return "M\(coord(x)) \(coord(y))h0"
-                }.joined()
-                if !dots.isEmpty {
-                    out += "<path class=\"dots\" fill=\"none\" stroke-linecap=\"round\" stroke=\"\(style.color)\" stroke-width=\"\(fmt(Self.dot))\" d=\"\(dots)\"/>"
+                    dots.add(x, y, colour: "")
+                }
+                if !dots.d("").isEmpty {
+                    out += "<path class=\"dots\" fill=\"none\" stroke-linecap=\"round\" stroke=\"\(style.color)\" stroke-width=\"\(fmt(Self.dot))\" d=\"\(dots.d(""))\"/>"
                 }
                 out += "</g>\n"
             }
@@ -103,21 +104,17 @@ struct FacetGrid: Sendable {
         }
     }
 
-    /// The grey context, once for the grid: every drawn token as a dot (rounded to whole SVG units
-    /// and each spot drawn once), or density cells when the grid is thinned. Its colour is the
+    /// The grey context, once for the grid: every drawn token as a dot (`DotPaths`), or density
+    /// cells when the grid is thinned. Its colour is the
     /// `<use class="context">`'s, so the theme's dark mode reaches it.
     private func contextDefinition(_ xy: [(Double, Double)], frame: PlotFrame, thinned: Bool) -> String {
         if thinned {
             let density = ScatterPlot.Density(points: xy, left: frame.left, top: frame.top, width: frame.width, height: frame.height)
             return density.svg(id: "\(idPrefix)ctx")
         }
-        var seen = Set<Int>(), d = ""
-        for (x, y) in xy {
-            let (ix, iy) = (Int(x.rounded()), Int(y.rounded()))
-            guard seen.insert(ix * 100_000 + iy).inserted else { continue }
-            d += "M\(ix) \(iy)h0"
-        }
-        return "<path id=\"\(idPrefix)ctx\" fill=\"none\" stroke-linecap=\"round\" stroke-width=\"\(fmt(Self.contextDot))\" d=\"\(d)\"/>"
+        var dots = DotPaths()
+        for (x, y) in xy { dots.add(x, y, colour: "") }
+        return "<path id=\"\(idPrefix)ctx\" fill=\"none\" stroke-linecap=\"round\" stroke-width=\"\(fmt(Self.contextDot))\" d=\"\(dots.d(""))\"/>"
     }
 
     /// Which branches' trajectories are drawn: all of them within `budget` vertices, else whole

@@ -5,8 +5,8 @@ import Foundation
 /// written into the geometry. No trajectories and no per-token tooltips: the picture is the
 /// gradient; the token tables and CSV have every point.
 ///
-/// Each colour is one `<path>` of zero-length round-capped strokes, one per token ("Mx yh0"), so a
-/// plot costs a dozen bytes per token.
+/// Each colour is one `<path>` of zero-length round-capped strokes (`DotPaths`), so a plot costs
+/// at most a dozen bytes per token, and no more than its covered area on large runs.
 struct PositionPlot: Sendable {
     var label: String
     /// The projection's name, under the plot.
@@ -35,13 +35,13 @@ struct PositionPlot: Sendable {
         out += "<title>\(Escape.html(label))</title><desc>\(points.count) tokens coloured by position, \(lo) (dark purple) to \(hi) (yellow). Every token's coordinates are in the page's CSV.</desc>\n"
         out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m.left))\" y=\"\(fmt(m.top))\" width=\"\(fmt(side))\" height=\"\(fmt(tall))\"/>"
         out += "<text class=\"axis-label\" x=\"\(fmt(m.left + side / 2))\" y=\"\(fmt(m.top + tall + 15))\" text-anchor=\"middle\">\(Escape.html(caption))</text></g>\n"
-        var paths = [String](repeating: "", count: Self.viridis.count)
+        var dots = DotPaths()
         for (p, position) in zip(points, positions) {
-            paths[Self.step(position, lo, hi)] += "M\(coord(frame.clampedX(p.x))) \(coord(frame.clampedY(p.y)))h0"
+            dots.add(frame.clampedX(p.x), frame.clampedY(p.y), colour: Self.viridis[Self.step(position, lo, hi)])
         }
         out += "<g class=\"dots\" fill=\"none\" stroke-width=\"\(fmt(Self.dot))\" stroke-linecap=\"round\">\n"
-        for (i, d) in paths.enumerated() where !d.isEmpty {
-            out += "<path stroke=\"\(Self.viridis[i])\" d=\"\(d)\"/>\n"
+        for colour in Self.viridis where !dots.d(colour).isEmpty {
+            out += "<path stroke=\"\(colour)\" d=\"\(dots.d(colour))\"/>\n"
         }
         out += "</g>\n" + colourBar(x: m.left + side + 12, top: m.top, height: tall, lo: lo, hi: hi)
         return out + "</svg>"
