@@ -30,7 +30,7 @@ struct ClusterPlot: Sendable {
         out += "<title>\(Escape.html(label))</title><desc>\(points.count) tokens coloured by their cluster (\(count) clusters; unclustered tokens in light grey). The table beside lists each cluster's colour.</desc>\n"
         out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m))\" y=\"\(fmt(m))\" width=\"\(fmt(side))\" height=\"\(fmt(tall))\"/>"
         out += "<text class=\"axis-label\" x=\"\(fmt(m + side / 2))\" y=\"\(fmt(m + tall + 15))\" text-anchor=\"middle\">\(Escape.html(caption))</text></g>\n"
-        var dots = DotPaths()
+        var dots = DotPaths(points: points.count)
         for (p, c) in zip(points, clusters) {
             dots.add(frame.clampedX(p.x), frame.clampedY(p.y), colour: Self.colour(c))
         }

@@ -10,7 +10,7 @@ import Foundation
 /// draws it by `<use>`. Dots are `DotPaths`, a path per branch; a facet's tokens carry no tooltip
 /// each, its branch groups name their branch.
 /// Above `budget` tokens the grid thins: the context becomes density cells, the coloured dots an
-/// even sample, and trajectories are drawn for as many whole branches as `budget` vertices allow.
+/// even sample, and trajectories are drawn for as many whole branches as `thinnedBudget` vertices allow.
 struct FacetGrid: Sendable {
     struct Group: Sendable {
         var title: String
@@ -25,8 +25,10 @@ struct FacetGrid: Sendable {
 
     /// At most this many facets; the rest of the groups are named in the caption.
     static let limit = 12
-    /// Tokens drawn whole (every coloured dot, every trajectory, the context as dots).
+    /// Tokens drawn whole (every coloured dot, every trajectory, the context as dots); a thinned
+    /// grid draws `thinnedBudget` of them as coloured dots and as trajectory vertices.
     static let budget = 1_500
+    static let thinnedBudget = 750
     private static let margin = (left: 34.0, right: 6.0, top: 6.0, bottom: 18.0)
     private static let dot = 3.0, contextDot = 2.6
 
@@ -65,7 +67,7 @@ struct FacetGrid: Sendable {
         let height = m.top + frame.height + m.bottom
         func at(_ p: Point) -> (Double, Double) { (frame.clampedX(p.x), frame.clampedY(p.y)) }
         let thin = thinned
-        let kept = Set(EvenSample.indices(drawn.count, Self.budget).map { drawn[$0] })
+        let kept = Set(EvenSample.indices(drawn.count, Self.thinnedBudget).map { drawn[$0] })
         let lines = trajectories()
         let offsets = run.branchOffsets
         let context = contextDefinition(drawn.map { at(points[$0]!) }, frame: frame, thinned: thin)
@@ -90,7 +92,7 @@ struct FacetGrid: Sendable {
                         if !arrows.isEmpty { out += "<path class=\"arrows\" fill=\"\(style.color)\" d=\"\(arrows)\"/>" }
                     }
                 }
-                var dots = DotPaths()
+                var dots = DotPaths(points: tokens.count)
                 for t in tokens where !thin || kept.contains(t) {
                     let (x, y) = at(points[t]!)
                     dots.add(x, y, colour: "")
@@ -112,18 +114,19 @@ struct FacetGrid: Sendable {
             let density = ScatterPlot.Density(points: xy, left: frame.left, top: frame.top, width: frame.width, height: frame.height)
             return density.svg(id: "\(idPrefix)ctx")
         }
-        var dots = DotPaths()
+        var dots = DotPaths(points: xy.count)
         for (x, y) in xy { dots.add(x, y, colour: "") }
         return "<path id=\"\(idPrefix)ctx\" fill=\"none\" stroke-linecap=\"round\" stroke-width=\"\(fmt(Self.contextDot))\" d=\"\(dots.d(""))\"/>"
     }
 
     /// Which branches' trajectories are drawn: all of them within `budget` vertices, else whole
-    /// branches in an order spread over the run (`ScatterPlot.spreadOrder`) while they fit.
+    /// branches in an order spread over the run (`ScatterPlot.spreadOrder`) while they fit in
+    /// `thinnedBudget`.
     private func trajectories() -> [Bool] {
         let counts = run.branches.map(\.tokens.count)
         guard counts.reduce(0, +) > Self.budget else { return counts.map { _ in true } }
         var drawn = counts.map { _ in false }, used = 0
-        for b in ScatterPlot.spreadOrder(counts.count) where used + counts[b] <= Self.budget {
+        for b in ScatterPlot.spreadOrder(counts.count) where used + counts[b] <= Self.thinnedBudget {
             drawn[b] = true
             used += counts[b]
         }

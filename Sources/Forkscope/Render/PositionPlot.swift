@@ -35,7 +35,7 @@ struct PositionPlot: Sendable {
         out += "<title>\(Escape.html(label))</title><desc>\(points.count) tokens coloured by position, \(lo) (dark purple) to \(hi) (yellow). Every token's coordinates are in the page's CSV.</desc>\n"
         out += "<g class=\"axes\"><rect class=\"frame\" x=\"\(fmt(m.left))\" y=\"\(fmt(m.top))\" width=\"\(fmt(side))\" height=\"\(fmt(tall))\"/>"
         out += "<text class=\"axis-label\" x=\"\(fmt(m.left + side / 2))\" y=\"\(fmt(m.top + tall + 15))\" text-anchor=\"middle\">\(Escape.html(caption))</text></g>\n"
-        var dots = DotPaths()
+        var dots = DotPaths(points: points.count)
         for (p, position) in zip(points, positions) {
             dots.add(frame.clampedX(p.x), frame.clampedY(p.y), colour: Self.viridis[Self.step(position, lo, hi)])
         }

@@ -168,3 +168,40 @@ struct ReadablePlotsTests {
         }
     }
 }
+
+@Suite("Facet grid budget")
+struct FacetGridBudgetTests {
+    /// 16 roots of 64 tokens, each with 15 children of 64: 16,384 tokens in 256 branches.
+    static func largeRun() -> ActivationRun {
+        var branches = [ActivationRun.Branch]()
+        for r in 0..<16 {
+            branches.append(.init(id: "r\(r)", label: "root \(r)", parent: nil, forkAt: nil, tokens: Array(repeating: "t", count: 64),
+                                  positions: Array(0..<64), logprobs: nil))
+            for _ in 0..<15 {
+                branches.append(.init(id: "r\(r).\(branches.count)", label: "child", parent: r * 16, forkAt: 64,
+                                      tokens: Array(repeating: "c", count: 64), positions: Array(64..<128), logprobs: nil))
+            }
+        }
+        return ActivationRun(title: "large", model: .init(name: "m", version: nil, positionalEncoding: nil), layers: [0], hiddenSize: 2,
+                             tensorsFile: "x.safetensors", variants: [], branches: branches)
+    }
+
+    @Test("a grid of 16,384 tokens thins: 12 facets, density context, an even sample of dots, under 80 KB")
+    func thinnedGrid() {
+        let run = Self.largeRun()
+        var rng = SeededGenerator(seed: 7)
+        let points: [Point?] = (0..<16_384).map { _ in Point(x: rng.nextNormal(), y: rng.nextNormal()) }
+        let shown = ShownText(run)
+        let grid = FacetGrid(label: "raw, layer 0: PCA", idPrefix: "f0", groups: FacetGrid.groups(run, shown: shown), points: points,
+                             run: run, shown: shown)
+        #expect(grid.thinned)
+        let facets = grid.facets()
+        #expect(facets.count == FacetGrid.limit)
+        #expect(facets[0].svg.contains("<g class=\"density\" id=\"f0ctx\""))
+        let dots = facets.reduce(0) { $0 + SiteTestKit.count("h0", in: $1.svg) }
+        #expect(dots <= FacetGrid.thinnedBudget && dots > FacetGrid.thinnedBudget / 2, "\(dots) dots")
+        let bytes = facets.reduce(0) { $0 + $1.svg.utf8.count }
+        #expect(bytes < 80_000, "\(bytes) bytes")
+        #expect(facets.allSatisfy { SiteTestKit.xmlError($0.svg) == nil })
+    }
+}
