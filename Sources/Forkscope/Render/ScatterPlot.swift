@@ -116,6 +116,8 @@ public struct ScatterPlot: Sendable {
         public let svg: String
         public let thinning: Thinning?
         public let outside: Int
+        /// Where the plot draws its points (the explorer's `ExploreData.Frame`).
+        let frame: PlotFrame
 
         /// E.g. "3 tokens lie beyond the frame: drawn at its edge as hollow marks", or nil.
         public var outsideNote: String? {
@@ -132,6 +134,8 @@ public struct ScatterPlot: Sendable {
     public var budget = Budget.plot
     /// Prefix of the ids of the marker shapes the plot defines: unique among the plots of a page.
     public var idPrefix = "s"
+    /// The plot's name for the explorer (`data-plot`, `ExploreData.Plot.id`), where a page has one.
+    public var plotID: String?
 
     public init(label: String, xLabel: String, yLabel: String, series: [Series]) {
         self.label = label
@@ -165,7 +169,7 @@ public struct ScatterPlot: Sendable {
         let outside = series.reduce(0) { $0 + $1.markers.filter { !$0.isMassive && !frame.contains($0.point) }.count }
 
         let look = MarkerLook(markers: drawnMarkers)
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\(look.outlined ? "" : " dense")\" viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\(look.outlined ? "" : " dense")\"\(plotID.map { " data-plot=\"\(Escape.html($0))\"" } ?? "") viewBox=\"0 0 \(fmt(size)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(label))\">\n"
         let thinning = thinned ? Thinning(points: total, markers: drawnMarkers,
                                           trajectories: lines.filter { $0 }.count,
                                           branches: paths.filter { $0.count >= 2 }.count) : nil
@@ -207,7 +211,7 @@ public struct ScatterPlot: Sendable {
             out += "</g>\n"
         }
         out += "</svg>"
-        return Drawing(svg: out, thinning: thinning, outside: outside)
+        return Drawing(svg: out, thinning: thinning, outside: outside, frame: frame)
     }
 
     /// How big and how opaque a plot's markers are, from how many it draws: full size and nearly

@@ -40,6 +40,7 @@ public struct SiteRenderer: Sendable {
     public func files(threads: Int = 1) throws -> [SiteFile] {
         var files = [SiteFile(path: "index.html", text: theme.render("index", IndexPage.make(self))),
                      SiteFile(path: "style.css", text: theme.stylesheet),
+                     SiteFile(path: ExploreData.script, text: theme.script),
                      SiteFile(path: BranchHighlight.file, text: BranchHighlight.stylesheet(branches: run.branches.count))]
         files += ParallelChunks.map(chunks: analyses.count, threads: threads) { l in
             let a = analyses[l]

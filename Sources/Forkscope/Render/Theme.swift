@@ -7,11 +7,13 @@ import Mustache
 /// replaces any of its files by name (`index.mustache`, `layer.mustache`, `branch.mustache`,
 /// `diff.mustache`, `diff-layer.mustache` (`forkscope diff`), `not-found.mustache` (404.html),
 /// `header.mustache`, `footer.mustache`,
-/// `style.css`) and keeps the rest.
+/// `style.css`, `explore.js` (the layer pages' explorer)) and keeps the rest.
 public struct Theme: Sendable {
     public static let pageTemplates = ["index", "layer", "branch", "clusters", "diff", "diff-layer", "not-found", "header", "footer"]
 
     public let stylesheet: String
+    /// The layer pages' explorer script (`ExploreData`).
+    public let script: String
     private let library: MustacheLibrary
 
     public static let `default` = try! Theme(files: DefaultTheme.files, origin: "built-in theme")
@@ -48,6 +50,7 @@ public struct Theme: Sendable {
         }
         self.library = library
         self.stylesheet = files["style.css"] ?? ""
+        self.script = files[ExploreData.script] ?? ""
     }
 
     /// Renders a template with a typed context (structs, arrays, optionals and strings, which

@@ -87,6 +87,10 @@ struct LayerPage: Sendable {
     var rogue: String?
     var clusters: ClusterSection?
     var legend: [LegendEntry]
+    /// The explorer's data block (`ExploreData`), escaped for a `<script type="application/json">`.
+    var explorerData: String
+    /// The explorer's script, relative to the page.
+    var explorerScript: String
 
     static func make(_ site: SiteRenderer, _ a: LayerAnalysis) -> Page<LayerPage> {
         let run = site.run, paths = site.paths
@@ -98,13 +102,18 @@ struct LayerPage: Sendable {
         let measures = site.shownMeasures
         var thinned = false
         let someUMAP = a.views.contains { $0.layouts[.umap] != nil }
+        var explored = [ExploreData.Plot]()
         let plots = a.views.enumerated().map { i, v -> Plot in
             let layouts = v.orderedLayouts.map { kind, layout -> LayoutPlot in
                 var plot = scatter(site, v, kind, layout, layer: a.layer, massive: massive)
                 plot.budget = budget
                 plot.idPrefix = "\(kind.rawValue.prefix(1))\(i)"
+                plot.plotID = "\(v.view.name)-\(kind.rawValue)"
                 let drawing = plot.draw()
                 if drawing.thinning != nil { thinned = true }
+                explored.append(ExploreData.plot(id: plot.plotID!, view: v, kind: kind, layout: layout, title: plot.label,
+                                                 xLabel: plot.xLabel, yLabel: plot.yLabel, frame: drawing.frame,
+                                                 thinned: drawing.thinning != nil, tokens: run.tokenCount))
                 return LayoutPlot(svg: drawing.svg, caption: caption(site, v, kind, analysis: a), note: kind == .pca ? excluded(site, v) : nil,
                                   thinning: drawing.thinning?.summary, outside: drawing.outsideNote)
             }
@@ -143,7 +152,9 @@ struct LayerPage: Sendable {
             massiveShare: NumberFormat.share(a.massiveVarianceShare),
             rogue: rogueSentence(a),
             clusters: ClusterSection.make(site, a, root: root),
-            legend: run.branches.indices.map { LegendEntry($0, shown: site.shown, href: root + paths.branchPage($0, layer: a.layer)) })
+            legend: run.branches.indices.map { LegendEntry($0, shown: site.shown, href: root + paths.branchPage($0, layer: a.layer)) },
+            explorerData: ExploreData(site: site, analysis: a, root: root, plots: explored).json(),
+            explorerScript: root + ExploreData.script)
         return Page(frame: site.frame(path, title: "Layer \(a.layer) · \(site.shown.title)", highlight: true), body: page)
     }
 
