@@ -389,6 +389,21 @@ enum DefaultTheme {
     });
     this.massive = new Set(data.massive);
     this.plots = [];
+    // Plots off screen keep their marks current but draw their points when scrolled near: a
+    // change of colouring or isolation then costs the few plots in view, not every plot of the page.
+    var views = new Map();
+    this.observer = typeof IntersectionObserver === 'function' ? new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        var view = views.get(e.target);
+        view.visible = e.isIntersecting;
+        if (view.visible && view.dirty) view.draw();
+      });
+    }, { rootMargin: '300px 0px' }) : null;
+    this.observe = function (view) {
+      if (!self.observer) { view.visible = true; return; }
+      views.set(view.svg, view);
+      self.observer.observe(view.svg);
+    };
     var svgs = document.querySelectorAll('svg[data-plot]');
     data.plots.forEach(function (p) {
       for (var i = 0; i < svgs.length; i++) {
@@ -397,7 +412,22 @@ enum DefaultTheme {
     });
     this.state = parseFragment(location.hash);
     this.selection = null;
+    this.hovered = -1;
     this.buildPanel();
+    // highlight.css picks out a hovered branch with CSS alone, by `.figs:has(.bN:hover)` rules; every
+    // change to the plots then re-matches them over the whole figure (0.49 s a change with 256
+    // branches, Benchmarks/README.md). With the script, `emphasise` does that work instead.
+    var figs = document.querySelector('.figs');
+    figs.classList.add('figs-explored');
+    figs.classList.remove('figs');
+    figs.querySelectorAll('.legend li').forEach(function (li) {
+      var b = Number((/\bb(\d+)\b/.exec(li.className) || [])[1]);
+      if (!isFinite(b)) return;
+      li.addEventListener('mouseenter', function () { self.emphasise(b); });
+      li.addEventListener('mouseleave', function () { self.emphasise(-1); });
+      li.addEventListener('focusin', function () { self.emphasise(b); });
+      li.addEventListener('focusout', function () { self.emphasise(-1); });
+    });
     this.bindPage();
     this.apply();
   }
@@ -496,6 +526,13 @@ enum DefaultTheme {
     this.writeFragment();
   };
 
+  /** Picks out a branch's line in every plot in view (-1: none), as highlight.css does without the script. */
+  Explorer.prototype.emphasise = function (branch) {
+    if (branch === this.hovered) return;
+    this.hovered = branch;
+    this.plots.forEach(function (p) { if (p.visible) p.drawHover(); });
+  };
+
   Explorer.prototype.pin = function (t) {
     this.state.pin = t < 0 || t === this.pinned ? null
       : { branch: this.data.branches[this.branchOf[t]].id, index: this.indexOf[t] };
@@ -592,7 +629,10 @@ enum DefaultTheme {
     form.appendChild(this.list);
     this.selectionBox = el('section', { class: 'fs-selection', hidden: '', 'aria-label': 'Selected tokens' });
     form.appendChild(this.selectionBox);
-    form.appendChild(el('p', { class: 'howto' },
+    var help = el('details', { class: 'fs-help' });
+    help.appendChild(el('summary', {}, 'How to explore'));
+    row.appendChild(help);
+    help.appendChild(el('p', { class: 'howto' },
       'Scroll or pinch over a plot to zoom, drag to pan (or to select, as chosen above; shift-drag selects a box), double-click to reset. ' +
       'A focused plot takes + and − to zoom, the arrow keys to pan and 0 to reset; elsewhere ← and → go to the previous and next layer. ' +
       'Click a token to pin it in every plot and on every layer. The address keeps the view: share it to share what you see.'));
@@ -767,8 +807,11 @@ enum DefaultTheme {
     var ratio = Math.max(1, this.tokens.length / 150);
     this.radius = Math.max(1.5, 3.2 / Math.pow(ratio, 0.25));
     this.opacity = Math.max(0.35, 0.9 / Math.pow(ratio, 1 / 3));
+    this.visible = false;
+    this.dirty = true;
     this.build();
     this.bind();
+    explorer.observe(this);
   }
 
   PlotView.prototype.at = function (t) {
@@ -799,6 +842,8 @@ enum DefaultTheme {
       this.circles = null;
     }
     svg.appendChild(this.live);
+    this.hover = svgEl('g', { class: 'fs-hover', 'clip-path': 'url(#' + id + ')' });
+    svg.appendChild(this.hover);
     this.marks = svgEl('g', { class: 'fs-marks' });
     svg.appendChild(this.marks);
     this.band = svgEl('path', { class: 'fs-band' });
@@ -853,11 +898,13 @@ enum DefaultTheme {
   };
 
   PlotView.prototype.draw = function () {
+    this.drawMarks();
+    if (!this.visible) { this.dirty = true; return; }
+    this.dirty = false;
     var live = this.isLive();
     this.svg.classList.toggle('fs-live-on', live);
     this.svg.classList.toggle('fs-zoomed', this.isZoomed());
     if (live) { this.drawAxes(); this.drawLive(); } else { this.axes.textContent = ''; this.lines.textContent = ''; this.clearPoints(); }
-    this.drawMarks();
   };
 
   /** Grid and tick labels for the window, one step for both axes (as PlotFrame.axes). */
@@ -934,8 +981,9 @@ enum DefaultTheme {
   /** The canvas behind a large plot's marks: its lines and every point, at the screen's resolution. */
   PlotView.prototype.paint = function (paths) {
     var f = this.p.frame, x = this.x, p = this.p, keep = x.keep, self = this;
-    var rect = this.svg.getBoundingClientRect(), vb = this.svg.viewBox.baseVal;
-    var s = (rect.width / vb.width || 1) * (window.devicePixelRatio || 1);
+    // Two canvas pixels per viewBox unit (a plot is drawn about 0.8 CSS pixels per unit), times
+    // the screen's density: sharp when zoomed by the page, and no layout read to find the size.
+    var s = 2 * Math.max(1, window.devicePixelRatio || 1);
     var canvas = this.canvas;
     canvas.width = Math.max(1, Math.round(f.width * s));
     canvas.height = Math.max(1, Math.round(f.height * s));
@@ -951,19 +999,20 @@ enum DefaultTheme {
       path.pts.forEach(function (v, i) { if (i) ctx.lineTo(v[0], v[1]); else ctx.moveTo(v[0], v[1]); });
       ctx.stroke();
     });
-    var r = this.radius;
-    // Faded tokens first, so the kept ones are drawn over them.
-    [true, false].forEach(function (fadedPass) {
-      self.tokens.forEach(function (t) {
-        var faded = !!(keep && !keep[t]);
-        if (faded !== fadedPass) return;
-        var v = self.clamp(self.toView(p.x[t], p.y[t]));
-        ctx.globalAlpha = faded ? 0.15 : self.opacity;
-        ctx.fillStyle = faded ? NONE : x.colours.fill(t, p);
-        ctx.beginPath();
-        ctx.arc(v[0], v[1], r, 0, 2 * Math.PI);
-        ctx.fill();
-      });
+    var r = this.radius, groups = new Map();
+    // One path per colour (faded tokens first, so the kept ones are drawn over them).
+    if (keep) groups.set('faded', []);
+    this.tokens.forEach(function (t) {
+      var key = keep && !keep[t] ? 'faded' : x.colours.fill(t, p);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(self.clamp(self.toView(p.x[t], p.y[t])));
+    });
+    groups.forEach(function (points, key) {
+      ctx.globalAlpha = key === 'faded' ? 0.15 : self.opacity;
+      ctx.fillStyle = key === 'faded' ? NONE : key;
+      ctx.beginPath();
+      points.forEach(function (v) { ctx.moveTo(v[0] + r, v[1]); ctx.arc(v[0], v[1], r, 0, 2 * Math.PI); });
+      ctx.fill();
     });
   };
 
@@ -984,16 +1033,26 @@ enum DefaultTheme {
     }
     var t = x.pinned;
     if (t >= 0 && p.x[t] !== null) {
-      var data = x.data, b = data.branches[x.branchOf[t]], pts = [];
-      if (b.fork !== null && b.fork !== undefined && p.x[b.fork] !== null) pts.push(this.toView(p.x[b.fork], p.y[b.fork]));
-      for (var u = b.start; u < b.start + b.count; u++) if (p.x[u] !== null) pts.push(this.toView(p.x[u], p.y[u]));
-      if (pts.length > 1) {
-        var line = svgEl('polyline', { class: 'fs-pin-line', stroke: b.colour, 'clip-path': this.live.getAttribute('clip-path'),
-          points: pts.map(function (v) { return fixed(v[0]) + ',' + fixed(v[1]); }).join(' ') });
-        g.appendChild(line);
-      }
+      var line = this.branchLine(x.branchOf[t], 'fs-pin-line');
+      if (line) { line.setAttribute('clip-path', this.live.getAttribute('clip-path')); g.appendChild(line); }
       mark(t, 'is-pinned', 7);
     }
+    this.drawHover();
+  };
+
+  /** A branch's line at the window, from the token it forks after, or null under two points. */
+  PlotView.prototype.branchLine = function (branch, cls) {
+    var p = this.p, b = this.x.data.branches[branch], pts = [];
+    if (b.fork !== null && b.fork !== undefined && p.x[b.fork] !== null) pts.push(this.toView(p.x[b.fork], p.y[b.fork]));
+    for (var u = b.start; u < b.start + b.count; u++) if (p.x[u] !== null) pts.push(this.toView(p.x[u], p.y[u]));
+    if (pts.length < 2) return null;
+    return svgEl('polyline', { class: cls, stroke: b.colour, points: pts.map(function (v) { return fixed(v[0]) + ',' + fixed(v[1]); }).join(' ') });
+  };
+
+  PlotView.prototype.drawHover = function () {
+    this.hover.textContent = '';
+    var line = this.x.hovered >= 0 ? this.branchLine(this.x.hovered, 'fs-hover-line') : null;
+    if (line) this.hover.appendChild(line);
   };
 
   /** The token nearest a viewBox point within `reach` viewBox units, or -1. */
@@ -1053,6 +1112,7 @@ enum DefaultTheme {
       if (!drag) {
         var t = self.nearest(v[0], v[1], 8 * self.unit());
         x.showTip(t, e.clientX, e.clientY);
+        x.emphasise(t >= 0 ? x.branchOf[t] : -1);
         svg.style.cursor = t >= 0 ? 'pointer' : '';
         return;
       }
@@ -1097,7 +1157,7 @@ enum DefaultTheme {
     }
     svg.addEventListener('pointerup', end);
     svg.addEventListener('pointercancel', end);
-    svg.addEventListener('pointerleave', function () { if (!drag) x.showTip(-1); });
+    svg.addEventListener('pointerleave', function () { if (!drag) { x.showTip(-1); x.emphasise(-1); } });
     svg.addEventListener('keydown', function (e) {
       var c = [(self.inner.x0 + self.inner.x1) / 2, (self.inner.y0 + self.inner.y1) / 2], step = (self.inner.x1 - self.inner.x0) / 10;
       var handled = true;
@@ -1133,6 +1193,7 @@ enum DefaultTheme {
     try { data = JSON.parse(block.textContent); } catch (e) { return; }
     if (data.format !== 'forkscope.explore/1') return;
     window.forkscopeExplorer = new Explorer(data);
+    if (window.performance && performance.mark) performance.mark('forkscope-explorer-ready');
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
@@ -1508,7 +1569,11 @@ svg.flow .band:hover { opacity: 0.7; }
 .flow-key span { border-left: 12px solid; padding-left: 4px; margin-right: 1em; }
 /* The explorer (explore.js): present only when scripts run. */
 [hidden] { display: none !important; }
-form.explorer { position: sticky; top: 0; z-index: 5; background: var(--bg); border-bottom: 1px solid var(--line); padding: .4rem 0; margin: .5rem 0 1rem; font-size: .9rem; }
+form.explorer { position: sticky; top: 0; z-index: 5; max-height: 45vh; overflow: auto; background: var(--bg); border-bottom: 1px solid var(--line); padding: .4rem 0; margin: .5rem 0 1rem; font-size: .9rem; }
+.explorer select { max-width: 16rem; }
+.fs-help { flex-basis: 100%; }
+.fs-help summary, .fs-matches summary { color: var(--muted); cursor: pointer; }
+.fs-help .howto { margin: .2rem 0; }
 .fs-controls { display: flex; flex-wrap: wrap; gap: .4rem 1rem; align-items: center; }
 .fs-field label { margin-right: .35rem; color: var(--muted); }
 .explorer input[type=search] { width: 14rem; }
@@ -1538,6 +1603,7 @@ svg[data-plot]:focus-visible { outline: 2px solid var(--accent); outline-offset:
 .fs-mark.is-match { stroke: #e8590c; stroke-width: 1.6; }
 .fs-mark.is-selected { stroke: var(--fg); stroke-width: 1; }
 .fs-mark.is-pinned { stroke: var(--fg); stroke-width: 2.2; }
+.fs-hover-line { fill: none; stroke-width: 2; stroke-opacity: .9; pointer-events: none; }
 .fs-pin-line { fill: none; stroke-width: 2.2; stroke-opacity: .95; pointer-events: none; }
 .fs-band { fill: rgba(51, 34, 136, .08); stroke: var(--accent); stroke-dasharray: 3 2; pointer-events: none; }
 @media (prefers-color-scheme: dark) {

@@ -10,13 +10,13 @@ import ForkscopeTestSupport
 struct EndToEndTests {
     typealias Kit = SiteTestKit
 
-    @Test("every branch page, layer page, CSV and clusters page (raw and recommended) exists; nothing else but index, 404, style, highlight, report, marker")
+    @Test("every branch page, layer page, CSV and clusters page (raw and recommended) exists; nothing else but index, 404, style, highlight, explore, report, marker")
     func fileSet() throws {
         let info = try Kit.runInfo(Fixtures.topicsMini)
         #expect(info.branches.count == 13 && info.layers == [0, 6, 12, 18, 24, 30])
         #expect(info.variants == ["zero_pe"])
         try Kit.withBuiltSite(run: Fixtures.topicsMini) { site, result in
-            var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "report.json", SiteWriter.marker]
+            var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "explore.js", "report.json", SiteWriter.marker]
             let recommended = try #require(try Kit.reportObject(site)["recommended_view"] as? String)
             for l in info.layers {
                 expected.formUnion(["layers/\(l).html", "layers/\(l).csv", "layers/\(l)-clusters-raw.html",
@@ -25,7 +25,7 @@ struct EndToEndTests {
             }
             let written = Set(try Kit.snapshot(site).keys)
             #expect(written == expected, "extra: \(written.subtracting(expected).sorted()) missing: \(expected.subtracting(written).sorted())")
-            #expect(result.files == 5 + 4 * 6 + 13 * 6)
+            #expect(result.files == 6 + 4 * 6 + 13 * 6)
             #expect(result.warnings.isEmpty, "\(result.warnings)")
         }
     }

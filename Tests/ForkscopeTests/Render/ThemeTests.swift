@@ -10,8 +10,8 @@ struct ThemeTests {
     @Test("the embedded default theme equals Templates/ byte for byte (run `make theme` after editing Templates/)")
     func embeddedThemeMatchesTemplates() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Fixtures.templates.path)
-            .filter { $0.hasSuffix(".mustache") || $0.hasSuffix(".css") }.sorted()
-        #expect(names.count == 10)
+            .filter { $0.hasSuffix(".mustache") || $0.hasSuffix(".css") || $0.hasSuffix(".js") }.sorted()
+        #expect(names.count == 11)
         #expect(Set(DefaultTheme.files.keys) == Set(names), "embedded: \(DefaultTheme.files.keys.sorted()) vs Templates/: \(names)")
         for name in names {
             let onDisk = try Data(contentsOf: Fixtures.templates.appendingPathComponent(name))
@@ -36,12 +36,15 @@ struct ThemeTests {
             try footer.write(to: theme.appendingPathComponent("footer.mustache"), atomically: true, encoding: .utf8)
             let css = "body { color: #123456; } /* custom */\n"
             try css.write(to: theme.appendingPathComponent("style.css"), atomically: true, encoding: .utf8)
+            let script = "/* custom explorer */\n"
+            try script.write(to: theme.appendingPathComponent("explore.js"), atomically: true, encoding: .utf8)
             // A file the theme does not know is ignored.
             try "{{#broken".write(to: theme.appendingPathComponent("extra.mustache"), atomically: true, encoding: .utf8)
 
             let site = tmp.appendingPathComponent("site")
             _ = try Build.run(BuildOptions(run: Fixtures.treeF32, out: site.path, templates: theme.path))
             #expect(try Data(contentsOf: site.appendingPathComponent("style.css")) == Data(css.utf8))
+            #expect(try Data(contentsOf: site.appendingPathComponent("explore.js")) == Data(script.utf8))
             for page in try Kit.htmlPages(site) {
                 let html = try Kit.text(site.appendingPathComponent(page))
                 #expect(html.contains("CUSTOM-FOOTER-7f3a"), "\(page) lacks the custom footer")
