@@ -16,9 +16,10 @@ report: build
 	@echo "Demo report: open $(DEMO_OUT)/index.html"
 
 # Unit and end-to-end tests, the NumPy reference's own checks of the attribution numbers (planted
-# data), then every run in ../shared/runs built and checked against NumPy, the
+# data), the explorer script's helpers under node (Tests/Explorer), then every run in ../shared/runs built and checked against NumPy, the
 # diff command through the binary (scripts/check-diff), the demo report's and a diff site's
-# pages in headless Chromium and the Nu HTML checker (scripts/check-pages), and the capture
+# pages in headless Chromium and the Nu HTML checker, the explorer's interactions
+# (Tests/Browser/check_explorer.py, on the demo and every shared run) (scripts/check-pages), and the capture
 # package on tiny random models, from Python capture to built report (scripts/check-capture).
 # Release mode (with testing enabled): the numerics are far too slow in a debug build.
 TEST_FLAGS = -c release -Xswiftc -enable-testing
@@ -29,6 +30,7 @@ test:
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
 	for t in safetensors run npy npz; do .build/release/forkscope-fuzz $$t Fuzz/corpus/$$t Fuzz/regressions/$$t || exit 1; done
 	python3 Tests/Fixtures/test_reference_attribution.py
+	node --test Tests/Explorer/
 	scripts/check-shared-runs .build/release/forkscope
 	scripts/check-diff .build/release/forkscope
 	scripts/check-pages .build/release/forkscope

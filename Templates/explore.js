@@ -636,7 +636,7 @@
     this.window = this.base;
     this.tokens = [];
     for (var t = 0; t < p.x.length; t++) if (p.x[t] !== null && p.y[t] !== null) this.tokens.push(t);
-    this.canvasMode = p.thinned || this.tokens.length > SVG_POINTS;
+    this.canvasMode = this.tokens.length > SVG_POINTS;
     // Marker size as the static plot's (ScatterPlot.MarkerLook), from the tokens drawn.
     var ratio = Math.max(1, this.tokens.length / 150);
     this.radius = Math.max(1.5, 3.2 / Math.pow(ratio, 0.25));

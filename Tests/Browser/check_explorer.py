@@ -20,7 +20,8 @@ from the layer's CSV (coordinates, ids, positions) and the run's run.json (token
   * no console error and no CSP violation anywhere; with scripts disabled the page has every
     plot and table of its HTML and no explorer controls.
 --hostile BINARY also builds the synthetic fixture with hostile token text (</script>, <!--,
-U+2028, a right-to-left override) and checks the data block stays inert and searchable.
+U+2028, a right-to-left override) and checks the data block stays inert and searchable, and a
+run of 2,880 tokens whose plots paint on a canvas (search, pin, and the canvas's colours).
 Prints a line per failed check, then `N passed, M failed` (checks); exit 1 on any failure.
 """
 import argparse
@@ -128,6 +129,11 @@ class Check:
             time.sleep(0.05)
         raise AssertionError("timed out waiting")
 
+    def show(self, plot):
+        """Scrolls a plot into view: plots draw their points when near the screen."""
+        self.js("document.querySelector('svg[data-plot=\"' + arguments[0] + '\"]').scrollIntoView({block: 'center'})", plot)
+        time.sleep(0.3)
+
     def console(self):
         return [e["message"][:200] for e in self.driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
 
@@ -204,6 +210,7 @@ class Check:
         problems = []
         self.open("colour=position")
         plot = self.plots[0]
+        self.show(plot)
         fills = self.js("return Array.from(document.querySelectorAll('svg[data-plot=\"' + arguments[0] + '\"] circle.fs-pt')).map(c => [Number(c.dataset.t), c.getAttribute('fill')])", plot)
         want = [t for t in range(len(self.rows)) if self.coords[plot][t] is not None]
         if sorted(t for t, _ in fills) != want:
@@ -218,6 +225,7 @@ class Check:
         if not self.js("const b = document.querySelector('.fs-bar'); return !!b && b.getBoundingClientRect().width > 50"):
             problems.append("colour by position: no colour bar")
         self.open("colour=root")
+        self.show(plot)
         fills = self.js("return Array.from(document.querySelectorAll('svg[data-plot=\"' + arguments[0] + '\"] circle.fs-pt')).map(c => [Number(c.dataset.t), c.getAttribute('fill')])", plot)
         by_root = {}
         for t, c in fills:
@@ -235,6 +243,7 @@ class Check:
         self.open()
         static_ticks = self.js("return Array.from(document.querySelectorAll('svg[data-plot=\"' + arguments[0] + '\"] .axes .tick')).map(t => t.textContent)", plot)
         self.open("zoom=%s:%s" % (_quote(plot), ",".join("%.6g" % v for v in box)))
+        self.show(plot)
         drawn = self.js("return Array.from(document.querySelectorAll('svg[data-plot=\"' + arguments[0] + '\"] circle.fs-pt')).map(c => [Number(c.dataset.t), c.classList.contains('fs-out')])", plot)
         inside = {t for t, out in drawn if not out}
         want = {t for t, p in enumerate(self.coords[plot]) if p and box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3]}
@@ -271,6 +280,7 @@ class Check:
         root = self.data["roots"][0]["id"]
         self.open("only=" + _quote(root) + "&colour=position")
         plot = self.plots[0]
+        self.show(plot)
         faded = set(self.marks(plot, "fs-pt.is-faded"))
         want = {t for t, p in enumerate(self.coords[plot]) if p is not None and self.roots[t] != root}
         if faded != want:
@@ -325,6 +335,26 @@ class Check:
             shown = self.js("return document.querySelectorAll('.fs-selection tbody tr').length")
             if shown != min(500, len(got)):
                 problems.append("%s selection: the table lists %d of %d" % (mode, shown, len(got)))
+        return problems
+
+    def canvas(self):
+        """A plot over 2,500 tokens paints them on a canvas: every token, recoloured by position."""
+        problems = []
+        plot = self.plots[0]
+        counts = {}
+        for colour in ("branch", "position"):
+            self.open("" if colour == "branch" else "colour=" + colour)
+            self.show(plot)
+            counts[colour] = self.js("""
+                const c = document.querySelector('svg[data-plot="' + arguments[0] + '"] canvas');
+                if (!c || !c.width) return -1;
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, seen = new Set();
+                for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+                return seen.size;""", plot)
+        if counts["branch"] != -1:
+            problems.append("colour by branch: the static drawing should show, not the canvas (%d colours)" % counts["branch"])
+        if counts["position"] < 12:
+            problems.append("colour by position: the canvas shows %d opaque colours" % counts["position"])
         return problems
 
     def hover(self):
@@ -418,6 +448,16 @@ def hostile(binary, workdir):
     return problems
 
 
+def canvas_site(binary, workdir):
+    """A run of 2,880 tokens (over the 2,500 a plot draws as SVG points): built raw only, one layer."""
+    run, site = os.path.join(workdir, "canvas-run"), os.path.join(workdir, "canvas-site")
+    here = os.path.dirname(os.path.abspath(__file__))
+    subprocess.run([sys.executable, os.path.join(here, "..", "..", "scripts", "synth_run.py"), run, "--roots", "10", "--samples", "16",
+                    "--prompt-len", "32", "--cont-len", "16", "--layers", "1", "--hidden", "48", "--force"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([binary, "build", run, "--out", site, "--quiet", "--views", "raw,position_mean", "--projections", "pca"], check=True)
+    return run, site
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("site")
@@ -464,6 +504,13 @@ def main():
             work = tempfile.mkdtemp()
             try:
                 report("hostile tokens", hostile(args.hostile, work))
+                run, big = canvas_site(args.hostile, work)
+                big_layer = json.load(open(os.path.join(big, "report.json")))["layers"][0]["layer"]
+                big_rows, (big_data, _) = layer_table(big, big_layer), data_block(big, big_layer)
+                texts, roots = run_tokens(run)
+                check = Check(driver, big, big_layer, "file://" + os.path.join(big, "layers", "%d.html" % big_layer), big_rows, big_data, texts, roots)
+                for name in ("search", "pin", "canvas"):
+                    report("canvas plots (%d tokens), %s" % (len(big_rows), name), getattr(check, name)() + ["console: " + m for m in check.console()])
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     finally:
