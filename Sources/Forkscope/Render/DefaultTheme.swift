@@ -1592,6 +1592,9 @@ form.explorer { position: sticky; top: 0; z-index: 5; max-height: 45vh; overflow
 .fs-tip { position: fixed; z-index: 10; max-width: 28rem; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: .3rem .5rem; font-size: .85rem; box-shadow: 0 2px 6px rgba(0,0,0,.15); pointer-events: none; display: flex; flex-direction: column; }
 svg[data-plot] { touch-action: none; }
 svg[data-plot]:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+/* The script redraws these: the pointer's events go to the plot beneath, so a double-click's two
+   clicks land on one element. */
+.fs-axes, .fs-live, .fs-hover, .fs-marks { pointer-events: none; }
 .fs-live-on .series, .fs-live-on .density, .fs-live-on .axes .grid, .fs-live-on .axes .tick { display: none; }
 .fs-line { fill: none; stroke-width: .8; stroke-opacity: .32; }
 .fs-line.is-faded { stroke-opacity: .12; }

@@ -129,8 +129,10 @@ struct ExploreData: Encodable, Sendable {
         return rounded(value, decimals: max(0, significant - 1 - Int(log10(abs(value)).rounded(.down))))
     }
 
-    /// The block's text, safe inside `<script type="application/json">`: `<`, `>` and `&` as JSON
-    /// escapes (so no `</script`, `<!--` or `<script` can appear), and U+2028/U+2029 too.
+    /// The block's text, safe inside `<script type="application/json">`: `<`, `>`, `&` and `'` as JSON
+    /// escapes (so no `</script`, `<!--` or `<script` can appear), and U+2028/U+2029, DEL and what
+    /// `TokenText` shows escaped (C1 controls, noncharacters, bidirectional formatting) too, so the
+    /// page's source carries no raw control or reordering character either.
     func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -142,8 +144,10 @@ struct ExploreData: Encodable, Sendable {
             case "<": out += "\\u003c"
             case ">": out += "\\u003e"
             case "&": out += "\\u0026"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
+            case "'": out += "\\u0027"
+            case "\u{2028}", "\u{2029}", "\u{7F}", _ where TokenText.isInvisible(s):
+                // UTF-16 code units, as JSON's \u escapes are (a surrogate pair above U+FFFF).
+                for unit in String(s).utf16 { out += String(format: "\\u%04x", unit) }
             default: out.unicodeScalars.append(s)
             }
         }

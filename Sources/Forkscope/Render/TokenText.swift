@@ -18,6 +18,15 @@ public enum TokenText {
         map(text, keepLayout: true)
     }
 
+    /// C1 controls, the noncharacters (U+FDD0…U+FDEF, U+FFFE, U+FFFF, U+1FFFE, … U+10FFFF) and the
+    /// bidirectional formatting characters (ALM, LRM, RLM, the embeddings and overrides, the
+    /// isolates): shown as `\u{…}`, and escaped in the explorer's data block (`ExploreData`).
+    static func isInvisible(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return (0x80...0x9F).contains(v) || (0xFDD0...0xFDEF).contains(v) || v & 0xFFFE == 0xFFFE
+            || v == 0x061C || v == 0x200E || v == 0x200F || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+    }
+
     private static func map(_ text: String, keepLayout: Bool) -> String {
         var out = String.UnicodeScalarView()
         for s in text.unicodeScalars {
@@ -32,10 +41,7 @@ public enum TokenText {
                 out.append(Unicode.Scalar(0x2400 + s.value)!)
             case 0x7F:
                 out.append("\u{2421}")
-            // C1 controls and the noncharacters U+FDD0…U+FDEF, U+FFFE, U+FFFF, U+1FFFE, … U+10FFFF.
-            // Bidirectional formatting: ALM, LRM, RLM, the embeddings and overrides, the isolates.
-            case let v where (0x80...0x9F).contains(v) || (0xFDD0...0xFDEF).contains(v) || v & 0xFFFE == 0xFFFE
-                || v == 0x061C || v == 0x200E || v == 0x200F || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v):
+            case _ where isInvisible(s):
                 out.append(contentsOf: String(format: "\\u{%04X}", s.value).unicodeScalars)
             default:
                 out.append(s)

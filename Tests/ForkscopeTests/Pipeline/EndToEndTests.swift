@@ -240,8 +240,8 @@ struct EndToEndTests {
             _ = try Build.run(BuildOptions(run: Fixtures.topicsMini, out: two.path))
             let second = try Kit.snapshot(two)
             let info = try Kit.runInfo(Fixtures.topicsMini)
-            // index, style, highlight, report, 404; a page, CSV and two clusters pages per layer; + the marker
-            #expect(first.count == 5 + 4 * info.layers.count + info.branches.count * info.layers.count + 1)
+            // index, style, highlight, explore.js, report, 404; a page, CSV and two clusters pages per layer; + the marker
+            #expect(first.count == 6 + 4 * info.layers.count + info.branches.count * info.layers.count + 1)
             #expect(Set(first.keys) == Set(second.keys))
             for (path, data) in first where second[path] != data {
                 Issue.record("\(path) differs between two builds")

@@ -71,6 +71,20 @@ enum SiteTestKit {
         return String(s[a.upperBound..<b.lowerBound])
     }
 
+    /// A page without the explorer's two script elements (its data block, whose text escapes `<`,
+    /// so it ends at the first `</script>`, and `explore.js`): what must carry no other script.
+    static func withoutExplorer(_ html: String) -> String {
+        var out = html
+        if let start = out.range(of: "<script type=\"application/json\" id=\"explore-data\">"),
+           let end = out.range(of: "</script>", range: start.upperBound..<out.endIndex) {
+            out.removeSubrange(start.lowerBound..<end.upperBound)
+        }
+        if let tag = out.range(of: #"<script src="[^"<>]*explore\.js" defer></script>"#, options: .regularExpression) {
+            out.removeSubrange(tag)
+        }
+        return out
+    }
+
     static func count(_ needle: String, in haystack: String) -> Int {
         haystack.components(separatedBy: needle).count - 1
     }

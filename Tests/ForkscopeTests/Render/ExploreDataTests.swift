@@ -125,7 +125,7 @@ struct ExploreDataTests {
             _ = try Build.run(BuildOptions(run: run.path, out: site.path))
             let html = try SiteTestKit.text(site.appendingPathComponent("layers/0.html"))
             let (text, data) = try Self.block(html)
-            for forbidden in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
+            for forbidden in ["<", ">", "&", "'", "\u{2028}", "\u{2029}", "\u{202E}"] {
                 #expect(!text.contains(forbidden), "the block holds \(forbidden.unicodeScalars.map { String($0.value, radix: 16) })")
             }
             #expect(data.text == hostile + ["p", "q", "r", "s", "t", "u"])

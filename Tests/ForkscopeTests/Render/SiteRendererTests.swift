@@ -7,11 +7,11 @@ import ForkscopeTestSupport
 struct SiteRendererTests {
     typealias Kit = SiteTestKit
 
-    @Test("the files of a site: index, 404, stylesheets, report, a page, CSV and clusters pages per layer, a page per branch and layer")
+    @Test("the files of a site: index, 404, stylesheets, the explorer script, report, a page, CSV and clusters pages per layer, a page per branch and layer")
     func fileList() throws {
         let info = try Kit.runInfo(Fixtures.treeF32)
         try Kit.withBuiltSite(run: Fixtures.treeF32) { site, result in
-            var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "report.json", SiteWriter.marker]
+            var expected: Set<String> = ["index.html", "404.html", "style.css", "highlight.css", "explore.js", "report.json", SiteWriter.marker]
             let recommended = try Kit.reportObject(site)["recommended_view"] as? String
             for l in info.layers {
                 expected.insert("layers/\(l).html")
