@@ -41,14 +41,21 @@ struct ExploreDataTests {
         }
     }
 
-    @Test("the block gives the CSV's tokens, coordinates and clusters, a plot per data-plot")
-    func matchesTheCSV() throws {
+    /// The planted run of `ReadablePlotsTests` built (raw and position_mean, PCA and UMAP): its
+    /// layer page, the page's block and the site.
+    static func withPlantedPage(_ body: (_ html: String, _ data: Block, _ site: URL) throws -> Void) throws {
         try TemporaryFolder.with { dir in
             let run = dir.appendingPathComponent("run"), site = dir.appendingPathComponent("site")
             try ReadablePlotsTests.writePlantedRun(at: run)
             try ReadablePlotsTests.build(run, site)
             let html = try SiteTestKit.text(site.appendingPathComponent("layers/0.html"))
-            let data = try Self.block(html).block
+            try body(html, try Self.block(html).block, site)
+        }
+    }
+
+    @Test("the block gives the CSV's tokens, coordinates and clusters, a plot per data-plot")
+    func matchesTheCSV() throws {
+        try Self.withPlantedPage { html, data, site in
             let rows = try Self.csvRows(site.appendingPathComponent("layers/0.csv"))
             #expect(data.format == "forkscope.explore/1")
             #expect(data.layer == 0 && data.layers == [0] && data.layerHrefs == ["../layers/0.html"])
@@ -90,12 +97,7 @@ struct ExploreDataTests {
 
     @Test("the frame places each token where the static plot drew its marker")
     func frameMatchesTheDrawing() throws {
-        try TemporaryFolder.with { dir in
-            let run = dir.appendingPathComponent("run"), site = dir.appendingPathComponent("site")
-            try ReadablePlotsTests.writePlantedRun(at: run)
-            try ReadablePlotsTests.build(run, site)
-            let html = try SiteTestKit.text(site.appendingPathComponent("layers/0.html"))
-            let data = try Self.block(html).block
+        try Self.withPlantedPage { html, data, _ in
             for (plot, svg) in zip(data.plots, SiteTestKit.svgFragments(html).filter { $0.contains("data-plot=") }) {
                 let f = plot.frame
                 let markers = ReadablePlotsTests.markers(svg).filter { $0.kind == "pt" }
