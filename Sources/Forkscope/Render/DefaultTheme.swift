@@ -942,15 +942,18 @@ enum DefaultTheme {
       for (var t = b.start; t < b.start + b.count; t++) if (p.x[t] !== null) pts.push(self.toView(p.x[t], p.y[t]));
       if (pts.length < 2) return;
       var faded = keep && !keep[b.start];
-      paths.push({ pts: pts, colour: faded || !byBranch ? NONE : b.colour, faded: faded, branch: i });
+      paths.push({ pts: pts, colour: faded || !byBranch ? NONE : b.colour, neutral: faded || !byBranch, faded: faded, branch: i });
     });
     if (this.canvasMode) { this.lines.textContent = ''; this.paint(paths); return; }
     this.lines.textContent = '';
     paths.forEach(function (path) {
-      self.lines.appendChild(svgEl('polyline', {
-        class: 'fs-line b' + path.branch + (path.faded ? ' is-faded' : ''), stroke: path.colour,
+      // Lines not in their branch's colour take the theme's (light or dark) from the style sheet.
+      var line = svgEl('polyline', {
+        class: 'fs-line b' + path.branch + (path.faded ? ' is-faded' : '') + (path.neutral ? ' is-neutral' : ''),
         points: path.pts.map(function (v) { return fixed(v[0]) + ',' + fixed(v[1]); }).join(' ')
-      }));
+      });
+      if (!path.neutral) line.setAttribute('stroke', path.colour);
+      self.lines.appendChild(line);
     });
     if (!this.circles) {
       this.circles = [];
@@ -1597,6 +1600,7 @@ svg[data-plot]:focus-visible { outline: 2px solid var(--accent); outline-offset:
 .fs-axes, .fs-live, .fs-hover, .fs-marks { pointer-events: none; }
 .fs-live-on .series, .fs-live-on .density, .fs-live-on .axes .grid, .fs-live-on .axes .tick { display: none; }
 .fs-line { fill: none; stroke-width: .8; stroke-opacity: .32; }
+.fs-line.is-neutral { stroke: var(--muted); stroke-opacity: .22; }
 .fs-line.is-faded { stroke-opacity: .12; }
 .fs-pt { stroke-width: 0; }
 .fs-pt.fs-out { fill: none; stroke-width: 1.2; }
