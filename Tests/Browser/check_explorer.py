@@ -38,8 +38,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_pages import browser, serve  # noqa: E402
-from selenium import webdriver  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.actions.wheel_input import ScrollOrigin  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
@@ -134,6 +134,10 @@ class Check:
         self.js("document.querySelector('svg[data-plot=\"' + arguments[0] + '\"]').scrollIntoView({block: 'center'})", plot)
         time.sleep(0.3)
 
+    def fills(self, plot):
+        """A plot's points drawn by the explorer, as (token, fill)."""
+        return self.js("return Array.from(document.querySelectorAll('svg[data-plot=\"' + arguments[0] + '\"] circle.fs-pt')).map(c => [Number(c.dataset.t), c.getAttribute('fill')])", plot)
+
     def console(self):
         return [e["message"][:200] for e in self.driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
 
@@ -211,7 +215,7 @@ class Check:
         self.open("colour=position")
         plot = self.plots[0]
         self.show(plot)
-        fills = self.js("return Array.from(document.querySelectorAll('svg[data-plot=\"' + arguments[0] + '\"] circle.fs-pt')).map(c => [Number(c.dataset.t), c.getAttribute('fill')])", plot)
+        fills = self.fills(plot)
         want = [t for t in range(len(self.rows)) if self.coords[plot][t] is not None]
         if sorted(t for t, _ in fills) != want:
             problems.append("colour by position: %d points drawn in %s, %d expected" % (len(fills), plot, len(want)))
@@ -226,7 +230,7 @@ class Check:
             problems.append("colour by position: no colour bar")
         self.open("colour=root")
         self.show(plot)
-        fills = self.js("return Array.from(document.querySelectorAll('svg[data-plot=\"' + arguments[0] + '\"] circle.fs-pt')).map(c => [Number(c.dataset.t), c.getAttribute('fill')])", plot)
+        fills = self.fills(plot)
         by_root = {}
         for t, c in fills:
             by_root.setdefault(self.roots[t], set()).add(c)
@@ -259,7 +263,6 @@ class Check:
         svg = self.driver.find_element(By.CSS_SELECTOR, 'svg[data-plot="%s"]' % plot)
         self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", svg)
         ActionChains(self.driver).scroll_to_element(svg).perform()
-        from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
         ActionChains(self.driver).scroll_from_origin(ScrollOrigin.from_element(svg), 0, -300).perform()
         time.sleep(0.2)
         if "zoom=" not in self.driver.current_url:
@@ -379,16 +382,7 @@ def _quote(text):
 
 def scripts_off(site, layer, html):
     """The page with JavaScript disabled: every plot and table of its HTML, drawn; no controls."""
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1300,1000"):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-    binary = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(p)), None)
-    if binary:
-        options.binary_location = binary
-    from selenium.webdriver.chrome.service import Service
-    driver_path = next((p for p in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver") if os.path.exists(p)), None)
-    driver = webdriver.Chrome(service=Service(driver_path) if driver_path else Service(), options=options)
+    driver = browser(javascript=False)
     problems = []
     try:
         driver.get("file://" + os.path.join(site, "layers", "%d.html" % layer))

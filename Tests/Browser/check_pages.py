@@ -31,11 +31,14 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 
-def browser():
+def browser(javascript=True):
+    """Headless Chromium; `javascript=False` opens pages with their scripts disabled."""
     options = webdriver.ChromeOptions()
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1300,1000",
                  "--allow-file-access-from-files"):
         options.add_argument(flag)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     binary = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(p)), None)
     if binary:
         options.binary_location = binary

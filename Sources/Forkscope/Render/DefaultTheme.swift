@@ -377,6 +377,10 @@ enum DefaultTheme {
 
   function fixed(v) { return Math.round(v * 10) / 10; }
 
+  function polylinePoints(pts) {
+    return pts.map(function (v) { return fixed(v[0]) + ',' + fixed(v[1]); }).join(' ');
+  }
+
   function Explorer(data) {
     var self = this;
     this.data = data;
@@ -407,7 +411,7 @@ enum DefaultTheme {
     var svgs = document.querySelectorAll('svg[data-plot]');
     data.plots.forEach(function (p) {
       for (var i = 0; i < svgs.length; i++) {
-        if (svgs[i].getAttribute('data-plot') === p.id) { self.plots.push(new PlotView(self, p, svgs[i])); return; }
+        if (svgs[i].getAttribute('data-plot') === p.id) { self.plots.push(new PlotView(self, p, svgs[i], self.plots.length)); return; }
       }
     });
     this.state = parseFragment(location.hash);
@@ -792,8 +796,9 @@ enum DefaultTheme {
 
   // ---- One scatter plot -----------------------------------------------------------------------
 
-  function PlotView(explorer, p, svg) {
+  function PlotView(explorer, p, svg, index) {
     this.x = explorer;
+    this.index = index;
     this.p = p;
     this.svg = svg;
     var f = p.frame;
@@ -819,7 +824,7 @@ enum DefaultTheme {
   };
 
   PlotView.prototype.build = function () {
-    var svg = this.svg, f = this.p.frame, id = 'fs-clip-' + Array.prototype.indexOf.call(document.querySelectorAll('svg[data-plot]'), svg);
+    var svg = this.svg, f = this.p.frame, id = 'fs-clip-' + this.index;
     svg.setAttribute('tabindex', '0');
     svg.querySelectorAll('.series use > title').forEach(function (t) { t.remove(); });
     var defs = svgEl('defs'), clip = svgEl('clipPath', { id: id });
@@ -937,20 +942,18 @@ enum DefaultTheme {
     // when colouring by something else, or when the branch is not shown alone).
     var paths = [];
     data.branches.forEach(function (b, i) {
-      var pts = [];
-      if (b.fork !== null && b.fork !== undefined && p.x[b.fork] !== null) pts.push(self.toView(p.x[b.fork], p.y[b.fork]));
-      for (var t = b.start; t < b.start + b.count; t++) if (p.x[t] !== null) pts.push(self.toView(p.x[t], p.y[t]));
+      var pts = self.branchPoints(i);
       if (pts.length < 2) return;
       var faded = keep && !keep[b.start];
       paths.push({ pts: pts, colour: faded || !byBranch ? NONE : b.colour, neutral: faded || !byBranch, faded: faded, branch: i });
     });
-    if (this.canvasMode) { this.lines.textContent = ''; this.paint(paths); return; }
     this.lines.textContent = '';
+    if (this.canvasMode) { this.paint(paths); return; }
     paths.forEach(function (path) {
       // Lines not in their branch's colour take the theme's (light or dark) from the style sheet.
       var line = svgEl('polyline', {
         class: 'fs-line b' + path.branch + (path.faded ? ' is-faded' : '') + (path.neutral ? ' is-neutral' : ''),
-        points: path.pts.map(function (v) { return fixed(v[0]) + ',' + fixed(v[1]); }).join(' ')
+        points: polylinePoints(path.pts)
       });
       if (!path.neutral) line.setAttribute('stroke', path.colour);
       self.lines.appendChild(line);
@@ -1044,12 +1047,18 @@ enum DefaultTheme {
   };
 
   /** A branch's line at the window, from the token it forks after, or null under two points. */
-  PlotView.prototype.branchLine = function (branch, cls) {
+  /** A branch's tokens in this plot at the window, in order from the token it forks after (viewBox units). */
+  PlotView.prototype.branchPoints = function (branch) {
     var p = this.p, b = this.x.data.branches[branch], pts = [];
     if (b.fork !== null && b.fork !== undefined && p.x[b.fork] !== null) pts.push(this.toView(p.x[b.fork], p.y[b.fork]));
     for (var u = b.start; u < b.start + b.count; u++) if (p.x[u] !== null) pts.push(this.toView(p.x[u], p.y[u]));
-    if (pts.length < 2) return null;
-    return svgEl('polyline', { class: cls, stroke: b.colour, points: pts.map(function (v) { return fixed(v[0]) + ',' + fixed(v[1]); }).join(' ') });
+    return pts;
+  };
+
+  /** A branch's line at the window, or null under two points. */
+  PlotView.prototype.branchLine = function (branch, cls) {
+    var pts = this.branchPoints(branch);
+    return pts.length < 2 ? null : svgEl('polyline', { class: cls, stroke: this.x.data.branches[branch].colour, points: polylinePoints(pts) });
   };
 
   PlotView.prototype.drawHover = function () {

@@ -99,21 +99,24 @@ struct ExploreData: Encodable, Sendable {
         self.plots = plots
     }
 
-    /// A plot's entry: the layout's points in data units, rounded to a hundredth of a viewBox unit.
-    static func plot(id: String, view: LayerAnalysis.ViewResult, kind: ProjectionKind, layout: Layout, title: String,
-                     xLabel: String, yLabel: String, frame f: PlotFrame, thinned: Bool, tokens: Int) -> Plot {
+    /// A plot's entry, from the plot as drawn (its `plotID`, labels and frame) and the layout it
+    /// draws: the points in data units, rounded to a hundredth of a viewBox unit.
+    static func plot(_ plot: ScatterPlot, _ drawing: ScatterPlot.Drawing, view: LayerAnalysis.ViewResult, kind: ProjectionKind,
+                     layout: Layout) -> Plot {
+        let f = drawing.frame
         let decimals = max(0, Int((log10(f.scale * 100)).rounded(.up)))
         let x = layout.points.map { $0.map { rounded($0.x, decimals: decimals) } }
         let y = layout.points.map { $0.map { rounded($0.y, decimals: decimals) } }
         let cluster = view.clusters.map { c -> [Int?] in
-            var labels = [Int?](repeating: nil, count: tokens)
+            var labels = [Int?](repeating: nil, count: layout.points.count)
             for (k, t) in c.tokens.enumerated() { labels[t] = c.labels[k] }
             return labels
         }
-        return Plot(id: id, view: view.view.name, layout: kind.rawValue, title: title, xLabel: xLabel, yLabel: yLabel,
+        return Plot(id: plot.plotID ?? "", view: view.view.name, layout: kind.rawValue, title: plot.label, xLabel: plot.xLabel,
+                    yLabel: plot.yLabel,
                     frame: Frame(left: f.left, top: f.top, width: f.width, height: f.height, inset: PlotFrame.inset,
                                  xMin: f.xMin, yMin: f.yMin, scale: f.scale),
-                    x: x, y: y, cluster: cluster, thinned: thinned)
+                    x: x, y: y, cluster: cluster, thinned: drawing.thinning != nil)
     }
 
     /// `value` to `decimals` places: an integer over a power of ten, whose shortest decimal form

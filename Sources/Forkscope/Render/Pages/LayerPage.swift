@@ -111,9 +111,7 @@ struct LayerPage: Sendable {
                 plot.plotID = "\(v.view.name)-\(kind.rawValue)"
                 let drawing = plot.draw()
                 if drawing.thinning != nil { thinned = true }
-                explored.append(ExploreData.plot(id: plot.plotID!, view: v, kind: kind, layout: layout, title: plot.label,
-                                                 xLabel: plot.xLabel, yLabel: plot.yLabel, frame: drawing.frame,
-                                                 thinned: drawing.thinning != nil, tokens: run.tokenCount))
+                explored.append(ExploreData.plot(plot, drawing, view: v, kind: kind, layout: layout))
                 return LayoutPlot(svg: drawing.svg, caption: caption(site, v, kind, analysis: a), note: kind == .pca ? excluded(site, v) : nil,
                                   thinning: drawing.thinning?.summary, outside: drawing.outsideNote)
             }
