@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
         .systemLibrary(name: "CLapack", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // SHA-256 for the analysis cache's keys (OpenSSL's libcrypto).
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Kernels Swift cannot vectorise for baseline x86-64 (conversions with F16C, exact
         // distances in AVX2), in C with a run-time choice of instruction set.
@@ -29,7 +31,7 @@ let package = Package(
         .target(
             name: "Forkscope",
             dependencies: [
-                "ForkscopeNumerics", "CCmark", "CKernels", "CZlib",
+                "ForkscopeNumerics", "CCmark", "CKernels", "CZlib", "CCrypto",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),

@@ -50,6 +50,8 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors and warnings.")
     var quiet = false
 
+    @OptionGroup var cacheOptions: CacheOptions
+
     @Option(help: "Write each stage's wall time, CPU time and peak memory to this JSON file (forkscope.timings/1).")
     var timings: String?
 
@@ -88,6 +90,7 @@ struct BuildCommand: ParsableCommand {
             options.baseURL = baseURL
             options.analysis = analysisOptions
             if timings != nil { options.timings = StageTimings() }
+            options.cache = try cacheOptions.open(warn: ErrorReport.stderr)
             let progress = Progress(enabled: !quiet)
             let result = try Build.run(options, progress: progress.report)
             progress.finish()
@@ -96,8 +99,11 @@ struct BuildCommand: ParsableCommand {
                     throw InputError(file: timings, "cannot be written")
                 }
             }
-            for w in result.warnings { ErrorReport.stderr("forkscope: warning: \(w)") }
-            if !quiet { print("Wrote \(result.files) files to \(outPath)/ — open \(outPath)/index.html") }
+            for w in result.warnings + result.summary.cacheWarnings { ErrorReport.stderr("forkscope: warning: \(w)") }
+            if !quiet {
+                for line in result.summary.lines { print(line) }
+                print("Wrote \(result.files) files to \(outPath)/ — open \(outPath)/index.html")
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// tf(t, c) · ln(1 + A / f(t)), where tf is t's share of the class's items, f(t) its count in all
 /// classes and A the mean number of items per class, truncated to an integer as BERTopic does.
 public enum ClassTFIDF {
-    public struct Term: Sendable, Equatable {
+    public struct Term: Sendable, Equatable, Codable {
         public let text: String
         public let score: Double
         public let count: Int

@@ -1,7 +1,7 @@
 /// Nearest neighbours of every row among the others, computed block by block through BLAS so that
 /// memory stays O(block · n) rather than O(n²).
 public enum Neighbours {
-    public enum Metric: String, CaseIterable, Sendable { case cosine, euclidean }
+    public enum Metric: String, CaseIterable, Sendable, Codable { case cosine, euclidean }
 
     static let blockRows = 256
 

@@ -4,12 +4,12 @@ import ForkscopeNumerics
 /// its tokens sit (positions), whose they are (root prompts, branches), what they say (c-TF-IDF
 /// top tokens) and the members nearest its centre; and, from these, whether it is a cluster of
 /// position, of one token, of content, or mixed (`Kind`, docs/views-and-measures.md).
-public struct ClusterGroup: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable {
+public struct ClusterGroup: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, CaseIterable, Codable {
         case position, token, content, mixed, unclustered
     }
 
-    public struct Share: Sendable, Equatable {
+    public struct Share: Sendable, Equatable, Codable {
         public let name: String
         public let share: Double
     }

@@ -4,7 +4,7 @@ import ForkscopeNumerics
 /// min_cluster_size given or `HDBSCAN.defaultMinClusterSize` of the layer's fit tokens), k-means
 /// with k clusters, or none. Written as in report.json's settings: "hdbscan", "hdbscan:M",
 /// "kmeans:K", "off".
-public enum ClusterMethod: Sendable, Equatable, CustomStringConvertible {
+public enum ClusterMethod: Sendable, Equatable, Codable, CustomStringConvertible {
     case hdbscan(minClusterSize: Int?)
     case kmeans(k: Int)
     case off

@@ -9,17 +9,17 @@ import ForkscopeNumerics
 /// is √(2 − 2 cos). Unscaled, distances in hundreds of dimensions concentrate and HDBSCAN calls
 /// nearly every token noise (on the shared topics run, all of them in the middle layers of the
 /// recommended view).
-public struct ViewClusters: Sendable, Equatable {
-    public enum Method: String, Sendable { case hdbscan, kmeans }
+public struct ViewClusters: Sendable, Equatable, Codable {
+    public enum Method: String, Sendable, Codable { case hdbscan, kmeans }
 
     /// AMI and ARI of the clustering (the unclustered tokens one group) against each target.
-    public struct Agreement: Sendable, Equatable {
+    public struct Agreement: Sendable, Equatable, Codable {
         public var amiRoot, amiBranch, amiPosition, amiToken: Double
         public var ariRoot, ariBranch, ariPosition, ariToken: Double
     }
 
     /// The cluster count and unclustered share at a neighbouring min_cluster_size.
-    public struct SweepPoint: Sendable, Equatable {
+    public struct SweepPoint: Sendable, Equatable, Codable {
         public let minClusterSize: Int
         public let count: Int
         public let noiseShare: Double

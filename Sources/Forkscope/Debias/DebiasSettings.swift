@@ -1,6 +1,6 @@
 /// Settings of the views' fits.
-public struct DebiasSettings: Sendable, Equatable {
-    public enum LeaceConcept: String, CaseIterable, Sendable { case basis, onehot, both }
+public struct DebiasSettings: Sendable, Equatable, Codable {
+    public enum LeaceConcept: String, CaseIterable, Sendable, Codable { case basis, onehot, both }
 
     public var regressDegree = 3
     public var regressFourier = 4

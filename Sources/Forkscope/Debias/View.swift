@@ -4,8 +4,8 @@ import ForkscopeNumerics
 ///
 /// Names are part of `report.json` (`forkscope.report/1`): add views, never rename them.
 /// Definitions: docs/views-and-measures.md.
-public struct View: Hashable, Sendable, CustomStringConvertible {
-    public enum Base: String, CaseIterable, Sendable {
+public struct View: Hashable, Sendable, Codable, CustomStringConvertible {
+    public enum Base: String, CaseIterable, Sendable, Codable {
         case raw
         case positionMean = "position_mean"
         case regress

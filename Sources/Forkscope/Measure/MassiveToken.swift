@@ -2,7 +2,7 @@
 /// Kolter & Liu, 2024, "Massive activations in large language models"), mostly attention sinks
 /// such as the first token. One of them can hold nearly all of a layer's variance, so by default
 /// they are kept out of every fit and measure.
-public struct MassiveToken: Sendable, Equatable {
+public struct MassiveToken: Sendable, Equatable, Codable {
     /// Run-order token index.
     public let token: Int
     /// ‖x‖ / median ‖x‖ of the layer.

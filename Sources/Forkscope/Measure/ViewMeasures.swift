@@ -3,7 +3,7 @@ import ForkscopeNumerics
 /// The measures of one view at one layer: the catalogue's values by key (`Measure.catalogue`,
 /// docs/views-and-measures.md) and the token counts they were computed over. All are computed over
 /// the view's fit tokens: the tokens it covers that are not massive.
-public struct ViewMeasures: Sendable, Equatable {
+public struct ViewMeasures: Sendable, Equatable, Codable {
     public var tokens: Int
     public var fitTokens: Int
     /// How many fit tokens the neighbourhood measures (kNN purities, trustworthiness, silhouette)

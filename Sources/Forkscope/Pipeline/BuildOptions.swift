@@ -11,6 +11,8 @@ public struct BuildOptions: Sendable {
     public var force = false
     /// The address the site will be served from (`--base-url`): for its sitemap and 404 page.
     public var baseURL: String?
+    /// Where analyses and what was written are kept for the next build (`--cache`); nil for none.
+    public var cache: AnalysisCache?
     /// Where each stage's time is added (`--timings`), if anywhere.
     public var timings: StageTimings?
 

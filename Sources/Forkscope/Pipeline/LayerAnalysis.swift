@@ -3,8 +3,8 @@ import ForkscopeNumerics
 /// Everything the site shows about one layer: debias -> project -> measure for each view, plus
 /// per-token figures of the raw states. Holds only 2-D and per-token numbers, never the states,
 /// so a build keeps one layer's states in memory at a time.
-public struct LayerAnalysis: Sendable {
-    public struct ViewResult: Sendable {
+public struct LayerAnalysis: Sendable, Codable {
+    public struct ViewResult: Sendable, Codable {
         public let view: View
         /// The view's layouts by kind: always PCA; the others where asked for and computed (UMAP
         /// needs 4 fit tokens). Layouts of kinds `alignedAcrossViews` are turned onto the

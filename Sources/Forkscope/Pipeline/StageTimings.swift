@@ -10,8 +10,9 @@ import Foundation
 public final class StageTimings: @unchecked Sendable {
     public enum Stage: String, CaseIterable, Sendable {
         /// `open` is the run's manifest and tensor headers (and the inflation of a compressed
-        /// `.npz`), once per build; `read` is a layer's states, once per layer.
-        case open, read, debias, pca, umap, measures, clusters, render, write
+        /// `.npz`), once per build; `read` is a layer's states, once per layer. With a cache,
+        /// `hash` is the run's digest and `cache` the loading and storing of its entries.
+        case open, hash, cache, read, debias, pca, umap, measures, clusters, render, write
     }
 
     private struct Figures { var wall = 0.0, cpu = 0.0, peakRSS = 0, calls = 0, callWalls = [Double]() }

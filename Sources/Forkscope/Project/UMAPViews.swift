@@ -3,7 +3,7 @@
 /// verdict's recommended view, which every layer page opens with, coloured by position. So by
 /// default (`auto`) those two are laid out and the other views are drawn by PCA only; `all` lays
 /// out every view, a list the views named. Written as in report.json's settings.
-public enum UMAPViews: Sendable, Equatable, CustomStringConvertible {
+public enum UMAPViews: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The alignment reference (raw, else the first view) and the recommended view.
     case auto
     case all

@@ -34,28 +34,45 @@ public struct SiteRenderer: Sendable {
         self.tokenPlaces = run.tokenBranch.enumerated().map { t, b in (b, t - offsets[b]) }
     }
 
-    /// Every page, the stylesheets, the per-layer CSVs and report.json. Layers render on `threads`
-    /// threads (each layer's pages depend on that layer alone); the files come out in the same
-    /// order whatever the thread count.
+    /// Every page, the stylesheets, the per-layer CSVs and report.json, rendered on `threads`
+    /// threads; the files come out in the same order whatever the thread count.
     public func files(threads: Int = 1) throws -> [SiteFile] {
-        var files = [SiteFile(path: "index.html", text: theme.render("index", IndexPage.make(self))),
-                     SiteFile(path: "style.css", text: theme.stylesheet),
-                     SiteFile(path: ExploreData.script, text: theme.script),
-                     SiteFile(path: BranchHighlight.file, text: BranchHighlight.stylesheet(branches: run.branches.count))]
-        files += ParallelChunks.map(chunks: analyses.count, threads: threads) { l in
-            let a = analyses[l]
-            return [SiteFile(path: paths.layerPage(a.layer), text: theme.render("layer", LayerPage.make(self, a))),
-                    SiteFile(path: paths.layerData(a.layer), text: LayerTable.csv(run: run, analysis: a))]
-                + run.branches.indices.map { b in
-                    SiteFile(path: paths.branchPage(b, layer: a.layer), text: theme.render("branch", BranchPage.make(self, b, a)))
-                }
-                + ClusterSection.shownViews(self).compactMap { view, _ in
-                    a.views.first { $0.view == view }?.clusters.map { c in
-                        SiteFile(path: paths.clusterPage(a.layer, view: view), text: theme.render("clusters", ClusterPage.make(self, a, view: view, clusters: c)))
-                    }
-                }
-        }.joined()
-        files.append(SiteFile(path: "report.json", contents: try ContractJSON.data(report)))
+        try Self.render(plan(), threads: threads)
+    }
+
+    /// The files of `plan`, rendered on `threads` threads, in its order.
+    public static func render(_ plan: [PlannedFile], threads: Int) throws -> [SiteFile] {
+        try ParallelChunks.map(chunks: plan.count, threads: threads) { try plan[$0].rendered() }
+    }
+
+    /// Every file of the site, not yet rendered: the index, the stylesheets and the explorer, then
+    /// each layer's page, CSV, branch pages and cluster pages, then report.json. Each says which
+    /// commentary it shows (`PlannedFile.commentary`), its only input beyond what every page shares.
+    public func plan() -> [PlannedFile] {
+        var files = [PlannedFile(path: "index.html", commentary: commentary.index) { theme.render("index", IndexPage.make(self)) },
+                     PlannedFile(path: "style.css") { theme.stylesheet },
+                     PlannedFile(path: ExploreData.script) { theme.script },
+                     PlannedFile(path: BranchHighlight.file) { BranchHighlight.stylesheet(branches: run.branches.count) }]
+        let clusterViews = ClusterSection.shownViews(self)
+        for a in analyses {
+            files.append(PlannedFile(path: paths.layerPage(a.layer), commentary: commentary.layers[a.layer]) {
+                theme.render("layer", LayerPage.make(self, a))
+            })
+            files.append(PlannedFile(path: paths.layerData(a.layer)) { LayerTable.csv(run: run, analysis: a) })
+            for b in run.branches.indices {
+                files.append(PlannedFile(path: paths.branchPage(b, layer: a.layer), commentary: commentary.branches[run.branches[b].id]) {
+                    theme.render("branch", BranchPage.make(self, b, a))
+                })
+            }
+            for (view, _) in clusterViews {
+                guard let c = a.views.first(where: { $0.view == view })?.clusters else { continue }
+                files.append(PlannedFile(path: paths.clusterPage(a.layer, view: view)) {
+                    theme.render("clusters", ClusterPage.make(self, a, view: view, clusters: c))
+                })
+            }
+        }
+        let report = self.report
+        files.append(PlannedFile(path: "report.json", data: { try ContractJSON.data(report) }))
         return files
     }
 

@@ -14,6 +14,8 @@ public struct Theme: Sendable {
     public let stylesheet: String
     /// The layer pages' explorer script (`ExploreData`).
     public let script: String
+    /// SHA-256 of every file of the theme (names and text): part of the render cache's key.
+    public let digest: String
     private let library: MustacheLibrary
 
     public static let `default` = try! Theme(files: DefaultTheme.files, origin: "built-in theme")
@@ -51,6 +53,7 @@ public struct Theme: Sendable {
         self.library = library
         self.stylesheet = files["style.css"] ?? ""
         self.script = files[ExploreData.script] ?? ""
+        self.digest = Digest.hex(fields: files.keys.sorted().flatMap { [$0, files[$0]!] })
     }
 
     /// Renders a template with a typed context (structs, arrays, optionals and strings, which

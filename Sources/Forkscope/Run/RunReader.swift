@@ -7,6 +7,8 @@ public final class RunReader: Sendable {
     public let run: ActivationRun
     public let directory: URL
     public let warnings: [Warning]
+    /// The files the run was read from: run.json, then the tensor files in use (main, variants).
+    public let files: [String]
     private let main: TensorFile
     /// The variants whose files hold every branch, well shaped, by name.
     private let variants: [String: TensorFile]
@@ -39,6 +41,8 @@ public final class RunReader: Sendable {
             }
         }
         run.variants.removeAll { variants[$0.name] == nil }
+        self.files = [manifestName, (directory as NSString).appendingPathComponent(run.tensorsFile)]
+            + run.variants.map { (directory as NSString).appendingPathComponent($0.file) }
         self.run = run
         self.warnings = warnings
         self.variants = variants

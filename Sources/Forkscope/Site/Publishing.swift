@@ -34,14 +34,15 @@ public struct Publishing: Sendable {
         }
     }
 
-    /// `files` with `404.html` and, with a base URL, `sitemap.xml` (every page but the 404, in path order).
-    public func adding(to files: [SiteFile], theme: Theme, siteTitle: String, dataFile: String) -> [SiteFile] {
+    /// `files` with `404.html` and, with a base URL, `sitemap.xml` (every page but the 404, in path
+    /// order): of the site's files `allPaths`, where `files` are only those to be written.
+    public func adding(to files: [SiteFile], theme: Theme, siteTitle: String, dataFile: String, allPaths: [String]? = nil) -> [SiteFile] {
         // The not-found page has nothing of its own: its template shows the frame.
         let page = Page(frame: PageFrame(root: baseURL ?? "/", pageTitle: "Page not found · \(siteTitle)", runTitle: siteTitle,
                                          modelName: "", dataFile: dataFile), body: ())
         var out = files + [SiteFile(path: "404.html", text: theme.render("not-found", page))]
         if let baseURL {
-            let pages = files.map(\.path).filter { $0.hasSuffix(".html") }.sorted()
+            let pages = (allPaths ?? files.map(\.path)).filter { $0.hasSuffix(".html") }.sorted()
             out.append(SiteFile(path: "sitemap.xml", text: Self.sitemap(pages.map { baseURL + Self.percentEncoded($0) }, lastModified: lastModified)))
         }
         return out

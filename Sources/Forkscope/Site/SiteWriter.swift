@@ -3,6 +3,10 @@ import Foundation
 /// Writes a site atomically: everything goes into a staging folder beside the output folder,
 /// which replaces the output folder only once complete. A failed build leaves the previous site
 /// as it was. A marker file tells a folder Forkscope wrote from one it must not overwrite.
+///
+/// A rebuild that only re-rendered (`update`) writes just the files whose bytes changed, each
+/// atomically (a temporary file renamed over it), so a server reading the folder never sees half
+/// a file, and a page that did not change keeps its modification time.
 public enum SiteWriter {
     public static let marker = ".forkscope-site"
 
@@ -54,6 +58,55 @@ public enum SiteWriter {
         } catch {
             try? fm.removeItem(at: staging)
             throw InputError(file: out, "cannot write the site: \(error.localizedDescription)")
+        }
+    }
+
+    /// Whether `out` is a folder a previous build wrote (it has the marker).
+    public static func isSite(_ out: String) -> Bool {
+        FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(marker))
+    }
+
+    /// Brings the site in `out` (a folder `isSite`) up to date: writes each of `files` whose bytes
+    /// differ from what is there, leaves the files named in `keeping` as they are and removes
+    /// every other file. Returns the paths written.
+    public static func update(_ files: [SiteFile], keeping: Set<String>, in out: String) throws -> [String] {
+        let fm = FileManager.default
+        let root = URL(fileURLWithPath: out).standardizedFileURL
+        var written = [String]()
+        do {
+            for file in files {
+                precondition(!file.path.hasPrefix("/") && !file.path.split(separator: "/").contains(".."), "unsafe site path")
+                let url = root.appendingPathComponent(file.path)
+                if let old = fm.contents(atPath: url.path), old == file.contents { continue }
+                try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).forkscope-\(getpid()).tmp")
+                try file.contents.write(to: temporary)
+                guard rename(temporary.path, url.path) == 0 else {
+                    try? fm.removeItem(at: temporary)
+                    throw InputError(file: url.path, "cannot be replaced: \(String(cString: strerror(errno)))")
+                }
+                written.append(file.path)
+            }
+            let wanted = keeping.union(files.map(\.path)).union([marker])
+            for stale in sitePaths(in: root) where !wanted.contains(stale) {
+                try fm.removeItem(at: root.appendingPathComponent(stale))
+            }
+        } catch let error as InputError {
+            throw error
+        } catch {
+            throw InputError(file: out, "cannot update the site: \(error.localizedDescription)")
+        }
+        return written
+    }
+
+    /// The regular files under `root`, as paths relative to it.
+    static func sitePaths(in root: URL) -> [String] {
+        guard let walk = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        return walk.compactMap { item in
+            guard let url = item as? URL, (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { return nil }
+            let path = url.standardizedFileURL.path
+            return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : nil
         }
     }
 }

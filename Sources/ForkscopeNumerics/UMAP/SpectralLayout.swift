@@ -11,7 +11,7 @@ import Foundation
 /// spectrally instead); each gets its own spectral layout shrunk to half the distance to its
 /// nearest neighbour component, and components of fewer than 4 points are placed at random there.
 public enum SpectralLayout {
-    public enum Outcome: String, CaseIterable, Sendable { case spectral, random }
+    public enum Outcome: String, CaseIterable, Sendable, Codable { case spectral, random }
 
     static let dim = 2
 

@@ -9,7 +9,7 @@ import Foundation
 /// Deterministic: the same seed gives the same layout on any number of threads.
 public struct UMAP: Sendable {
 
-    public struct Options: Sendable, Equatable {
+    public struct Options: Sendable, Equatable, Codable {
         public var neighbours = 15
         public var minDist = 0.1
         public var spread = 1.0
