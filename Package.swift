@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        // `forkscope serve`'s HTTP server; without its optional traits (swift-configuration, full Foundation).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // System libraries from Debian packages (installed by scripts/setup).
@@ -35,10 +37,12 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // `forkscope serve`: the site over HTTP (Hummingbird) with live reload, rebuilt as its inputs change.
+        .target(name: "ForkscopeServer", dependencies: ["Forkscope", .product(name: "Hummingbird", package: "hummingbird")]),
         // The command line (swift-argument-parser), in a library so that tests can parse and run it.
         .target(
             name: "ForkscopeCommands",
-            dependencies: ["Forkscope", "ForkscopeNumerics", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Forkscope", "ForkscopeNumerics", "ForkscopeServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The executable: `ForkscopeCommand.main()`.
         .executableTarget(name: "ForkscopeCLI", dependencies: ["ForkscopeCommands"]),
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(name: "ForkscopeNumericsTests", dependencies: ["ForkscopeNumerics", "ForkscopeTestSupport"]),
         .testTarget(name: "ForkscopeTests", dependencies: ["Forkscope", "ForkscopeNumerics", "ForkscopeTestSupport"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "ForkscopeServerTests", dependencies: ["ForkscopeServer", "Forkscope", "ForkscopeTestSupport"]),
         .testTarget(name: "ForkscopeCommandsTests", dependencies: ["ForkscopeCommands", "Forkscope", "ForkscopeTestSupport"]),
     ]
 )

@@ -35,7 +35,7 @@ enum AnalysisStep {
         // Which view the second pass laid out, once known: a rebuild then loads the layers with it
         // and skips the first pass's entries.
         let secondPassKey = Digest.hex(fields: ["recommended-view"] + keys)
-        if let known = cache.load(SecondPass.self, .layer, key: secondPassKey) {
+        if let known = cache.load(SecondPass.self, .layer, key: secondPassKey), known.layers == keys.count {
             let finalKeys = keys.map { key in known.view.map { AnalysisKey.withUMAP(key, of: $0) } ?? key }
             let found = StageTimings.measure(timings, .cache) { load(finalKeys, from: cache, threads: options.threads) }
             if found.allSatisfy({ $0 != nil }) { return Output(analyses: found.map { $0! }, keys: finalKeys) }
@@ -53,7 +53,7 @@ enum AnalysisStep {
         summary.layersAnalysed = missing.count
         var analyses = found.map { $0! }
         let view = recommendedView(analyses, run: run, options: options)
-        defer { cache.store(SecondPass(view: view), .layer, key: secondPassKey) }
+        defer { cache.store(SecondPass(view: view, layers: keys.count), .layer, key: secondPassKey) }
         guard let view else { return Output(analyses: analyses, keys: keys) }
 
         // The recommended view's UMAP, under the layers' keys with the view.
@@ -71,8 +71,12 @@ enum AnalysisStep {
         return Output(analyses: analyses, keys: laidOutKeys)
     }
 
-    /// The view the second pass laid out for a set of first-pass keys (nil: none).
-    struct SecondPass: Codable { var view: View? }
+    /// The view the second pass laid out for a set of first-pass keys (`view` nil: none; the
+    /// count guards against a well-formed payload of another shape).
+    struct SecondPass: Codable {
+        var view: View?
+        var layers: Int
+    }
 
     /// The entries under `keys` (nil where there is none), decoded on `threads` threads.
     static func load(_ keys: [String], from cache: AnalysisCache, threads: Int) -> [LayerAnalysis?] {
