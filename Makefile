@@ -15,6 +15,11 @@ report: build
 	.build/release/forkscope build --config Site/forkscope.json --out $(DEMO_OUT)
 	@echo "Demo report: open $(DEMO_OUT)/index.html"
 
+# Serves the demo report with live reload while you edit Site/commentary (Ctrl-C to stop).
+.PHONY: serve
+serve: build
+	.build/release/forkscope serve --config Site/forkscope.json
+
 # Unit and end-to-end tests, the NumPy reference's own checks of the attribution numbers (planted
 # data), the explorer script's helpers under node (Tests/Explorer), then every run in ../shared/runs built and checked against NumPy, the
 # diff command through the binary (scripts/check-diff), the demo report's and a diff site's

@@ -46,6 +46,11 @@ public struct Theme: Sendable {
             let file = name + ".mustache"
             do {
                 try library.register(files[file] ?? "", named: name)
+            } catch let error as MustacheTemplate.ParserError {
+                // The field is where the parser stopped; the error's case names what it expected.
+                throw InputError(file: (origin as NSString).appendingPathComponent(file),
+                                 field: "line \(error.context.lineNumber), column \(error.context.columnNumber)",
+                                 "not a valid Mustache template (\(error.error))")
             } catch {
                 throw InputError(file: (origin as NSString).appendingPathComponent(file), "not a valid Mustache template (\(error))")
             }
