@@ -37,9 +37,11 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         var options: BuildOptions?
+        var temporary: String?   // the output folder, when serve made it up (removed on exit)
         try ErrorReport.run {
             var o = try site.buildOptions(run: runFolder, out: out) {
-                FileManager.default.temporaryDirectory.appendingPathComponent("forkscope-serve-\(getpid())").path
+                temporary = FileManager.default.temporaryDirectory.appendingPathComponent("forkscope-serve-\(getpid())").path
+                return temporary!
             }
             o.force = force
             options = o
@@ -72,6 +74,7 @@ struct ServeCommand: ParsableCommand {
             outcome.done.signal()
         }
         outcome.done.wait()
+        if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
         if let error = outcome.error {
             ErrorReport.stderr("forkscope serve: error: cannot serve on \(host):\(port): \(error)")
             throw ExitCode.failure

@@ -101,18 +101,43 @@ struct ForkscopeCommandTests {
 
     @Test func aBuildThroughTheCommandWritesTheSiteAndRefusesForeignFolders() throws {
         try TemporaryFolder.with { tmp in
-            let out = tmp.appendingPathComponent("site").path
-            var command = try Self.build([Fixtures.treeF32, "--out", out, "--projections", "pca", "--quiet", "--threads", "1"])
+            let out = tmp.appendingPathComponent("site").path, cache = tmp.appendingPathComponent("cache").path
+            var command = try Self.build([Fixtures.treeF32, "--out", out, "--projections", "pca", "--quiet", "--threads", "1", "--cache", cache])
             try command.run()
             #expect(FileManager.default.fileExists(atPath: out + "/report.json"))
             #expect(FileManager.default.fileExists(atPath: out + "/index.html"))
+            let entries = try FileManager.default.contentsOfDirectory(atPath: cache + "/v1/layer")
+            #expect(entries.count >= 2)   // the layers' analyses went to the named cache
 
             let precious = tmp.appendingPathComponent("precious")
             try FileManager.default.createDirectory(at: precious, withIntermediateDirectories: true)
             try Data("keep".utf8).write(to: precious.appendingPathComponent("notes.txt"))
-            command = try Self.build([Fixtures.treeF32, "--out", precious.path, "--projections", "pca", "--quiet", "--threads", "1"])
+            command = try Self.build([Fixtures.treeF32, "--out", precious.path, "--projections", "pca", "--quiet", "--threads", "1", "--no-cache"])
             #expect(throws: ExitCode.self) { try command.run() }
             #expect(try FileManager.default.contentsOfDirectory(atPath: precious.path) == ["notes.txt"])
         }
+    }
+
+    @Test func cacheFlags() throws {
+        #expect(try Self.build(["r", "--out", "o", "--no-cache"]).site.cacheOptions.open(warn: { _ in }) == nil)
+        #expect(Self.refusal(["build", "r", "--out", "o", "--cache", "c", "--no-cache"])?.contains("--cache and --no-cache exclude each other") == true)
+        try TemporaryFolder.with { tmp in
+            let named = try #require(try Self.build(["r", "--cache", tmp.path + "/c"]).site.cacheOptions.open(warn: { _ in }))
+            #expect(named.directory == tmp.path + "/c")
+        }
+        #expect(AnalysisCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "/x", "HOME": "/h"]) == "/x/forkscope")
+        #expect(AnalysisCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "relative", "HOME": "/h"]) == "/h/.cache/forkscope")
+        #expect(AnalysisCache.defaultDirectory(environment: [:]) == nil)
+    }
+
+    /// serve takes build's options, listens on loopback unless told otherwise, and checks its port.
+    @Test func serveFlags() throws {
+        let serve = try #require(try ForkscopeCommand.parseAsRoot(["serve", "run", "--views", "raw,leace", "--port", "0"]) as? ServeCommand)
+        #expect(serve.host == "127.0.0.1" && serve.port == 0 && serve.runFolder == "run")
+        #expect(serve.site.analysisOptions.views == [.raw, View(.leace)])
+        let other = try #require(try ForkscopeCommand.parseAsRoot(["serve", "run", "--host", "0.0.0.0"]) as? ServeCommand)
+        #expect(other.host == "0.0.0.0" && other.port == 8000)
+        #expect(Self.refusal(["serve", "run", "--port", "70000"])?.contains("--port must lie in 0…65535") == true)
+        #expect(Self.refusal(["serve", "run", "--threads", "0"])?.contains("--threads must be at least 1") == true)
     }
 }
