@@ -14,15 +14,15 @@ struct CacheOptions: ParsableArguments {
     }
 
     /// The cache to use: the one named, else the user's (none, with a warning, when it cannot be
-    /// made), else none with `--no-cache`.
-    func open(warn: (String) -> Void) throws -> AnalysisCache? {
+    /// made), else none with `--no-cache`. `inMemory` entries stay decoded between builds.
+    func open(inMemory: Int = 0, warn: (String) -> Void) throws -> AnalysisCache? {
         if noCache { return nil }
-        if let cache { return try AnalysisCache(directory: cache) }
+        if let cache { return try AnalysisCache(directory: cache, inMemory: inMemory) }
         guard let folder = AnalysisCache.defaultDirectory() else {
             warn("forkscope: warning: no cache folder (HOME and XDG_CACHE_HOME are unset); building without a cache")
             return nil
         }
-        do { return try AnalysisCache(directory: folder) } catch {
+        do { return try AnalysisCache(directory: folder, inMemory: inMemory) } catch {
             warn("forkscope: warning: \(error); building without a cache")
             return nil
         }

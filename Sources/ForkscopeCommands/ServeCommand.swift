@@ -39,7 +39,9 @@ struct ServeCommand: ParsableCommand {
         var options: BuildOptions?
         var temporary: String?   // the output folder, when serve made it up (removed on exit)
         try ErrorReport.run {
-            var o = try site.buildOptions(run: runFolder, out: out) {
+            // Every layer's entries (first pass and recommended view's UMAP) stay decoded, so a
+            // rebuild after an edit reads nothing back from disk.
+            var o = try site.buildOptions(run: runFolder, out: out, inMemory: 1024) {
                 temporary = FileManager.default.temporaryDirectory.appendingPathComponent("forkscope-serve-\(getpid())").path
                 return temporary!
             }

@@ -60,7 +60,8 @@ struct SiteArguments: ParsableArguments {
 
     /// The build these arguments ask for, with the run folder and output folder given on the
     /// command line or else by `--config`; `out` falls back to `defaultOut` when neither names one.
-    func buildOptions(run: String?, out: String?, defaultOut: (() throws -> String)? = nil) throws -> BuildOptions {
+    /// `inMemory`: cache entries kept decoded between builds (`serve`).
+    func buildOptions(run: String?, out: String?, inMemory: Int = 0, defaultOut: (() throws -> String)? = nil) throws -> BuildOptions {
         let settings = try config.map(SiteConfiguration.init(file:))
         guard let runPath = run ?? settings?.run else {
             throw ValidationError("Give a run folder (or a --config naming one).")
@@ -71,7 +72,7 @@ struct SiteArguments: ParsableArguments {
         var options = BuildOptions(run: runPath, out: outPath, content: content ?? settings?.content, templates: templates ?? settings?.templates)
         options.baseURL = baseURL
         options.analysis = analysisOptions
-        options.cache = try cacheOptions.open(warn: ErrorReport.stderr)
+        options.cache = try cacheOptions.open(inMemory: inMemory, warn: ErrorReport.stderr)
         return options
     }
 }

@@ -52,7 +52,7 @@ public final class SiteService: @unchecked Sendable {
 
     /// Polls the inputs every `interval` seconds and rebuilds once a change has settled (no
     /// further change for one interval: editors save in several steps). Never returns.
-    public func watch(interval: Double = 0.2) async {
+    public func watch(interval: Double = 0.1) async {
         var last = watched.fingerprint()
         while true {
             try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))

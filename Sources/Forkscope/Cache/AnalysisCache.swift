@@ -31,8 +31,13 @@ public final class AnalysisCache: @unchecked Sendable {
 
     public let directory: String
     public let limit: Int
+    /// Entries kept decoded in memory, at most this many (0: none): for a process that rebuilds
+    /// again and again (`forkscope serve`), which then skips decoding what it used last time.
+    public let inMemory: Int
     private let lock = NSLock()
     private var problems = [Warning]()
+    private var memory = [String: any Sendable]()
+    private var memoryOrder = [String]()
 
     /// The user's cache folder for Forkscope: `$XDG_CACHE_HOME/forkscope`, else `$HOME/.cache/forkscope`;
     /// nil when neither variable is set.
@@ -43,9 +48,10 @@ public final class AnalysisCache: @unchecked Sendable {
     }
 
     /// - Throws: an `InputError` naming the folder when it cannot be created.
-    public init(directory: String, limit: Int = AnalysisCache.defaultLimit) throws {
+    public init(directory: String, limit: Int = AnalysisCache.defaultLimit, inMemory: Int = 0) throws {
         self.directory = directory
         self.limit = limit
+        self.inMemory = inMemory
         for kind in Kind.allCases {
             do {
                 try FileManager.default.createDirectory(atPath: folder(kind), withIntermediateDirectories: true)
@@ -67,7 +73,8 @@ public final class AnalysisCache: @unchecked Sendable {
     }
 
     /// The value stored under `key`, or nil. A corrupt entry is removed, with a warning.
-    func load<T: Decodable>(_ type: T.Type, _ kind: Kind, key: String) -> T? {
+    func load<T: Decodable & Sendable>(_ type: T.Type, _ kind: Kind, key: String) -> T? {
+        if let kept = lock.withLock({ memory[kind.rawValue + key] }) as? T { return kept }
         let file = path(kind, key)
         guard let data = FileManager.default.contents(atPath: file) else { return nil }
         guard let payload = Self.payload(of: data) else {
@@ -78,6 +85,7 @@ public final class AnalysisCache: @unchecked Sendable {
             let value = try Self.decoder.decode(T.self, from: payload)
             // Recently used: kept longest when the cache is pruned.
             try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: file)
+            keep(value, kind, key)
             return value
         } catch {
             discard(file, "cannot be decoded (\(error)); ignored and recomputed")
@@ -86,7 +94,8 @@ public final class AnalysisCache: @unchecked Sendable {
     }
 
     /// Stores `value` under `key`, atomically. A failure is a warning: the build goes on.
-    func store<T: Encodable>(_ value: T, _ kind: Kind, key: String) {
+    func store<T: Encodable & Sendable>(_ value: T, _ kind: Kind, key: String) {
+        keep(value, kind, key)
         let file = path(kind, key)
         let temporary = (folder(kind) as NSString).appendingPathComponent(".\(key).\(getpid()).\(UUID().uuidString).tmp")
         do {
@@ -130,6 +139,16 @@ public final class AnalysisCache: @unchecked Sendable {
             if (try? fm.removeItem(atPath: entry.path)) != nil { total -= entry.size; removed += 1 }
         }
         return removed
+    }
+
+    /// Keeps a value in memory, dropping the oldest kept beyond `inMemory`.
+    private func keep(_ value: any Sendable, _ kind: Kind, _ key: String) {
+        guard inMemory > 0 else { return }
+        lock.withLock {
+            let id = kind.rawValue + key
+            if memory.updateValue(value, forKey: id) == nil { memoryOrder.append(id) }
+            while memoryOrder.count > inMemory { memory.removeValue(forKey: memoryOrder.removeFirst()) }
+        }
     }
 
     private func discard(_ file: String, _ message: String) {

@@ -175,6 +175,32 @@ struct AnalysisCacheTests {
         }
     }
 
+    /// A cache that keeps entries in memory (serve's) rebuilds without reading them back, and
+    /// keeps no more than it was told to.
+    @Test func entriesKeptInMemoryAreNotReadAgain() throws {
+        try TemporaryFolder.with { tmp in
+            let folder = tmp.appendingPathComponent("cache"), site = tmp.appendingPathComponent("site")
+            let cache = try AnalysisCache(directory: folder.path, inMemory: 1024)
+            func build() throws -> BuildSummary {
+                var options = BuildOptions(run: Fixtures.treeF32, out: site.path)
+                options.cache = cache
+                return try Build.run(options).summary
+            }
+            _ = try build()
+            let expected = try SiteTestKit.snapshot(site)
+            for entry in try Self.entries(folder, .layer) { try FileManager.default.removeItem(at: entry) }
+            let again = try build()
+            #expect(again.layersAnalysed == 0 && again.layersLaidOut == 0 && cache.warnings.isEmpty)
+            #expect(try SiteTestKit.snapshot(site) == expected)
+
+            let small = try AnalysisCache(directory: folder.path, inMemory: 2)
+            for key in ["a", "b", "c"] { small.store(key, .layer, key: key) }
+            for key in ["a", "b", "c"] { try FileManager.default.removeItem(atPath: small.path(.layer, key)) }
+            #expect(small.load(String.self, .layer, key: "a") == nil)   // dropped from memory, gone from disk
+            #expect(small.load(String.self, .layer, key: "c") == "c")
+        }
+    }
+
     /// Past its limit the cache drops the least recently used entries first.
     @Test func pruningDropsTheLeastRecentlyUsed() throws {
         try TemporaryFolder.with { tmp in
