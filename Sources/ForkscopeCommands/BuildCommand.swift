@@ -43,7 +43,7 @@ struct BuildCommand: ParsableCommand {
             for w in result.warnings + result.summary.cacheWarnings { ErrorReport.stderr("forkscope: warning: \(w)") }
             if !quiet {
                 for line in result.summary.lines { print(line) }
-                print("Wrote \(result.files) files to \(options.out)/ — open \(options.out)/index.html")
+                print("The site (\(result.files) files) is in \(options.out)/ — open \(options.out)/index.html")
             }
         }
     }

@@ -22,12 +22,14 @@ public struct BuildSummary: Sendable, Equatable {
     /// One line per part, e.g. "analysis: 31 of 31 layers from the cache (0.21 s)".
     public var lines: [String] {
         let cached = layers - layersAnalysed
-        let analysis = cached == 0 ? "analysis: \(layers) layers analysed" : "analysis: \(cached) of \(layers) layers from the cache"
+        let analysis = cached == 0 ? "analysis: \(Self.count(layers, "layer")) analysed" : "analysis: \(cached) of \(Self.count(layers, "layer")) from the cache"
+        let write = incremental ? "write: \(Self.count(written, "changed file")) written in place" : "write: \(Self.count(written, "file")), the site replaced as a whole"
         return [analysis + " (\(Self.seconds(analysisSeconds)))",
-                "render: \(rendered) of \(files) files rendered (\(Self.seconds(renderSeconds)))",
-                (incremental ? "write: \(written) changed files written in place" : "write: \(written) files, the site replaced as a whole")
-                    + " (\(Self.seconds(writeSeconds)))"]
+                "render: \(rendered) of \(Self.count(files, "file")) rendered (\(Self.seconds(renderSeconds)))",
+                write + " (\(Self.seconds(writeSeconds)))"]
     }
+
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     static func seconds(_ s: Double) -> String { s < 10 ? "\((s * 100).rounded() / 100) s" : "\(Int(s.rounded())) s" }
 }

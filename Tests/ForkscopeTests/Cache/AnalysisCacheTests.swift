@@ -201,6 +201,18 @@ struct AnalysisCacheTests {
         }
     }
 
+    /// What `forkscope build` prints about the cache.
+    @Test func summaryLines() {
+        var warm = BuildSummary(layers: 31)
+        (warm.files, warm.rendered, warm.written, warm.incremental) = (781, 2, 1, true)
+        (warm.analysisSeconds, warm.renderSeconds, warm.writeSeconds) = (0.384, 0.1, 0.049)
+        #expect(warm.lines == ["analysis: 31 of 31 layers from the cache (0.38 s)", "render: 2 of 781 files rendered (0.1 s)",
+                               "write: 1 changed file written in place (0.05 s)"])
+        var cold = BuildSummary(layers: 1)
+        (cold.layersAnalysed, cold.files, cold.rendered, cold.written, cold.analysisSeconds) = (1, 9, 9, 9, 31.4)
+        #expect(cold.lines[0] == "analysis: 1 layer analysed (31 s)" && cold.lines[2] == "write: 9 files, the site replaced as a whole (0.0 s)")
+    }
+
     /// Past its limit the cache drops the least recently used entries first.
     @Test func pruningDropsTheLeastRecentlyUsed() throws {
         try TemporaryFolder.with { tmp in
