@@ -63,7 +63,11 @@ public final class SiteService: @unchecked Sendable {
                 try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
                 now = watched.fingerprint()
             } while now != last
-            await Task.detached { self.rebuild() }.value
+            // On a thread of its own: a build may take minutes of CPU, which must not hold one of
+            // the few threads the server's tasks share.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread { self.rebuild(); done.resume() }
+            }
             last = watched.fingerprint()
         }
     }
