@@ -19,7 +19,7 @@ public final class SiteService: @unchecked Sendable {
     ///   - log: a line per build (its summary, or its error).
     public init(options: BuildOptions, watching: [String], log: @escaping @Sendable (String) -> Void) {
         self.options = options
-        self.watched = WatchedFiles(paths: watching)
+        self.watched = WatchedFiles(paths: watching, ignoring: options.out)
         self.log = log
     }
 
@@ -51,10 +51,10 @@ public final class SiteService: @unchecked Sendable {
     }
 
     /// Polls the inputs every `interval` seconds and rebuilds once a change has settled (no
-    /// further change for one interval: editors save in several steps). Never returns.
+    /// further change for one interval: editors save in several steps), until cancelled.
     public func watch(interval: Double = 0.1) async {
         var last = watched.fingerprint()
-        while true {
+        while !Task.isCancelled {
             try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
             var now = watched.fingerprint()
             guard now != last else { continue }

@@ -7,15 +7,21 @@ struct WatchedFiles: Sendable {
     struct Stamp: Equatable, Sendable { var size: Int64; var modified: Int64 }
 
     let paths: [String]
+    /// A folder never watched, even inside a watched one: the site being written.
+    let ignoring: String
 
     /// Every regular file under the watched paths (following links), with its stamp.
     func fingerprint() -> [String: Stamp] {
         var out = [String: Stamp]()
+        let ignored = URL(fileURLWithPath: ignoring).standardizedFileURL.path
         for root in paths {
             add(root, to: &out)
             guard let walk = FileManager.default.enumerator(atPath: root) else { continue }
             while let relative = walk.nextObject() as? String {
-                add((root as NSString).appendingPathComponent(relative), to: &out)
+                let path = (root as NSString).appendingPathComponent(relative)
+                let standard = URL(fileURLWithPath: path).standardizedFileURL.path
+                if standard == ignored || standard.hasPrefix(ignored + "/") { walk.skipDescendants(); continue }
+                add(path, to: &out)
             }
         }
         return out
