@@ -49,17 +49,15 @@ public enum LiveReload {
 
     /// The page with `connect-src 'self'` added to the policy of its CSP `<meta>` element(s).
     static func allowingConnections(_ page: String) -> String {
-        var out = page
-        var from = out.startIndex
-        while let meta = out.range(of: "http-equiv=\"Content-Security-Policy\"", options: .caseInsensitive, range: from..<out.endIndex),
-              let content = out.range(of: "content=\"", range: meta.upperBound..<out.endIndex),
-              let end = out.range(of: "\"", range: content.upperBound..<out.endIndex) {
-            let policy = out[content.upperBound..<end.lowerBound]
-            let added = policy.contains("connect-src") ? String(policy) : policy + "; connect-src 'self'"
-            out.replaceSubrange(content.upperBound..<end.lowerBound, with: added)
-            from = out.index(content.upperBound, offsetBy: added.count)
+        var out = "", rest = page[...]
+        while let meta = rest.range(of: "http-equiv=\"Content-Security-Policy\"", options: .caseInsensitive),
+              let content = rest.range(of: "content=\"", range: meta.upperBound..<rest.endIndex),
+              let end = rest.range(of: "\"", range: content.upperBound..<rest.endIndex) {
+            let policy = rest[content.upperBound..<end.lowerBound]
+            out += rest[..<content.upperBound] + policy + (policy.contains("connect-src") ? "" : "; connect-src 'self'")
+            rest = rest[end.lowerBound...]
         }
-        return out
+        return out + rest
     }
 
     /// One server-sent event carrying a site version.

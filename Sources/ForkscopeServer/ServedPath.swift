@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// What a request's target names in the site folder, decided before any file is opened: only a
 /// regular file inside the site, after percent-decoding and after resolving symbolic links, is
@@ -52,19 +53,11 @@ public enum ServedPath: Equatable, Sendable {
         return String(cString: resolved)
     }
 
-    /// The Content-Type of a site file, by extension.
-    public static func contentType(_ path: String) -> String {
-        switch (path as NSString).pathExtension.lowercased() {
-        case "html": "text/html; charset=utf-8"
-        case "css": "text/css; charset=utf-8"
-        case "js": "text/javascript; charset=utf-8"
-        case "json": "application/json"
-        case "csv": "text/csv; charset=utf-8"
-        case "svg": "image/svg+xml"
-        case "xml": "application/xml"
-        case "png": "image/png"
-        case "txt", "md": "text/plain; charset=utf-8"
-        default: "application/octet-stream"
+    /// The Content-Type of a site file: Hummingbird's media type for its extension, text as UTF-8.
+    static func contentType(_ path: String) -> String {
+        guard let type = MediaType.getMediaType(forExtension: (path as NSString).pathExtension.lowercased()) else {
+            return "application/octet-stream"
         }
+        return type.type == .text ? "\(type); charset=utf-8" : "\(type)"
     }
 }

@@ -63,4 +63,14 @@ struct ServedPathTests {
             #expect(ServedPath.resolve("/etc/passwd", root: site) == .notFound)
         }
     }
+
+    /// Types by extension (Hummingbird's table), text declared as UTF-8.
+    @Test func contentTypes() {
+        #expect(ServedPath.contentType("/s/layers/3.html") == "text/html; charset=utf-8")
+        #expect(ServedPath.contentType("/s/explore.js") == "text/javascript; charset=utf-8")
+        #expect(ServedPath.contentType("/s/style.css") == "text/css; charset=utf-8")
+        #expect(ServedPath.contentType("/s/layers/3.csv") == "text/csv; charset=utf-8")
+        #expect(ServedPath.contentType("/s/report.json") == "application/json")
+        #expect(ServedPath.contentType("/s/.forkscope-site") == "application/octet-stream")
+    }
 }

@@ -115,9 +115,9 @@ public final class AnalysisCache: @unchecked Sendable {
         guard let newline = data.firstIndex(of: UInt8(ascii: "\n")),
               case let fields = String(decoding: data[data.startIndex..<newline], as: UTF8.self).split(separator: " "),
               fields.count == 3, fields[0] == header, let count = Int(fields[2]) else { return nil }
-        let payload = data[(newline + 1)...]
-        guard payload.count == count, Digest.hex(Data(payload)) == fields[1] else { return nil }
-        return Data(payload)
+        let payload = Data(data[(newline + 1)...])
+        guard payload.count == count, Digest.hex(payload) == fields[1] else { return nil }
+        return payload
     }
 
     /// Removes entries, least recently used first, until the cache holds at most `limit` bytes.

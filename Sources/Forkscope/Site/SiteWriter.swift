@@ -35,8 +35,7 @@ public enum SiteWriter {
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: false)
             for file in files {
-                precondition(!file.path.hasPrefix("/") && !file.path.split(separator: "/").contains(".."), "unsafe site path")
-                let url = staging.appendingPathComponent(file.path)
+                let url = location(of: file, in: staging)
                 try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try file.contents.write(to: url)
             }
@@ -75,8 +74,7 @@ public enum SiteWriter {
         var written = [String]()
         do {
             for file in files {
-                precondition(!file.path.hasPrefix("/") && !file.path.split(separator: "/").contains(".."), "unsafe site path")
-                let url = root.appendingPathComponent(file.path)
+                let url = location(of: file, in: root)
                 if let old = fm.contents(atPath: url.path), old == file.contents { continue }
                 try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).forkscope-\(getpid()).tmp")
@@ -97,6 +95,12 @@ public enum SiteWriter {
             throw InputError(file: out, "cannot update the site: \(error.localizedDescription)")
         }
         return written
+    }
+
+    /// Where a file of the site goes under `root`; its path, which the renderer made, must stay inside.
+    private static func location(of file: SiteFile, in root: URL) -> URL {
+        precondition(!file.path.hasPrefix("/") && !file.path.split(separator: "/").contains(".."), "unsafe site path")
+        return root.appendingPathComponent(file.path)
     }
 
     /// The regular files under `root`, as paths relative to it.
