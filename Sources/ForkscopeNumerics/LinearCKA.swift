@@ -20,18 +20,21 @@ public enum LinearCKA {
         precondition(x.rows == y.rows, "CKA needs the same tokens on both sides")
         guard x.rows >= 2 else { return nil }
         let xc = x.subtractingFromRows(x.columnMeans()), yc = y.subtractingFromRows(y.columnMeans())
-        let n = Double(x.rows), p = Double(x.cols), q = Double(y.cols)
-        let cross: Double, xx: Double, yy: Double
-        if n * (p + q) < p * p + q * q + p * q {
-            let kx = xc.gramUpper(), ky = yc.gramUpper()
-            (cross, xx, yy) = (symmetricInner(kx, ky), symmetricInner(kx, kx), symmetricInner(ky, ky))
-        } else {
-            let xy = xc.multiplied(by: yc, transposeSelf: true), sx = xc.crossProductUpper(), sy = yc.crossProductUpper()
-            (cross, xx, yy) = (xy.sumOfSquares, symmetricInner(sx, sx), symmetricInner(sy, sy))
-        }
+        let (cross, xx, yy) = moments(xc, yc)
         guard xx > 0, yy > 0 else { return nil }
         // In [0, 1] by Cauchy–Schwarz; rounding can overshoot 1 by an ulp or two.
         return min(cross / (xx.squareRoot() * yy.squareRoot()), 1)
+    }
+
+    /// ‖YᵀX‖²_F, ‖XᵀX‖²_F and ‖YᵀY‖²_F of column-centred X and Y, by whichever form is cheaper.
+    static func moments(_ xc: Matrix, _ yc: Matrix) -> (cross: Double, xx: Double, yy: Double) {
+        let n = Double(xc.rows), p = Double(xc.cols), q = Double(yc.cols)
+        if n * (p + q) < p * p + q * q + p * q {
+            let kx = xc.gramUpper(), ky = yc.gramUpper()
+            return (symmetricInner(kx, ky), symmetricInner(kx, kx), symmetricInner(ky, ky))
+        }
+        let xy = xc.multiplied(by: yc, transposeSelf: true), sx = xc.crossProductUpper(), sy = yc.crossProductUpper()
+        return (xy.sumOfSquares, symmetricInner(sx, sx), symmetricInner(sy, sy))
     }
 
     /// CKA of every pair (one of `xs`, one of `ys`; all with the same rows): |xs| × |ys|, from each

@@ -80,8 +80,11 @@ public struct Matrix: Sendable, Equatable {
     }
 
     /// Euclidean norm of every row.
-    public func rowNorms() -> [Double] {
-        (0..<rows).map { r in row(r).reduce(0) { $0 + $1 * $1 }.squareRoot() }
+    public func rowNorms() -> [Double] { rowSquaredNorms().map { $0.squareRoot() } }
+
+    /// Squared Euclidean norm of every row.
+    public func rowSquaredNorms() -> [Double] {
+        (0..<rows).map { r in row(r).reduce(0) { $0 + $1 * $1 } }
     }
 
     /// Σ over `indices` of ‖row − mean of those rows‖², without copying them (two passes).

@@ -11,4 +11,12 @@ public enum NeighbourChange {
         let na = Neighbours.nearest(a, k: k, metric: .cosine), nb = Neighbours.nearest(b, k: k, metric: .cosine)
         return zip(na, nb).map { x, y in 1 - Double(Set(x).intersection(y).count) / Double(k) }
     }
+
+    /// Mutual k-NN agreement (Huh, Cheung, Wang & Isola, "The Platonic Representation
+    /// Hypothesis", ICML 2024): the mean over tokens of |N_A(i) ∩ N_B(i)| / k, from each token's
+    /// change (1 − that share); nil without any. Its expectation for unrelated sides is k/(n − 1).
+    public static func agreement(_ changes: [Double?]) -> Double? {
+        let shares = changes.compactMap { $0.map { 1 - $0 } }
+        return shares.isEmpty ? nil : shares.reduce(0, +) / Double(shares.count)
+    }
 }

@@ -37,15 +37,37 @@ public enum DiffText {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// A diff's text: that of its two runs or reports, or of each pair of a series under a heading.
+    public static func render(_ result: DiffBuild.Result, changesAbove: Double = 0) -> String {
+        guard let series = result.series else { return render(similarity: result.runs, measures: result.measures, changesAbove: changesAbove) }
+        return series.pairs.enumerated().map { i, pair in
+            "== \(pairName(series, i)) ==\n" + render(similarity: pair, measures: pair.measures, changesAbove: changesAbove)
+        }.joined(separator: "\n")
+    }
+
+    /// `failures` of every pair of a series, each line naming its pair.
+    public static func failures(_ conditions: [FailCondition], _ result: DiffBuild.Result) -> [String] {
+        guard let series = result.series else { return failures(conditions, similarity: result.runs, measures: result.measures) }
+        return series.pairs.enumerated().flatMap { i, pair in
+            failures(conditions, similarity: pair, measures: pair.measures).map { "\(pairName(series, i)): " + $0 }
+        }
+    }
+
+    /// "1 (label) → 3 (label)": pair `i` of a series, versions numbered from 1.
+    static func pairName(_ series: SeriesDiff, _ i: Int) -> String {
+        let a = series.bases[i], b = i + 1
+        return "\(a + 1) (\(TokenText.visible(series.labels[a]))) → \(b + 1) (\(TokenText.visible(series.labels[b])))"
+    }
+
     /// One line per layer (and view) that meets a condition, e.g. "cka<0.9: layer 1 raw 0.312".
     public static func failures(_ conditions: [FailCondition], similarity: RunDiff?, measures: MeasureDiff?) -> [String] {
         var out = [String]()
         for condition in conditions {
             switch condition.subject {
-            case .cka(let view):
+            case .similarity(let measure, let view):
                 for layer in similarity?.layers ?? [] {
                     for entry in layer.entries where view == nil || entry.view.name == view {
-                        if let v = entry.cka, condition.holds(v) { out.append("\(condition): layer \(layer.layerA) \(entry.view.name) \(String(format: "%.4f", v))") }
+                        if let v = measure.value(of: entry), condition.holds(v) { out.append("\(condition): layer \(layer.layerA) \(entry.view.name) \(String(format: "%.4f", v))") }
                     }
                 }
             case .measure(let name, let delta):
@@ -64,8 +86,8 @@ public enum DiffText {
     public static func unmatched(_ conditions: [FailCondition], similarity: RunDiff?, measures: MeasureDiff?) -> [String] {
         conditions.compactMap { condition in
             switch condition.subject {
-            case .cka(let view):
-                guard let similarity else { return "\(condition): CKA needs two runs, not two reports" }
+            case .similarity(let measure, let view):
+                guard let similarity else { return "\(condition): \(measure.rawValue) needs two runs, not two reports" }
                 let views = similarity.layers.first?.entries.map(\.view.name) ?? []
                 if let view, !views.contains(view) { return "\(condition): no view \"\(view)\" (compared: \(views.joined(separator: ", ")))" }
                 return nil

@@ -1,13 +1,14 @@
 import Foundation
 
 /// A regression gate of `forkscope diff --fail-if`: `cka<0.9`, `cka.position_mean<=0.8`,
-/// `position_probe>0.2` (B's value), `delta.trustworthiness<-0.05` (B − A). The diff exits
-/// non-zero when any layer (and view) meets any condition.
+/// `cka_debiased.raw<0.5` (any `SimilarityMeasure`, of every view or one), `position_probe>0.2`
+/// (B's value), `delta.trustworthiness<-0.05` (B − A). The diff exits non-zero when any layer
+/// (and view) meets any condition.
 public struct FailCondition: Sendable, Equatable, CustomStringConvertible {
     public enum Comparison: String, Sendable, CaseIterable { case below = "<", atMost = "<=", above = ">", atLeast = ">=" }
     public enum Subject: Sendable, Equatable {
-        /// CKA of one view, or of every view (nil).
-        case cka(view: String?)
+        /// CKA or its calibration, of one view or of every view (nil).
+        case similarity(SimilarityMeasure, view: String?)
         /// B's value of a measure, or B − A.
         case measure(String, delta: Bool)
     }
@@ -26,11 +27,10 @@ public struct FailCondition: Sendable, Equatable, CustomStringConvertible {
         let name = trimmed[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
         guard let value = Double(trimmed[range.upperBound...].trimmingCharacters(in: .whitespaces)), value.isFinite,
               !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "+" }) else { return nil }
-        if name == "cka" {
-            subject = .cka(view: nil)
-        } else if name.hasPrefix("cka.") {
-            guard name.count > 4 else { return nil }
-            subject = .cka(view: String(name.dropFirst(4)))
+        let head = name.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        if let similarity = SimilarityMeasure(rawValue: String(head[0])) {
+            guard head.count == 1 || !head[1].isEmpty else { return nil }
+            subject = .similarity(similarity, view: head.count == 2 ? String(head[1]) : nil)
         } else {
             let delta = name.hasPrefix("delta.")
             let measure = delta ? String(name.dropFirst(6)) : name

@@ -16,6 +16,10 @@ public struct LayerSimilarity: Sendable {
         public let view: View
         /// Nil where the view does not apply to both runs or either side has no variance.
         public let cka: Double?
+        /// CKA's calibration on the same tokens: debiased CKA (`DebiasedCKA`, over every compared
+        /// token) and the permutation null (`CKANull`, over the neighbour sample).
+        public let ckaDebiased: Double?
+        public let null: CKANull?
         /// Tokens compared: A's run tokens that both runs hold, both views cover and neither run
         /// finds massive.
         public let compared: [Int]
@@ -26,9 +30,11 @@ public struct LayerSimilarity: Sendable {
         public let pcaA: Layout?, pcaB: Layout?
         /// `NeighbourChange` of each compared token, by A's run token index (nil for the others).
         public let neighbourChange: [Double?]
-        /// The tokens the neighbour sets were drawn from: every compared token, or an even sample
-        /// of `neighbourSampleLimit` of them.
+        /// The tokens the neighbour sets (and the null) were drawn from: every compared token, or an
+        /// even sample of `neighbourSampleLimit` of them.
         public let neighbourTokens: Int
+        /// Mutual k-NN agreement over those tokens (`NeighbourChange.agreement`).
+        public var mutualKNN: Double? { NeighbourChange.agreement(neighbourChange) }
 
         /// Per branch of A's run (in its order), the A run tokens whose neighbourhoods changed
         /// most: the highest `neighbourChange` first, then the longest move in the aligned PCA,
@@ -110,61 +116,89 @@ public struct LayerSimilarity: Sendable {
     /// Analyses A, then B; each of B's views is compared with A's as soon as it is fitted, so
     /// only A's fitted views are held meanwhile.
     public static func compare(_ a: Side, _ b: Side, tokens: [(a: Int, b: Int)], options: LayerAnalysis.Options) -> Outcome {
-        let kept = Kept()
-        let analysisA = LayerAnalysis(layer: a.layer, states: a.states, zeroPE: a.zeroPE, run: a.run, options: options) { view, states, fit in
-            kept.keep(view, states, fit)
-        }
-        let analysisB = LayerAnalysis(layer: b.layer, states: b.states, zeroPE: b.zeroPE, run: b.run, options: options) { view, states, fit in
-            kept.compare(view, states, fit, tokens: tokens)
-        }
-        let countA = a.states.rows
-        let entries = options.views.map { view -> Entry in
-            let viewA = analysisA.views.first { $0.view == view }, viewB = analysisB.views.first { $0.view == view }
-            guard let found = kept.found[view], let viewA, let viewB else {
-                return Entry(view: view, cka: nil, compared: [], pcaA: nil, pcaB: nil,
-                             neighbourChange: [Double?](repeating: nil, count: countA), neighbourTokens: 0)
+        let chain = Self.chain([a, b], pairs: [ChainPair(base: 0, version: 1, tokens: tokens)], options: options)
+        return Outcome(similarity: chain.similarities[0], a: chain.analyses[0], b: chain.analyses[1],
+                       usableA: chain.usable[0], usableB: chain.usable[1])
+    }
+
+    /// Two of a chain's sides to compare (`base` before `version`), and their tokens.
+    struct ChainPair {
+        let base: Int, version: Int
+        let tokens: [(a: Int, b: Int)]
+    }
+
+    /// Several versions' states at one layer, each analysed once, in order (`forkscope diff` of a
+    /// series). Each pair is compared as its version's views are fitted, so only the fitted views
+    /// of sides that a later pair still compares against are held meanwhile.
+    static func chain(_ sides: [Side], pairs: [ChainPair], options: LayerAnalysis.Options)
+        -> (analyses: [LayerAnalysis], similarities: [LayerSimilarity], usable: [[View: [Bool]]]) {
+        let kept = pairs.map { _ in Kept() }
+        let usable = Usable(sides: sides.count)
+        let analyses = sides.enumerated().map { v, side in
+            LayerAnalysis(layer: side.layer, states: side.states, zeroPE: side.zeroPE, run: side.run, options: options) { view, states, fit in
+                usable.record(v, view, states.usable(fit: fit))
+                for (p, pair) in pairs.enumerated() {
+                    if pair.version == v { kept[p].compare(view, states, fit, tokens: pair.tokens) }
+                    if pair.base == v { kept[p].keep(view, states, fit) }
+                }
             }
-            // B's layout on A's tokens, turned onto A's over the compared tokens.
-            var onA = [Point?](repeating: nil, count: countA)
-            let layoutA = viewA.layouts[.pca]!, layoutB = viewB.layouts[.pca]!
-            for pair in tokens { onA[pair.a] = layoutB.points[pair.b] }
-            let pcaB = Layout(points: onA, explainedVariance: layoutB.explainedVariance).aligned(to: layoutA, over: found.compared)
-            var change = [Double?](repeating: nil, count: countA)
-            for (t, c) in zip(found.sampled, found.change) { change[t] = c }
-            return Entry(view: view, cka: found.cka, compared: found.compared, pcaA: layoutA, pcaB: pcaB,
-                         neighbourChange: change, neighbourTokens: found.sampled.count)
         }
-        return Outcome(similarity: LayerSimilarity(layerA: a.layer, layerB: b.layer, entries: entries),
-                       a: analysisA, b: analysisB, usableA: kept.usableA, usableB: kept.usableB)
+        let similarities = pairs.enumerated().map { p, pair in
+            let a = sides[pair.base], b = sides[pair.version]
+            let entries = options.views.map { view in
+                entry(view, kept[p].found[view], analyses[pair.base], analyses[pair.version], tokens: pair.tokens, countA: a.states.rows)
+            }
+            return LayerSimilarity(layerA: a.layer, layerB: b.layer, entries: entries)
+        }
+        return (analyses, similarities, usable.byView)
+    }
+
+    /// One view's entry from what its comparison found and both sides' layouts.
+    private static func entry(_ view: View, _ found: Kept.Found?, _ analysisA: LayerAnalysis, _ analysisB: LayerAnalysis,
+                              tokens: [(a: Int, b: Int)], countA: Int) -> Entry {
+        let viewA = analysisA.views.first { $0.view == view }, viewB = analysisB.views.first { $0.view == view }
+        guard let found, let viewA, let viewB else {
+            return Entry(view: view, cka: nil, ckaDebiased: nil, null: nil, compared: [], pcaA: nil, pcaB: nil,
+                         neighbourChange: [Double?](repeating: nil, count: countA), neighbourTokens: 0)
+        }
+        // B's layout on A's tokens, turned onto A's over the compared tokens.
+        var onA = [Point?](repeating: nil, count: countA)
+        let layoutA = viewA.layouts[.pca]!, layoutB = viewB.layouts[.pca]!
+        for pair in tokens { onA[pair.a] = layoutB.points[pair.b] }
+        let pcaB = Layout(points: onA, explainedVariance: layoutB.explainedVariance).aligned(to: layoutA, over: found.compared)
+        var change = [Double?](repeating: nil, count: countA)
+        for (t, c) in zip(found.sampled, found.change) { change[t] = c }
+        return Entry(view: view, cka: found.cka, ckaDebiased: found.ckaDebiased, null: found.null, compared: found.compared,
+                     pcaA: layoutA, pcaB: pcaB, neighbourChange: change, neighbourTokens: found.sampled.count)
+    }
+
+    /// Per side and view, the run tokens the view covers and fits (not massive).
+    private final class Usable: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var byView: [[View: [Bool]]]
+        init(sides: Int) { byView = Array(repeating: [:], count: sides) }
+        func record(_ side: Int, _ view: View, _ usable: [Bool]) { lock.withLock { byView[side][view] = usable } }
     }
 
     /// A's fitted views until B's arrive, and what each pair of views gave.
     private final class Kept: @unchecked Sendable {
         struct Found {
-            let cka: Double?
+            let cka: Double?, ckaDebiased: Double?
+            let null: CKANull?
             /// A's run tokens compared, and those the neighbour sets were drawn from.
             let compared: [Int], sampled: [Int]
             let change: [Double?]
         }
         private let lock = NSLock()
         private var statesA = [View: (ViewStates, [Bool])]()
-        private(set) var usableA = [View: [Bool]](), usableB = [View: [Bool]]()
         private(set) var found = [View: Found]()
 
         func keep(_ view: View, _ states: ViewStates, _ fit: [Bool]) {
-            let usable = states.usable(fit: fit)
-            lock.withLock {
-                statesA[view] = (states, fit)
-                usableA[view] = usable
-            }
+            lock.withLock { statesA[view] = (states, fit) }
         }
 
         func compare(_ view: View, _ b: ViewStates, _ fitB: [Bool], tokens: [(a: Int, b: Int)]) {
-            let usable = b.usable(fit: fitB)
-            guard let (a, fitA) = lock.withLock({ () -> (ViewStates, [Bool])? in
-                usableB[view] = usable
-                return statesA.removeValue(forKey: view)
-            }) else { return }
+            guard let (a, fitA) = lock.withLock({ statesA.removeValue(forKey: view) }) else { return }
             let rowA = a.rows(count: fitA.count), rowB = b.rows(count: fitB.count)
             var matched = [(token: Int, a: Int, b: Int)]()
             for pair in tokens where fitA[pair.a] && fitB[pair.b] {
@@ -173,9 +207,9 @@ public struct LayerSimilarity: Sendable {
             let xa = a.states.selectingRows(matched.map(\.a)), xb = b.states.selectingRows(matched.map(\.b))
             let cka = LinearCKA.similarity(xa, xb)
             let sample = EvenSample.indices(matched.count, LayerSimilarity.neighbourSampleLimit)
-            let change = sample.count == matched.count ? NeighbourChange.of(xa, xb)
-                : NeighbourChange.of(xa.selectingRows(sample), xb.selectingRows(sample))
-            let result = Found(cka: cka, compared: matched.map(\.token), sampled: sample.map { matched[$0].token }, change: change)
+            let (sa, sb) = sample.count == matched.count ? (xa, xb) : (xa.selectingRows(sample), xb.selectingRows(sample))
+            let result = Found(cka: cka, ckaDebiased: DebiasedCKA.similarity(xa, xb), null: CKANull.of(sa, sb),
+                               compared: matched.map(\.token), sampled: sample.map { matched[$0].token }, change: NeighbourChange.of(sa, sb))
             lock.withLock { found[view] = result }
         }
     }

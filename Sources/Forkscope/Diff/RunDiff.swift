@@ -28,42 +28,29 @@ public struct RunDiff: Sendable {
 
     public init(_ a: RunReader, _ b: RunReader, views: [View] = View.defaults, settings: DebiasSettings = DebiasSettings(),
                 massiveRatio: Double = 10, keepMassive: Bool = false, maps: Bool = true, threads: Int = 2) throws {
-        let pairing = RunPairing(a.run, b.run)
-        let pairs = pairing.layers.pairs
-        // As a build does: the default views include zero_pe only where the runs have the variant.
-        let bothZeroPE = a.run.hasZeroPE && b.run.hasZeroPE
-        let views = views == View.defaults && !bothZeroPE ? views.filter { $0.base != .zeroPE } : views
-        let wantsZeroPE = views.contains { $0.base == .zeroPE }
-        var options = LayerSimilarity.options(views: views, settings: settings, massiveRatio: massiveRatio, keepMassive: keepMassive)
-        options.threads = threads
-        BLASThreads.set(1)
-        let outcomes = try ParallelChunks.map(chunks: pairs.count, threads: max(1, threads)) { p in
-            func side(_ reader: RunReader, _ slice: Int) throws -> LayerSimilarity.Side {
-                let zero = wantsZeroPE ? try reader.zeroPEStates(slice: slice) : nil
-                return .init(run: reader.run, layer: reader.run.layers[slice], states: try reader.states(slice: slice), zeroPE: zero)
-            }
-            return LayerSimilarity.compare(try side(a, pairs[p].a), try side(b, pairs[p].b), tokens: pairing.tokens, options: options)
-        }
+        self = try SeriesDiff([a, b], views: views, settings: settings, massiveRatio: massiveRatio, keepMassive: keepMassive,
+                              maps: maps, threads: threads).pairs[0]
+    }
+
+    /// One pair of a series, from what `SeriesDiff` computed: adds each side's measures, the
+    /// content view and the maps.
+    init(_ a: RunReader, _ b: RunReader, pairing: RunPairing, options: LayerAnalysis.Options, layers: [LayerSimilarity],
+         analysesA: [LayerAnalysis], analysesB: [LayerAnalysis], usableA: [Int: LayerMap.Usable], usableB: [Int: LayerMap.Usable],
+         maps: Bool, threads: Int) throws {
         self.runA = a.run
         self.runB = b.run
         self.pairing = pairing
         self.options = options
-        self.layers = outcomes.map(\.similarity)
-        self.analysesA = outcomes.map(\.a)
-        self.analysesB = outcomes.map(\.b)
+        self.layers = layers
+        self.analysesA = analysesA
+        self.analysesB = analysesB
         // Each side's measures exactly as its own report.json would hold them.
         let pathsA = SitePaths(run: a.run), pathsB = SitePaths(run: b.run)
         self.measures = MeasureDiff(analysesA.map { Report.Layer($0, run: a.run, paths: pathsA) },
                                     analysesB.map { Report.Layer($0, run: b.run, paths: pathsB) })
         self.contentView = Verdict.recommended(analysesA, content: Verdict.contentMeasure(a.run))
-
-        var usableA = [Int: LayerMap.Usable](), usableB = [Int: LayerMap.Usable]()
-        for (pair, outcome) in zip(pairs, outcomes) {
-            usableA[pair.a] = outcome.usableA
-            usableB[pair.b] = outcome.usableB
-        }
         let mapViews = [View.raw] + (contentView.map { [$0.view] } ?? [])
-        self.maps = maps ? try LayerMap.compute(a, b, tokens: pairing.tokens, views: mapViews.filter(views.contains),
+        self.maps = maps ? try LayerMap.compute(a, b, tokens: pairing.tokens, views: mapViews.filter(options.views.contains),
                                                 usableA: usableA, usableB: usableB, options: options, threads: max(1, threads)) : []
     }
 }

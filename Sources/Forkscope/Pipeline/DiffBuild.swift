@@ -6,8 +6,10 @@ import ForkscopeNumerics
 /// are read before anything is computed, so bad input fails fast.
 public enum DiffBuild {
     public struct Result: Sendable {
-        /// The comparison of two runs; nil for two reports.
+        /// The comparison of two runs (the first pair of a series); nil for two reports.
         public let runs: RunDiff?
+        /// Three or more runs.
+        public let series: SeriesDiff?
         public let measures: MeasureDiff
         public let files: Int
         public let warnings: [Warning]
@@ -20,6 +22,7 @@ public enum DiffBuild {
 
     /// - Parameter check: shown the comparison before anything is written; what it throws stops the build.
     public static func run(_ options: DiffOptions, check: (RunDiff?, MeasureDiff) throws -> Void = { _, _ in }) throws -> Result {
+        if !options.later.isEmpty { return try series(options, check: check) }
         guard isRun(options.a) == isRun(options.b) else {
             throw InputError(file: options.b, "give two runs or two built reports, not one of each (\(options.a) is \(isRun(options.a) ? "a run" : "a report"))")
         }
@@ -51,7 +54,32 @@ public enum DiffBuild {
             try SiteWriter.write(files, to: out, force: options.force)
             count = files.count
         }
-        return Result(runs: runs, measures: measures, files: count, warnings: warnings)
+        return Result(runs: runs, series: nil, measures: measures, files: count, warnings: warnings)
+    }
+
+    /// Three or more runs: `check` sees every pair.
+    private static func series(_ options: DiffOptions, check: (RunDiff?, MeasureDiff) throws -> Void) throws -> Result {
+        if let report = options.versions.first(where: { !isRun($0) }) {
+            throw InputError(file: report, "not a run (no run.json): a diff of more than two versions compares runs")
+        }
+        var warnings = [Warning]()
+        let theme = try options.out.map { _ in try Theme(overridesIn: options.templates) }
+        let publishing = try Publishing(baseURL: options.baseURL)
+        let readers = try options.versions.map { try RunReader(directory: $0) }
+        warnings += readers.flatMap(\.warnings)
+        let commentary = try loadCommentary(options.content, layers: readers[0].run.layers, warnings: &warnings)
+        let series = try SeriesDiff(readers, labels: options.labels, against: options.against, views: options.views, settings: options.settings,
+                                    massiveRatio: options.massiveRatio, keepMassive: options.keepMassive, maps: options.out != nil,
+                                    threads: options.threads)
+        for pair in series.pairs { try check(pair, pair.measures) }
+        var count = 0
+        if let theme, let out = options.out {
+            let renderer = SeriesRenderer(series: series, commentary: commentary, theme: theme, warnings: warnings)
+            let files = publishing.adding(to: try renderer.files(), theme: theme, siteTitle: renderer.title, dataFile: DiffRenderer.dataFile)
+            try SiteWriter.write(files, to: out, force: options.force)
+            count = files.count
+        }
+        return Result(runs: series.pairs[0], series: series, measures: series.pairs[0].measures, files: count, warnings: warnings)
     }
 
     private static func loadCommentary(_ content: String?, layers: [Int], warnings: inout [Warning]) throws -> Commentary {

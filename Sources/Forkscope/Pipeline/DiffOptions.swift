@@ -1,6 +1,12 @@
 /// What `forkscope diff` is asked to do.
 public struct DiffOptions: Sendable {
     public var a: String, b: String
+    /// Versions after B: a series (`SeriesDiff`) of runs.
+    public var later: [String] = []
+    /// What to call each version (as many as versions); nil for `SeriesDiff.defaultLabels`.
+    public var labels: [String]?
+    public var against = SeriesDiff.Baseline.first
+    public var versions: [String] { [a, b] + later }
     /// Where to write the site, if anywhere.
     public var out: String?
     /// Markdown commentary: index.md and layers/<L>.md (A's layer indices).

@@ -64,6 +64,7 @@ enum DefaultTheme {
 {{#views}}
 <section class="view-diff">
 <h2>{{title}} <code>{{name}}</code>: CKA {{cka}}</h2>
+{{#calibration}}<p class="calibration">Calibration: debiased CKA {{debiased}}; permutation null (20 seeded shuffles of the tokens) {{nullMean}}, 95th percentile {{nullP95}}{{#withinNull}}: <strong>this CKA is within the null</strong>{{/withinNull}}; mutual kNN agreement {{mutualKNN}} (chance {{knnChance}}).</p>{{/calibration}}
 <div class="triptych">
 <figure class="plot"><figcaption>A</figcaption>{{{svgA}}}</figure>
 <figure class="plot"><figcaption>B, turned onto A</figcaption>{{{svgB}}}</figure>
@@ -134,10 +135,21 @@ enum DefaultTheme {
 <table class="layers">
 <thead><tr><th>Layer</th>{{#viewHeaders}}<th>{{title}}</th>{{/viewHeaders}}</tr></thead>
 <tbody>
-{{#layers}}<tr><th><a href="{{href}}">{{label}}</a></th>{{#views}}<td class="num{{#low}} low{{/low}}">{{cka}}</td>{{/views}}</tr>
+{{#layers}}<tr><th><a href="{{href}}">{{label}}</a></th>{{#views}}<td class="num{{#low}} low{{/low}}{{#calibration.withinNull}} null{{/calibration.withinNull}}">{{cka}}{{#calibration.withinNull}} <abbr title="within the permutation null">≈0</abbr>{{/calibration.withinNull}}</td>{{/views}}</tr>
 {{/layers}}
 </tbody>
 </table>
+<h3>Calibration</h3>
+<p class="howto">Linear CKA is biased upward when there are few tokens for many dimensions: unrelated states can score well above 0 (Murphy et al., 2024), and a few outlier tokens can decide it (Davari et al., 2023). So every CKA comes with three checks, on the same tokens. <strong>Debiased CKA</strong> uses the unbiased HSIC estimator (Song et al., 2012): about 0 for unrelated states, close to CKA when tokens are plentiful. <strong>The permutation null</strong> is CKA with B's tokens shuffled against A's (20 seeded permutations): the dashed line above is its 95th percentile, at most {{nullHighest}} here; a CKA at or below it (marked ≈0) shows no shared structure. {{withinNull}} of the values above are. <strong>Mutual kNN agreement</strong> is the share of each token's 10 nearest neighbours that it keeps in both (chance: 10 ÷ (tokens − 1)), the local counterpart of CKA.</p>
+<figure class="chart wide">{{{debiasedChart}}}</figure>
+<table class="layers calibration">
+<thead><tr><th>Layer</th>{{#viewHeaders}}<th>{{title}}</th>{{/viewHeaders}}</tr></thead>
+<tbody>
+{{#layers}}<tr><th><a href="{{href}}">{{label}}</a></th>{{#views}}{{#calibration}}<td class="num">{{debiased}}<br><span class="sub">null {{nullP95}} · kNN {{mutualKNN}}</span></td>{{/calibration}}{{/views}}</tr>
+{{/layers}}
+</tbody>
+</table>
+<p class="caption">Each cell: debiased CKA; below it the permutation null's 95th percentile and mutual kNN agreement.</p>
 </section>
 <section>
 <h2>Layer × layer</h2>
@@ -1430,6 +1442,71 @@ enum DefaultTheme {
 {{> footer}}
 
 """####,
+        "series-layer.mustache": ####"""
+{{> header}}
+<nav class="layers">Layer: {{#layerLinks}}{{#current}}<strong>{{layer}}</strong>{{/current}}{{^current}}<a href="{{href}}">{{layer}}</a>{{/current}} {{/layerLinks}}</nav>
+<h1>{{label}} across versions</h1>
+{{#commentary}}<section class="commentary">{{{commentary}}}</section>{{/commentary}}
+<ul class="sweep-legend">{{#viewHeaders}}<li><span class="swatch" style="background: {{color}}"></span>{{title}} <code>{{name}}</code></li>{{/viewHeaders}}</ul>
+<section>
+<h2>Similarity</h2>
+<div class="sweep">
+{{#similarity}}<figure class="chart"><figcaption><strong>{{title}}</strong>: {{help}}</figcaption>{{{svg}}}</figure>
+{{/similarity}}
+</div>
+</section>
+<section>
+<h2>Measures</h2>
+<p class="howto">Each version's measures at this layer, as its own report gives them. Hover over a point for its value.</p>
+<div class="sweep">
+{{#measures}}<figure class="chart"><figcaption><strong>{{title}}</strong>: {{help}}</figcaption>{{{svg}}}</figure>
+{{/measures}}
+</div>
+</section>
+{{> footer}}
+
+"""####,
+        "series.mustache": ####"""
+{{> header}}
+<h1>{{title}}</h1>
+<p class="howto">{{against}} The same {{compared}} branches ({{tokens}} tokens) in every version; each version analysed as a build would (without UMAP), massive tokens left out of every comparison.</p>
+{{#hasWarnings}}
+<section class="warnings"><h2>Warnings</h2><ul>
+{{#warnings}}<li>{{.}}</li>{{/warnings}}
+</ul></section>
+{{/hasWarnings}}
+{{#commentary}}<section class="commentary">{{{commentary}}}</section>{{/commentary}}
+<section>
+<h2>Versions</h2>
+<p class="howto">Each version's own verdict: the debiased view that shows content best, and the attribution ladder (raw, then every dimension z-scored, then position removed as well), each rung's {{contentMeasure}} and position probe averaged over the middle layers.</p>
+<table class="versions">
+<thead><tr><th>#</th><th>Version</th><th>Run</th><th>Recommended view</th><th>Attribution: rung, view, {{contentMeasure}}, position probe</th><th>Diff</th></tr></thead>
+<tbody>
+{{#versions}}<tr><th>{{number}}</th><td>{{label}}</td><td>{{title}}<br><span class="sub">{{model}}</span></td><td>{{recommended}}</td><td>{{#rungs}}<div>{{step}}: <code>{{view}}</code> {{content}}, {{probe}}</div>{{/rungs}}</td><td>{{#pair}}<a href="{{href}}">{{text}}</a>{{/pair}}</td></tr>
+{{/versions}}
+</tbody>
+</table>
+</section>
+<section>
+<h2>What changed where</h2>
+<p class="howto">Per view, linear CKA (Kornblith et al., 2019) of each version's states with those of the version it is compared with, at each layer (rows: versions, numbered as above; columns: layers), then debiased CKA (the unbiased HSIC estimator of Song et al., 2012: about 0 for unrelated states, where linear CKA can be high with few tokens in many dimensions). Dark: changed; light: kept. A dashed outline marks a cell whose CKA is within the permutation null (B's tokens shuffled against A's, 20 seeded permutations): no evidence of shared structure there. Hover over a cell for its values, its null and mutual kNN agreement; each pair's own diff has them in tables.</p>
+{{#views}}
+<details class="series-view"{{#open}} open{{/open}}><summary><strong>{{title}}</strong> <code>{{name}}</code>: {{withinNull}} of its cells within the null; null 95th percentile at most {{nullHighest}}</summary>
+<div class="maps">
+<figure class="map"><figcaption>Linear CKA</figcaption>{{{cka}}}</figure>
+<figure class="map"><figcaption>Debiased CKA</figcaption>{{{debiased}}}</figure>
+</div>
+</details>
+{{/views}}
+</section>
+<section>
+<h2>Measures across versions</h2>
+<p class="howto">The layer sweep turned sideways: pick a layer to see each measure of every version, a line per view.</p>
+<nav class="layers">Layer: {{#layerLinks}}<a href="{{href}}">{{layer}}</a> {{/layerLinks}}</nav>
+</section>
+{{> footer}}
+
+"""####,
         "style.css": ####"""
 /* Forkscope default theme. Override with `forkscope build --templates DIR`. */
 :root { --fg: #1d1d1f; --muted: #6b6b70; --line: #d9d9de; --bg: #fff; --accent: #332288; }
@@ -1517,6 +1594,10 @@ svg.heatmap { width: 100%; height: auto; display: block; }
 .heatmap .paired rect { fill: none; stroke: #fff; stroke-width: 1.2; }
 figure.chart.wide { max-width: 720px; margin: 0; }
 td.low { background: #fde7e0; }
+td.null { color: var(--muted); text-decoration: line-through; }
+table.calibration .sub, p.calibration { color: var(--muted); font-size: .85em; }
+.heatmap.series .paired rect { stroke: #d55e00; stroke-dasharray: 3 2; }
+table.versions td, table.versions th { padding: .2rem .6rem; }
 table.changes tr.up .mark { color: #0072B2; }
 table.changes tr.down .mark { color: #D55E00; }
 table.moved .moved-token { white-space: nowrap; margin-right: .8rem; font-size: .9em; }

@@ -12,6 +12,10 @@ public struct HeatMap: Sendable {
     /// (row, column) cells to outline.
     public var outlined: Set<[Int]>
     public var rowAxis: String, columnAxis: String
+    /// What the outlined cells are, for the map's description.
+    public var outlineMeaning = "the layers compared side by side"
+    /// Extra text for each cell's tooltip (rows × columns), e.g. its calibration.
+    public var notes: [[String]]?
 
     public init(title: String, rowLabels: [String], columnLabels: [String], values: Matrix, outlined: Set<[Int]> = [],
                 rowAxis: String = "layer of A", columnAxis: String = "layer of B") {
@@ -49,7 +53,7 @@ public struct HeatMap: Sendable {
         let pairs = outlined.sorted { $0.lexicographicallyPrecedes($1) }.filter { $0.count == 2 }.map { cell in
             "\(rowLabels[cell[0]])–\(columnLabels[cell[1]]) \(values[cell[0], cell[1]].isFinite ? String(format: "%.3f", values[cell[0], cell[1]]) : "no value")"
         }
-        if !pairs.isEmpty { text += "; outlined, the layers compared side by side: " + pairs.joined(separator: ", ") }
+        if !pairs.isEmpty { text += "; outlined, \(outlineMeaning): " + pairs.joined(separator: ", ") }
         return text + "."
     }
 
@@ -65,6 +69,7 @@ public struct HeatMap: Sendable {
                 let v = values[r, c]
                 let x = m.left + Double(c) * cw, y = m.top + Double(r) * ch
                 let text = "\(rowAxis) \(rowLabels[r]), \(columnAxis) \(columnLabels[c]): " + (v.isNaN ? "no value" : String(format: "%.3f", v))
+                    + (notes.map { "; " + $0[r][c] } ?? "")
                 out += "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(cw))\" height=\"\(fmt(ch))\" fill=\"\(v.isNaN ? "#ffffff" : Self.color(v))\"><title>\(Escape.html(text))</title></rect>"
             }
         }

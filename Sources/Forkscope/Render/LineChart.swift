@@ -24,6 +24,10 @@ public struct LineChart: Sendable {
     public var floor: ClosedRange<Double>
     /// The `<svg>`'s classes: "sweep" for the layer sweep, which pages and tests find by it.
     public var classes = "sweep"
+    /// What the x positions are: "layer", or "version" for a series of model versions.
+    public var xAxis = "layer"
+    /// What a line is, for the chart's description.
+    public var lineMeaning = "view"
 
     public init(title: String, xLabels: [String], series: [Series], floor: ClosedRange<Double> = 0...1) {
         self.title = title
@@ -40,9 +44,9 @@ public struct LineChart: Sendable {
         let lines = series.filter { !$0.dashed }.compactMap { s -> String? in
             let points = s.values.enumerated().compactMap { i, v in v.flatMap { $0.isFinite ? (i, $0) : nil } }
             guard let lo = points.min(by: { $0.1 < $1.1 }), let hi = points.max(by: { $0.1 < $1.1 }) else { return nil }
-            return "\(s.label) from \(String(format: "%.3f", lo.1)) (layer \(xLabels[lo.0])) to \(String(format: "%.3f", hi.1)) (layer \(xLabels[hi.0]))"
+            return "\(s.label) from \(String(format: "%.3f", lo.1)) (\(xAxis) \(xLabels[lo.0])) to \(String(format: "%.3f", hi.1)) (\(xAxis) \(xLabels[hi.0]))"
         }
-        return "\(title) against layer, a line per \(classes == "sweep" ? "view" : "rung"): " + lines.joined(separator: "; ") + "."
+        return "\(title) against \(xAxis), a line per \(lineMeaning): " + lines.joined(separator: "; ") + "."
     }
 
     public func svg() -> String {
@@ -69,7 +73,7 @@ public struct LineChart: Sendable {
         for (i, label) in xLabels.enumerated() where i % every == 0 || i == xLabels.count - 1 {
             out += "<text class=\"tick\" x=\"\(fmt(x(i)))\" y=\"\(fmt(m.top + h + 13))\" text-anchor=\"middle\">\(Escape.html(label))</text>"
         }
-        out += "<text class=\"axis-label\" x=\"\(fmt(m.left + w / 2))\" y=\"\(fmt(m.top + h + 26))\" text-anchor=\"middle\">layer</text></g>\n"
+        out += "<text class=\"axis-label\" x=\"\(fmt(m.left + w / 2))\" y=\"\(fmt(m.top + h + 26))\" text-anchor=\"middle\">\(Escape.html(xAxis))</text></g>\n"
         for s in series {
             out += "<g class=\"line\(s.dashed ? " chance" : "")\" stroke=\"\(s.color)\" fill=\"\(s.color)\"><title>\(Escape.html(s.label))</title>"
             var segment = [String]()
@@ -81,7 +85,7 @@ public struct LineChart: Sendable {
                 guard let v, v.isFinite else { flush(); continue }
                 segment.append("\(fmt(x(i))),\(fmt(y(v)))")
                 if !s.dashed {
-                    out += "<circle cx=\"\(fmt(x(i)))\" cy=\"\(fmt(y(v)))\" r=\"2.2\"><title>\(Escape.html(s.label)), layer \(Escape.html(xLabels[i])): \(NumberFormat.figure(v))</title></circle>"
+                    out += "<circle cx=\"\(fmt(x(i)))\" cy=\"\(fmt(y(v)))\" r=\"2.2\"><title>\(Escape.html(s.label)), \(Escape.html(xAxis)) \(Escape.html(xLabels[i])): \(NumberFormat.figure(v))</title></circle>"
                 }
             }
             flush()

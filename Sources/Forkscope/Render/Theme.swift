@@ -5,11 +5,12 @@ import Mustache
 ///
 /// The default theme (Templates/ in the repository) is compiled in; a user's `--templates DIR`
 /// replaces any of its files by name (`index.mustache`, `layer.mustache`, `branch.mustache`,
-/// `diff.mustache`, `diff-layer.mustache` (`forkscope diff`), `not-found.mustache` (404.html),
+/// `diff.mustache`, `diff-layer.mustache` (`forkscope diff`), `series.mustache`, `series-layer.mustache`
+/// (`forkscope diff` of three or more versions), `not-found.mustache` (404.html),
 /// `header.mustache`, `footer.mustache`,
 /// `style.css`, `explore.js` (the layer pages' explorer)) and keeps the rest.
 public struct Theme: Sendable {
-    public static let pageTemplates = ["index", "layer", "branch", "clusters", "diff", "diff-layer", "not-found", "header", "footer"]
+    public static let pageTemplates = ["index", "layer", "branch", "clusters", "diff", "diff-layer", "series", "series-layer", "not-found", "header", "footer"]
 
     public let stylesheet: String
     /// The layer pages' explorer script (`ExploreData`).

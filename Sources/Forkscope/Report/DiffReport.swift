@@ -38,6 +38,12 @@ public struct DiffReport: Codable, Sendable {
     }
     struct ViewDiff: Codable, Sendable {
         @Nullable var cka: Double?
+        /// CKA's calibration (docs/diff-format.md): debiased CKA, the permutation null's mean and
+        /// 95th percentile, and mutual k-NN agreement.
+        @Nullable var cka_debiased: Double?
+        @Nullable var cka_null_mean: Double?
+        @Nullable var cka_null_p95: Double?
+        @Nullable var mutual_knn: Double?
         var tokens: Int
         @Nullable var neighbour_change_mean: Double?
         var neighbour_tokens: Int
@@ -77,6 +83,76 @@ public struct DiffReport: Codable, Sendable {
     var layers: [Layer]
     var maps: [Map]
     var measures: [Measure]
+
+    // A series of three or more versions (`forkscope diff V1 … Vn`) adds these three keys; the
+    // keys above are then those of its first pair. Absent (not null) in a diff of two.
+    struct Version: Codable, Sendable {
+        var label: String
+        var title: String
+        var model: Report.Model
+        var layers: [Int]
+        @Nullable var recommended_view: String?
+        var attribution: [Rung]
+    }
+    /// A rung of a version's attribution ladder, its measures averaged over the middle layers.
+    struct Rung: Codable, Sendable {
+        var step: String
+        var view: String
+        @Nullable var content: Double?
+        @Nullable var position_probe: Double?
+    }
+    struct Similarity: Codable, Sendable {
+        @Nullable var cka: Double?
+        @Nullable var cka_debiased: Double?
+        @Nullable var cka_null_mean: Double?
+        @Nullable var cka_null_p95: Double?
+        @Nullable var mutual_knn: Double?
+        var tokens: Int
+        var neighbour_tokens: Int
+    }
+    struct PairLayer: Codable, Sendable {
+        var layer_a: Int, layer_b: Int
+        var views: [String: Similarity]
+    }
+    struct Pair: Codable, Sendable {
+        /// Indices into `versions`.
+        var a: Int, b: Int
+        /// The pair's own diff site (with its diff.json), relative to this one.
+        var site: String
+        var layers: [PairLayer]
+    }
+    /// "first" or "previous".
+    var against: String?
+    var versions: [Version]?
+    var pairs: [Pair]?
+}
+
+extension DiffReport {
+    /// The keys only a series adds.
+    mutating func addSeries(_ series: SeriesDiff, folder: (Int) -> String) {
+        against = series.against.rawValue
+        versions = series.runs.indices.map { v in
+            let run = series.runs[v], verdict = Verdict(analyses: series.analyses[v], run: run)
+            return Version(label: series.labels[v], title: run.title,
+                           model: Report.Model(name: run.model.name, version: run.model.version, positional_encoding: run.model.positionalEncoding),
+                           layers: run.layers, recommended_view: verdict.content?.view.name,
+                           attribution: verdict.attribution?.rungs.map { rung in
+                               Rung(step: rung.step.rawValue, view: rung.view.name, content: verdict.mean(rung.view, verdict.contentMeasure).finite,
+                                    position_probe: verdict.mean(rung.view, .positionProbe).finite)
+                           } ?? [])
+        }
+        pairs = series.pairs.enumerated().map { i, pair in
+            Pair(a: series.bases[i], b: i + 1, site: folder(i), layers: pair.layers.map { layer in
+                var views = [String: Similarity]()
+                for e in layer.entries {
+                    views[e.view.name] = Similarity(cka: e.cka.finite, cka_debiased: e.ckaDebiased.finite, cka_null_mean: (e.null?.mean).finite,
+                                                    cka_null_p95: (e.null?.p95).finite, mutual_knn: e.mutualKNN.finite,
+                                                    tokens: e.tokens, neighbour_tokens: e.neighbourTokens)
+                }
+                return PairLayer(layer_a: layer.layerA, layer_b: layer.layerB, views: views)
+            })
+        }
+    }
 }
 
 extension DiffReport {
@@ -121,7 +197,8 @@ extension DiffReport {
             for entry in layer.entries {
                 let changes = entry.neighbourChange.compactMap { $0 }
                 views[entry.view.name] = ViewDiff(
-                    cka: entry.cka.finite, tokens: entry.tokens,
+                    cka: entry.cka.finite, cka_debiased: entry.ckaDebiased.finite, cka_null_mean: (entry.null?.mean).finite,
+                    cka_null_p95: (entry.null?.p95).finite, mutual_knn: entry.mutualKNN.finite, tokens: entry.tokens,
                     neighbour_change_mean: (changes.isEmpty ? nil : changes.reduce(0, +) / Double(changes.count)).finite,
                     neighbour_tokens: entry.neighbourTokens,
                     moved: entry.mostMoved(in: run).joined().map { t in

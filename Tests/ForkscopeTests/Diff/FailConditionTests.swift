@@ -4,9 +4,9 @@ import Testing
 struct FailConditionTests {
     @Test func parsesEveryForm() throws {
         let cka = try #require(FailCondition("cka<0.9"))
-        #expect(cka.subject == .cka(view: nil) && cka.comparison == .below && cka.threshold == 0.9)
+        #expect(cka.subject == .similarity(.cka, view: nil) && cka.comparison == .below && cka.threshold == 0.9)
         let view = try #require(FailCondition(" cka.position_mean <= 0.8 "))
-        #expect(view.subject == .cka(view: "position_mean") && view.comparison == .atMost && view.description == "cka.position_mean<=0.8")
+        #expect(view.subject == .similarity(.cka, view: "position_mean") && view.comparison == .atMost && view.description == "cka.position_mean<=0.8")
         let measure = try #require(FailCondition("position_probe>0.2"))
         #expect(measure.subject == .measure("position_probe", delta: false) && measure.comparison == .above)
         let delta = try #require(FailCondition("delta.trustworthiness>=-0.05"))

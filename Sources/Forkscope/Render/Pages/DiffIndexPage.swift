@@ -4,7 +4,7 @@ struct DiffIndexPage: Sendable {
     struct ViewHeading: Sendable { var title: String, name: String, color: String }
     struct Mismatch: Sendable { var branch: String, reason: String }
     struct LayerRow: Sendable {
-        struct Cell: Sendable { var cka: String, low: Bool }
+        struct Cell: Sendable { var cka: String, low: Bool, calibration: Calibration }
         var label: String
         var href: String
         var views: [Cell]
@@ -29,6 +29,10 @@ struct DiffIndexPage: Sendable {
     var pairing: String?
     var viewHeaders: [ViewHeading]
     var ckaChart: String?
+    /// Debiased CKA against layer, and the highest null 95th percentile of any layer and view.
+    var debiasedChart: String?
+    var nullHighest: String?
+    var withinNull: Int?
     var layers: [LayerRow]
     var maps: [Map]
     var contentView: String?
@@ -60,12 +64,23 @@ struct DiffIndexPage: Sendable {
         let views = diff.layers.first?.entries.map(\.view) ?? []
         viewHeaders = views.enumerated().map { i, v in ViewHeading(title: v.title, name: v.name, color: ViewPalette.color(i)) }
         let labels = diff.layers.map(\.layerLabel)
-        ckaChart = LineChart(title: "linear CKA of A and B against layer", xLabels: labels, series: views.enumerated().map { i, v in
-            LineChart.Series(label: v.title, color: ViewPalette.color(i), values: diff.layers.map { $0.entries.first { $0.view == v }?.cka })
-        }).svg()
+        func chart(_ title: String, _ measure: SimilarityMeasure) -> LineChart {
+            LineChart(title: title, xLabels: labels, series: views.enumerated().map { i, v in
+                LineChart.Series(label: v.title, color: ViewPalette.color(i), values: diff.layers.map { l in l.entries.first { $0.view == v }.flatMap(measure.value) })
+            })
+        }
+        // The null's band: per layer, the highest 95th percentile of any view.
+        let nullTop = diff.layers.map { $0.entries.compactMap { $0.null?.p95 }.max() }
+        var cka = chart("linear CKA of A and B against layer", .cka)
+        cka.series.append(LineChart.Series(label: "permutation null, 95th percentile (highest of any view)", color: "#888888",
+                                           values: nullTop, dashed: true))
+        ckaChart = cka.svg()
+        debiasedChart = chart("debiased CKA of A and B against layer", .ckaDebiased).svg()
+        nullHighest = nullTop.compactMap { $0 }.max().map { String(format: "%.3f", $0) }
+        withinNull = diff.layers.reduce(0) { $0 + $1.entries.filter(Calibration.withinNull).count }
         layers = zip(diff.layers, labels).map { layer, label in
             LayerRow(label: label, href: DiffRenderer.layerPage(layer.layerA), views: layer.entries.map { e in
-                LayerRow.Cell(cka: e.cka.map { String(format: "%.3f", $0) } ?? "—", low: (e.cka ?? 1) < 0.9)
+                LayerRow.Cell(cka: e.cka.map { String(format: "%.3f", $0) } ?? "—", low: (e.cka ?? 1) < 0.9, calibration: Calibration(e))
             })
         }
         let paired = Dictionary(diff.pairing.layers.pairs.map { ($0.a, $0.b) }, uniquingKeysWith: { a, _ in a })

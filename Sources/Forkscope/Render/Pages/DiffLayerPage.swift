@@ -8,6 +8,7 @@ struct DiffLayerPage: Sendable {
         var title: String
         var name: String
         var cka: String
+        var calibration: Calibration
         var tokens: Int
         var svgA: String
         var svgB: String
@@ -67,7 +68,8 @@ struct DiffLayerPage: Sendable {
                 mean((offsets[b]..<offsets[b] + run.branches[b].tokens.count).compactMap { e.neighbourChange[$0] }).map { (b, $0) }
             }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
             return ViewDiff(
-                title: e.view.title, name: e.view.name, cka: e.cka.map { String(format: "%.3f", $0) } ?? "—", tokens: e.tokens,
+                title: e.view.title, name: e.view.name, cka: e.cka.map { String(format: "%.3f", $0) } ?? "—", calibration: Calibration(e),
+                tokens: e.tokens,
                 svgA: draw(pcaA, "PCA of A", massive: massiveA, id: "a"),
                 svgB: draw(pcaB, "PCA of B turned onto A's", massive: massiveB, id: "b"),
                 svgMoves: draw(pcaB, "B, a line from each token's place in A", massive: massiveB, from: from, id: "m"),

@@ -125,6 +125,7 @@ struct IndexPage: Sendable {
         let unit = VerdictText.unit(Measure.ID(rawValue: first.content_measure))
         var chart = LineChart(title: "\(label) at each rung of the ladder", xLabels: layers.map { "\($0.0.layer)" }, series: series)
         chart.classes = "sweep ladder"
+        chart.lineMeaning = "rung"
         return Ladder(
             contentLabel: label, unit: unit.one, units: unit.many,
             rungs: rungs,

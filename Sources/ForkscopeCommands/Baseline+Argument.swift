@@ -1,0 +1,5 @@
+import ArgumentParser
+import Forkscope
+
+/// `--against first | previous`.
+extension SeriesDiff.Baseline: ExpressibleByArgument {}
