@@ -44,6 +44,17 @@ struct NeighbourChangeTests {
         #expect(NeighbourChange.of(a, a).allSatisfy { $0 == nil })
     }
 
+    /// Mutual kNN agreement: the mean share of neighbours kept, over the tokens with a value; 1 for
+    /// a representation and itself, about k/(n − 1) for unrelated ones.
+    @Test func agreementIsTheMeanShareKept() {
+        #expect(NeighbourChange.agreement([0, 0.5, nil, 1]) == 0.5)
+        #expect(NeighbourChange.agreement([nil, nil]) == nil)
+        let a = NumericsKit.gaussian(rows: 300, cols: 20, seed: 3), b = NumericsKit.gaussian(rows: 300, cols: 20, seed: 4)
+        #expect(NeighbourChange.agreement(NeighbourChange.of(a, a)) == 1)
+        let chance = 10.0 / 299, unrelated = NeighbourChange.agreement(NeighbourChange.of(a, b))!
+        #expect(unrelated > chance / 3 && unrelated < chance * 3, "\(unrelated) against chance \(chance)")
+    }
+
     @Test func evenSamplesTakeTheMiddleOfEqualParts() {
         #expect(EvenSample.indices(10, 3) == [1, 5, 8])
         #expect(EvenSample.indices(4, 10) == [0, 1, 2, 3])

@@ -7,6 +7,9 @@ struct FailConditionTests {
         #expect(cka.subject == .similarity(.cka, view: nil) && cka.comparison == .below && cka.threshold == 0.9)
         let view = try #require(FailCondition(" cka.position_mean <= 0.8 "))
         #expect(view.subject == .similarity(.cka, view: "position_mean") && view.comparison == .atMost && view.description == "cka.position_mean<=0.8")
+        let debiased = try #require(FailCondition("cka_debiased.raw<0.5"))
+        #expect(debiased.subject == .similarity(.ckaDebiased, view: "raw") && debiased.description == "cka_debiased.raw<0.5")
+        for m in SimilarityMeasure.allCases { #expect(FailCondition("\(m.rawValue)>=0.1")?.subject == .similarity(m, view: nil)) }
         let measure = try #require(FailCondition("position_probe>0.2"))
         #expect(measure.subject == .measure("position_probe", delta: false) && measure.comparison == .above)
         let delta = try #require(FailCondition("delta.trustworthiness>=-0.05"))

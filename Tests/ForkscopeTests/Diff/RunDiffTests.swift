@@ -7,7 +7,7 @@ import ForkscopeTestSupport
 /// `forkscope diff` on the synthetic fixture run against a copy whose states the test changes in
 /// known ways, layer by layer: the text diff and `--fail-if` must show exactly those changes.
 struct RunDiffTests {
-    enum Change { case rotated, shuffled, shifted }
+    enum Change { case same, rotated, shuffled, shifted }
 
     /// Writes B: the fixture's run.json and zero_pe variant as they are, its main states changed
     /// per layer (F32).
@@ -20,6 +20,8 @@ struct RunDiffTests {
         let layers = try run.layers.indices.map { slice -> Matrix in
             let x = try reader.states(slice: slice)
             switch changes[slice] {
+            case .same:
+                return x
             case .rotated:
                 var y = x.multiplied(by: LayerSimilarityTests.rotation(d, seed: 21))
                 for i in 0..<y.storage.count { y.storage[i] *= 3 }
