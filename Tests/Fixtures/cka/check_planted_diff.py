@@ -21,6 +21,9 @@ Runs `forkscope diff A B --out SITE --text` and checks, from diff.json and the t
   * the raw layer x layer map equals NumPy's over the map's tokens (never massive; covered by
     position_mean at every layer when that (or position_mean+z) is the map's second view), 1e-9;
   * the raw neighbour change per layer (mean, reference_views.cosine_neighbours) equals NumPy's, 1e-9;
+  * CKA's calibration at every layer (raw) equals NumPy's (calibration.py): debiased CKA (1e-9), the
+    permutation null's mean and 95th percentile from the same 20 seeded shuffles (1e-9), mutual
+    kNN agreement = 1 - the mean neighbour change (1e-9);
   * the text diff prints the same raw CKA to three decimals.
 Prints what it checked; exit 1 on any failure.
 """
@@ -38,6 +41,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import reference  # noqa: E402
 import reference_views  # noqa: E402
 from make_cka_fixture import cka  # noqa: E402
+import calibration  # noqa: E402
 from make_diff_fixture import write_run  # noqa: E402
 
 
@@ -119,7 +123,7 @@ def main():
         never_massive = np.ones(n, dtype=bool)
         covered = np.ones(n, dtype=bool)
         positions = np.array(a.token_position)
-        worst_cka, worst_change = 0.0, 0.0
+        worst_cka, worst_change, worst_calibration = 0.0, 0.0, 0.0
         for layer in range(n_layers):
             za = zero_a.states[layer] if zero_a is not None else None
             fit_a = ~reference_views.detect_massive(a.states[layer], za, 10.0)[0]
@@ -132,6 +136,12 @@ def main():
             nb = reference_views.cosine_neighbours(b.states[layer][both])
             change = np.mean([1 - len(set(na[i]) & set(nb[i])) / na.shape[1] for i in range(len(na))])
             worst_change = max(worst_change, abs(entry["neighbour_change_mean"] - change))
+            xa, xb = a.states[layer][both], b.states[layer][both]
+            if len(xa) <= 4096:  # the null and neighbours use every compared token up to there
+                _, null_mean, null_p95 = calibration.null(xa, xb)
+                worst_calibration = max(worst_calibration, abs(entry["cka_debiased"] - calibration.debiased_cka(xa, xb)),
+                                        abs(entry["cka_null_mean"] - null_mean), abs(entry["cka_null_p95"] - null_p95),
+                                        abs(entry["mutual_knn"] - (1 - change)))
             for x, fit in ((a.states[layer], fit_a), (b.states[layer], fit_b)):
                 cov, _ = reference_views.view_position_mean(x, positions, a.token_branch, fit)
                 mask = np.zeros(n, dtype=bool)
@@ -139,6 +149,8 @@ def main():
                 covered &= mask
         check(worst_cka < 1e-9, f"raw CKA at every layer equals NumPy's (largest difference {worst_cka:.1e})")
         check(worst_change < 1e-9, f"raw mean neighbour change at every layer equals NumPy's (largest difference {worst_change:.1e})")
+        check(worst_calibration < 1e-9, "raw debiased CKA, null mean and 95th percentile, mutual kNN at every layer equal NumPy's "
+              f"(largest difference {worst_calibration:.1e})")
         sample = never_massive & (covered if (diff["content_view"] or "").startswith("position_mean") else True)
         sample = np.nonzero(sample)[0]
         raw_map = next(m for m in diff["maps"] if m["view"] == "raw")
