@@ -41,7 +41,7 @@ struct SeriesLayerPage: Sendable {
         // Every measure, in the order the first version's rows give them.
         let rows = s.runs.indices.map { r.measures(version: $0, slice: slice) }
         var names = [String]()
-        for row in rows[0] where !names.contains(row.measure) && !["tokens", "fit_tokens"].contains(row.measure) { names.append(row.measure) }
+        for row in rows[0] where !names.contains(row.measure) && !["tokens", "fit_tokens", "neighbour_queries"].contains(row.measure) { names.append(row.measure) }
         let measureCharts = names.map { name -> Chart in
             let known = Measure.catalogue.first { $0.id.rawValue == name }
             let series = views.enumerated().map { i, v in
