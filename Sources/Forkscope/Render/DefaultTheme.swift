@@ -1489,9 +1489,9 @@ enum DefaultTheme {
 </section>
 <section>
 <h2>What changed where</h2>
-<p class="howto">Per view, linear CKA (Kornblith et al., 2019) of each version's states with those of the version it is compared with, at each layer (rows: versions, numbered as above; columns: layers), then debiased CKA (the unbiased HSIC estimator of Song et al., 2012: about 0 for unrelated states, where linear CKA can be high with few tokens in many dimensions). Dark: changed; light: kept. A dashed outline marks a cell whose CKA is within the permutation null (B's tokens shuffled against A's, 20 seeded permutations): no evidence of shared structure there. Hover over a cell for its values, its null and mutual kNN agreement; each pair's own diff has them in tables.</p>
+<p class="howto">Per view, linear CKA (Kornblith et al., 2019) of each version's states with those of the version it is compared with, at each layer (rows: versions, numbered as above; columns: layers), then debiased CKA (the unbiased HSIC estimator of Song et al., 2012: about 0 for unrelated states, where linear CKA can be high with few tokens in many dimensions). Each view's colour scale runs from the tenth below its lowest value (dark: changed) to 1 (light: kept), the same for its two maps. A dashed outline marks a cell whose CKA is within the permutation null (B's tokens shuffled against A's, 20 seeded permutations): no evidence of shared structure there. Hover over a cell for its values, its null and mutual kNN agreement; each pair's own diff has them in tables.</p>
 {{#views}}
-<details class="series-view"{{#open}} open{{/open}}><summary><strong>{{title}}</strong> <code>{{name}}</code>: {{withinNull}} of its cells within the null; null 95th percentile at most {{nullHighest}}</summary>
+<details class="series-view"{{#open}} open{{/open}}><summary><strong>{{title}}</strong> <code>{{name}}</code>: {{withinNull}} of its cells within the null; null 95th percentile at most {{nullHighest}}; colours from {{scaleLow}} to 1</summary>
 <div class="maps">
 <figure class="map"><figcaption>Linear CKA</figcaption>{{{cka}}}</figure>
 <figure class="map"><figcaption>Debiased CKA</figcaption>{{{debiased}}}</figure>
@@ -1594,7 +1594,7 @@ svg.heatmap { width: 100%; height: auto; display: block; }
 .heatmap .paired rect { fill: none; stroke: #fff; stroke-width: 1.2; }
 figure.chart.wide { max-width: 720px; margin: 0; }
 td.low { background: #fde7e0; }
-td.null { color: var(--muted); text-decoration: line-through; }
+td.null { color: var(--muted); font-style: italic; }
 table.calibration .sub, p.calibration { color: var(--muted); font-size: .85em; }
 .heatmap.series .paired rect { stroke: #d55e00; stroke-dasharray: 3 2; }
 table.versions td, table.versions th { padding: .2rem .6rem; }

@@ -16,6 +16,8 @@ public struct HeatMap: Sendable {
     public var outlineMeaning = "the layers compared side by side"
     /// Extra text for each cell's tooltip (rows × columns), e.g. its calibration.
     public var notes: [[String]]?
+    /// The values the colour scale spans (the scale's ends); values outside take its end colours.
+    public var scale: ClosedRange<Double> = 0...1
 
     public init(title: String, rowLabels: [String], columnLabels: [String], values: Matrix, outlined: Set<[Int]> = [],
                 rowAxis: String = "layer of A", columnAxis: String = "layer of B") {
@@ -41,6 +43,11 @@ public struct HeatMap: Sendable {
         let a = stops[i], b = stops[i + 1]
         func mix(_ x: Double, _ y: Double) -> Int { Int((x + (y - x) * f).rounded()) }
         return String(format: "#%02x%02x%02x", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    }
+
+    /// Where `v` falls on the colour scale, 0…1.
+    func scaled(_ v: Double) -> Double {
+        scale == 0...1 ? v : (v - scale.lowerBound) / (scale.upperBound - scale.lowerBound)
     }
 
     /// The map in words, for its `<desc>`: its size, its range, and the outlined cells' values.
@@ -70,7 +77,7 @@ public struct HeatMap: Sendable {
                 let x = m.left + Double(c) * cw, y = m.top + Double(r) * ch
                 let text = "\(rowAxis) \(rowLabels[r]), \(columnAxis) \(columnLabels[c]): " + (v.isNaN ? "no value" : String(format: "%.3f", v))
                     + (notes.map { "; " + $0[r][c] } ?? "")
-                out += "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(cw))\" height=\"\(fmt(ch))\" fill=\"\(v.isNaN ? "#ffffff" : Self.color(v))\"><title>\(Escape.html(text))</title></rect>"
+                out += "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(cw))\" height=\"\(fmt(ch))\" fill=\"\(v.isNaN ? "#ffffff" : Self.color(scaled(v)))\"><title>\(Escape.html(text))</title></rect>"
             }
         }
         out += "</g>\n<g class=\"paired\">"
@@ -87,14 +94,16 @@ public struct HeatMap: Sendable {
         }
         out += "<text class=\"axis-label\" x=\"\(fmt(m.left + side / 2))\" y=\"\(fmt(m.top + side + 28))\" text-anchor=\"middle\">\(Escape.html(columnAxis))</text>"
         out += "<text class=\"axis-label\" transform=\"translate(11 \(fmt(m.top + side / 2))) rotate(-90)\" text-anchor=\"middle\">\(Escape.html(rowAxis))</text>"
-        // The colour scale, 0 at the bottom.
+        // The colour scale, its low end at the bottom.
         let sx = m.left + side + 14
         for k in 0..<20 {
             let v = 1 - Double(k) / 20
             out += "<rect x=\"\(fmt(sx))\" y=\"\(fmt(m.top + Double(k) * side / 20))\" width=\"10\" height=\"\(fmt(side / 20 + 0.5))\" fill=\"\(Self.color(v - 0.025))\"/>"
         }
         for v in [0.0, 0.5, 1.0] {
-            out += "<text class=\"tick\" x=\"\(fmt(sx + 14))\" y=\"\(fmt(m.top + (1 - v) * side + 3.5))\">\(String(format: "%.1f", v))</text>"
+            let value = scale.lowerBound + v * (scale.upperBound - scale.lowerBound)
+            let digits = abs(value * 10 - (value * 10).rounded()) < 1e-9 ? "%.1f" : "%.2f"
+            out += "<text class=\"tick\" x=\"\(fmt(sx + 14))\" y=\"\(fmt(m.top + (1 - v) * side + 3.5))\">\(String(format: digits, value))</text>"
         }
         return out + "</g>\n</svg>"
     }

@@ -23,6 +23,8 @@ struct SeriesIndexPage: Sendable {
         var withinNull: Int
         var nullHighest: String
         var open: Bool
+        /// The low end of the two maps' colour scale.
+        var scaleLow: String
     }
 
     var title: String
@@ -62,7 +64,10 @@ struct SeriesIndexPage: Sendable {
                 s.pairs.map { pair in pair.layers.map { $0.entries.first { $0.view == view } } }
             }
             let cells = entries()
-            func map(_ measure: SimilarityMeasure, _ title: String) -> String {
+            // One colour scale for the view's two maps, from the tenth below their lowest value to
+            // 1, so that versions a few hundredths apart still show and the two maps compare.
+            let all = cells.joined().compactMap { $0 }.flatMap { [$0.cka, $0.ckaDebiased].compactMap { $0 } }
+            let low = max(min(((all.min() ?? 0) * 10).rounded(.down) / 10, 0.9), -1)            func map(_ measure: SimilarityMeasure, _ title: String) -> String {
                 var values = Matrix(rows: cells.count, cols: layers.count, repeating: .nan)
                 var outlined = Set<[Int]>()
                 for (r, row) in cells.enumerated() {
@@ -75,6 +80,7 @@ struct SeriesIndexPage: Sendable {
                                    rowLabels: rowLabels, columnLabels: layers.map(String.init), values: values, outlined: outlined,
                                    rowAxis: axis, columnAxis: "layer")
                 heat.outlineMeaning = "CKA within the permutation null"
+                heat.scale = low...1
                 heat.notes = cells.map { row in row.map { $0.map { Calibration($0).sentence } ?? "not compared" } }
                 return heat.svg().replacingOccurrences(of: "class=\"heatmap\"", with: "class=\"heatmap series\"")
             }
@@ -82,7 +88,7 @@ struct SeriesIndexPage: Sendable {
             return ViewMaps(title: view.title, name: view.name, cka: map(.cka, "linear CKA"), debiased: map(.ckaDebiased, "debiased CKA"),
                             withinNull: flat.filter(Calibration.withinNull).count,
                             nullHighest: flat.compactMap { $0.null?.p95 }.max().map { String(format: "%.3f", $0) } ?? "—",
-                            open: i < 2 || view == s.pairs[0].contentView?.view)
+                            open: i < 2 || view == s.pairs[0].contentView?.view, scaleLow: String(format: "%.1f", low))
         }
         let page = SeriesIndexPage(
             title: r.title,
