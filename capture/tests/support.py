@@ -18,6 +18,8 @@ except ImportError:
 
 # No "Loading weights" progress bars in the test output (read when transformers is imported).
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+# ... nor transformers' GGUF "Converting and de-quantizing" bar (plain tqdm, read at import).
+os.environ.setdefault("TQDM_DISABLE", "1")
 
 # Tiny models: one thread is far faster than an OpenMP pool fighting over 2 cores.
 os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -9,7 +9,7 @@
 """
 
 from .safetensors_io import read_safetensors, write_safetensors
-from .tree import Backend, CaptureInputError, CaptureWarning, ZeroPEUnsupported, capture
+from .tree import Backend, CaptureInputError, CaptureWarning, ZeroPEUnsupported, capture, replay
 from .writer import FORMAT, RunWriter, WriteResult, read_run
 
 __version__ = "0.1.0"
@@ -25,6 +25,7 @@ __all__ = [
     "capture",
     "read_run",
     "read_safetensors",
+    "replay",
     "write_safetensors",
 ]
 # HFBackend and LensBackend are importable from here too (loaded on first use, with torch),

@@ -26,13 +26,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="forkscope-capture",
         description=(
             "Sample continuations (and forks) of prompts with a language model and write their "
-            "hidden states as a Forkscope run (format forkscope.run/1)."
+            "hidden states as a Forkscope run (format forkscope.run/1); or, with --replay, record "
+            "an existing run's branches (the same token ids, teacher-forced) with another model."
         ),
     )
-    p.add_argument("--model", required=True, help="Hugging Face model name or local folder")
-    p.add_argument("--prompts", required=True,
+    p.add_argument("--model", required=True,
+                   help="Hugging Face model name, local folder, or a .gguf file (dequantised to float32)")
+    p.add_argument("--prompts", default=None,
                    help="text file, one prompt per line (blank lines and lines starting with '#' ignored), "
-                        "or a .json file holding a list of strings")
+                        "or a .json file holding a list of strings (required unless --replay)")
+    p.add_argument("--replay", default=None, metavar="RUN_DIR",
+                   help="record the branches of this run (its token_ids) instead of sampling; "
+                        "the sampling options are then ignored")
+    p.add_argument("--model-name", default=None, help="model.name in run.json (default: from --model)")
+    p.add_argument("--model-version", default=None,
+                   help="model.version in run.json (default: a GGUF file's quantisation, else none)")
     p.add_argument("--out", required=True, help="run folder to write")
     p.add_argument("--backend", choices=("hf", "lens"), default="hf",
                    help="hf: transformers (default); lens: TransformerLens")
@@ -101,6 +109,18 @@ def parse_layers(spec: str) -> Optional[List[int]]:
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    if args.prompts is None and args.replay is None:
+        raise UsageError("give --prompts FILE (sample a new tree) or --replay RUN_DIR (replay a run's tokens)")
+    if args.prompts is not None and args.replay is not None:
+        raise UsageError("--prompts and --replay exclude each other (a replay takes its prompts from the run)")
+    if args.model.lower().endswith(".gguf"):
+        if not os.path.isfile(args.model):
+            raise UsageError(f"--model: GGUF file {args.model} not found")
+        if args.backend != "hf":
+            raise UsageError("--model: a .gguf file is loaded with --backend hf only")
+    for flag, value in (("--model-name", args.model_name), ("--model-version", args.model_version)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{flag} must not be empty")
     if args.samples < 0:
         raise UsageError("--samples must be >= 0")
     if args.tokens < 1:
@@ -125,6 +145,9 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def _make_backend(args: argparse.Namespace):
+    if not sys.stderr.isatty():
+        # transformers' GGUF loader has a plain tqdm bar, which reads this when it is imported
+        os.environ.setdefault("TQDM_DISABLE", "1")
     extra = "hf" if args.backend == "hf" else "lens"
     needs = "torch and transformers" if args.backend == "hf" else "torch and transformer-lens"
     try:
@@ -132,6 +155,11 @@ def _make_backend(args: argparse.Namespace):
 
         if args.backend == "hf":
             import transformers  # noqa: F401
+
+            if args.model.lower().endswith(".gguf"):
+                needs = "torch, transformers and gguf"
+                extra = "gguf"
+                import gguf  # noqa: F401
         else:
             import transformer_lens  # noqa: F401
     except ImportError as e:
@@ -152,39 +180,48 @@ def _make_backend(args: argparse.Namespace):
     if args.backend == "hf":
         from .hf import HFBackend
 
-        return HFBackend.from_pretrained(args.model, device=args.device)
+        return HFBackend.from_pretrained(args.model, device=args.device, model_name=args.model_name,
+                                         model_version=args.model_version)
     from .lens import LensBackend, load_lens_model
 
     model = load_lens_model(args.model, device=args.device)
     name = os.path.basename(args.model.rstrip("/\\")) if os.path.isdir(args.model) else args.model
-    return LensBackend(model, model_name=name)
+    return LensBackend(model, model_name=args.model_name or name, model_version=args.model_version)
 
 
 def run(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     _check_args(args)
-    prompts = read_prompts(args.prompts)
     layers = parse_layers(args.layers)
 
-    from .tree import CaptureWarning, capture
+    from .tree import CaptureWarning, capture, load_replay_source, replay
+
+    if args.replay is not None:
+        load_replay_source(args.replay)  # structure and ids, before the model is loaded
+        prompts: List[str] = []
+    else:
+        prompts = read_prompts(args.prompts)
 
     backend = _make_backend(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CaptureWarning)
-        writer = capture(
-            backend,
-            prompts,
-            samples=args.samples,
-            tokens=args.tokens,
-            forks=args.forks,
-            temperature=args.temperature,
-            top_p=args.top_p,
-            seed=args.seed,
-            zero_pe=not args.no_zero_pe,
-            layers=layers,
-            chat=args.chat,
-            title=args.title,
-        )
+        if args.replay is not None:
+            writer = replay(backend, args.replay, zero_pe=not args.no_zero_pe, layers=layers, title=args.title)
+        else:
+            writer = capture(
+                backend,
+                prompts,
+                samples=args.samples,
+                tokens=args.tokens,
+                forks=args.forks,
+                temperature=args.temperature,
+                top_p=args.top_p,
+                seed=args.seed,
+                zero_pe=not args.no_zero_pe,
+                layers=layers,
+                chat=args.chat,
+                title=args.title,
+            )
     for w in caught:
         if issubclass(w.category, CaptureWarning):
             print(f"warning: {w.message}", file=sys.stderr)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
+import re
 import warnings
 from typing import Any, List, Optional, Sequence, Tuple
 
@@ -46,7 +47,54 @@ def _final_norm(model: Any) -> Optional[Any]:
             return obj
     return None
 
-__all__ = ["HFBackend"]
+__all__ = ["HFBackend", "gguf_location", "gguf_describe"]
+
+
+def gguf_location(path: Any) -> Optional[Tuple[str, str]]:
+    """``(folder, file name)`` if ``path`` names a GGUF file (by its ``.gguf`` suffix), else None.
+
+    Raises ``FileNotFoundError`` for a ``.gguf`` path that is not a file."""
+    p = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if p is None or not p.lower().endswith(".gguf"):
+        return None
+    if not os.path.isfile(p):
+        raise FileNotFoundError(f"GGUF file {p} not found")
+    full = os.path.abspath(p)
+    return os.path.dirname(full), os.path.basename(full)
+
+
+def gguf_describe(path: Any) -> Tuple[str, Optional[str]]:
+    """A model name and version for a GGUF file: the version is its quantisation
+    (``general.file_type``: ``Q4_1``, ``Q8_0``, ``F16``, ...), the name the file name
+    without ``.gguf`` and without that quantisation suffix
+    (``SmolLM2-135M-Instruct.Q4_1.gguf`` -> ``SmolLM2-135M-Instruct``, ``Q4_1``)."""
+    stem = os.path.basename(os.fspath(path))
+    if stem.lower().endswith(".gguf"):
+        stem = stem[: -len(".gguf")]
+    version: Optional[str] = None
+    try:
+        import gguf
+
+        reader = gguf.GGUFReader(os.fspath(path))
+        field = reader.fields.get("general.file_type")
+        if field is not None:
+            ftype = gguf.LlamaFileType(int(field.contents()))
+            version = ftype.name
+            for prefix in ("MOSTLY_", "ALL_"):
+                if version.startswith(prefix):
+                    version = version[len(prefix):]
+    except Exception:  # pragma: no cover - unreadable metadata: fall back to the file name
+        version = None
+    if version is None:  # e.g. "model-q8_0.gguf" without general.file_type
+        m = re.search(r"[.\-]((?:I?Q\d\w*)|F16|F32|BF16)$", stem, flags=re.IGNORECASE)
+        version = m.group(1) if m else None
+    name = stem
+    if version:
+        for sep in (".", "-", "_"):
+            if name.lower().endswith((sep + version).lower()) and len(name) > len(version) + 1:
+                name = name[: -(len(version) + 1)]
+                break
+    return name or stem, version
 
 
 def _model_name(model: Any) -> str:
@@ -88,6 +136,9 @@ class HFBackend(Backend):
         self.hidden_size = hidden
         self.model_name = model_name or _model_name(model)
         self.model_version = model_version
+        embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+        rows = getattr(embeddings, "num_embeddings", None)
+        self.vocab_size = int(rows) if isinstance(rows, int) and rows > 0 else _first_int(config, "vocab_size")
         self.max_positions = _first_int(config, "n_positions", "max_position_embeddings")
         self._scheme: Optional[PositionScheme] = None
         self._scheme_error: Optional[str] = None
@@ -108,13 +159,35 @@ class HFBackend(Backend):
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, dtype: Any = torch.float32, device: str = "cpu",
-                        model_version: Optional[str] = None, **model_kwargs: Any) -> "HFBackend":
+                        model_version: Optional[str] = None, model_name: Optional[str] = None,
+                        gguf_file: Optional[str] = None, **model_kwargs: Any) -> "HFBackend":
+        """Load a model and its tokenizer: a Hugging Face name, a ``save_pretrained`` folder, or
+        a GGUF file (a path ending in ``.gguf``, or ``gguf_file=`` a file name inside the folder
+        ``name_or_path``), which transformers dequantises (here to float32). For a GGUF file the
+        default name and version come from :func:`gguf_describe` (e.g. ``SmolLM2-135M-Instruct``,
+        ``Q4_1``); ``model_name`` / ``model_version`` override them."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-        model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=dtype, **model_kwargs)
-        name = os.path.basename(str(name_or_path).rstrip("/\\")) if os.path.isdir(str(name_or_path)) else str(name_or_path)
-        return cls(model, tokenizer, device=device, model_name=name, model_version=model_version)
+        path = str(name_or_path)
+        if gguf_file is None:
+            found = gguf_location(path)
+            if found is not None:
+                path, gguf_file = found
+        if gguf_file is not None:
+            full = os.path.join(path, gguf_file)
+            if not os.path.isfile(full):
+                raise FileNotFoundError(f"GGUF file {full} not found")
+            model_kwargs["gguf_file"] = gguf_file
+            tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=gguf_file)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **model_kwargs)
+            default_name, default_version = gguf_describe(full)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **model_kwargs)
+            default_name = os.path.basename(path.rstrip("/\\")) if os.path.isdir(path) else path
+            default_version = None
+        return cls(model, tokenizer, device=device, model_name=model_name or default_name,
+                   model_version=model_version if model_version is not None else default_version)
 
     @property
     def scheme(self) -> Optional[PositionScheme]:

@@ -101,6 +101,8 @@ class LensBackend(Backend):
         self.positional_encoding = _PE_NAMES.get(self.pe_type, self.pe_type if self.pe_type != "none" else None)
         n_ctx = getattr(self.cfg, "n_ctx", None)
         self.max_positions = int(n_ctx) if isinstance(n_ctx, int) and n_ctx > 0 else None
+        d_vocab = getattr(self.cfg, "d_vocab", None)
+        self.vocab_size = int(d_vocab) if isinstance(d_vocab, int) and d_vocab > 0 else None
         self.eos_ids = eos_ids_of(self.tokenizer)
         if rotary_method not in ("auto", "position_ids", "identity", "hooks"):
             raise ValueError(

@@ -15,14 +15,26 @@ and ``blocks.{i-1}.hook_resid_post`` (the last one before ``ln_final``).
 from __future__ import annotations
 
 import abc
+import json
+import os
 import warnings
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .writer import RunWriter
 
-__all__ = ["Backend", "CaptureWarning", "CaptureInputError", "ZeroPEUnsupported", "capture", "prompt_label"]
+__all__ = [
+    "Backend",
+    "CaptureWarning",
+    "CaptureInputError",
+    "ZeroPEUnsupported",
+    "capture",
+    "replay",
+    "load_replay_source",
+    "prompt_label",
+]
 
 
 class CaptureWarning(UserWarning):
@@ -42,7 +54,8 @@ class Backend(abc.ABC):
 
     Attributes: ``n_layers`` (number of blocks; states have ``n_layers + 1`` layers),
     ``hidden_size``, ``model_name``, ``model_version`` (or None), ``positional_encoding``
-    ("rope", "learned", "alibi", ... or None), ``max_positions`` (or None if unknown).
+    ("rope", "learned", "alibi", ... or None), ``max_positions`` (or None if unknown),
+    ``vocab_size`` (the number of token ids the model embeds, or None if unknown).
     """
 
     n_layers: int
@@ -51,6 +64,7 @@ class Backend(abc.ABC):
     model_version: Optional[str] = None
     positional_encoding: Optional[str] = None
     max_positions: Optional[int] = None
+    vocab_size: Optional[int] = None
 
     @abc.abstractmethod
     def encode(self, prompt: str, chat: bool = False) -> List[int]:
@@ -266,6 +280,188 @@ def capture(
                     warnings.warn(f"{fid}: the fork came back empty; skipped", CaptureWarning, stacklevel=2)
                     continue
                 record(fid, prefix, fork, parent=sid, fork_at=k, label=f"fork {fi} of sample {si} at token {k}")
+    return writer
+
+
+# -- teacher-forced replay ---------------------------------------------------------------
+
+_REPLAY_SKIP = {"id", "label", "parent", "fork_at", "tokens", "positions", "logprobs", "token_ids"}
+
+
+def _is_plain_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def load_replay_source(source: Union[str, "os.PathLike[str]"], vocab_size: Optional[int] = None) -> Tuple[Path, Dict[str, Any]]:
+    """Read and check the run.json of a run to replay (a run folder or its run.json).
+
+    Returns ``(path of run.json, manifest)``. Every problem is a :class:`CaptureInputError`
+    naming the file and the field: no ``token_ids`` (runs not written by forkscope-capture),
+    ids that are not integers, differ in number from ``tokens`` or (with ``vocab_size``) fall
+    outside the vocabulary, unknown or later parents, ``fork_at`` out of range, and
+    ``positions`` other than the ones the replay runs (continuing from the prefix).
+    """
+    path = Path(source)
+    if path.is_dir() or path.suffix.lower() != ".json":
+        path = path / "run.json"
+    if not path.is_file():
+        raise CaptureInputError(f"{path}: not found (--replay takes a run folder holding run.json)")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise CaptureInputError(f"{path}: not UTF-8 ({e.reason} at byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise CaptureInputError(f"{path}: invalid JSON ({e.msg}, line {e.lineno})") from None
+    if not isinstance(doc, dict):
+        raise CaptureInputError(f"{path}: expected a JSON object")
+    branches = doc.get("branches")
+    if not isinstance(branches, list) or not branches:
+        raise CaptureInputError(f"{path}: branches: expected a non-empty list of branches")
+    full: Dict[str, List[int]] = {}   # id -> prefix + own ids
+    own_len: Dict[str, int] = {}
+    for i, b in enumerate(branches):
+        where = f"{path}: branches[{i}]"
+        if not isinstance(b, dict):
+            raise CaptureInputError(f"{where}: expected an object")
+        bid = b.get("id")
+        if not isinstance(bid, str) or not bid:
+            raise CaptureInputError(f"{where}.id: expected a non-empty string")
+        if bid in full:
+            raise CaptureInputError(f"{where}.id: {bid!r} is not unique")
+        tokens = b.get("tokens")
+        if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
+            raise CaptureInputError(f"{where}.tokens: expected a non-empty list of strings")
+        if "token_ids" not in b:
+            raise CaptureInputError(
+                f"{where}.token_ids: missing (a replay needs the token ids that forkscope-capture writes)")
+        ids = b["token_ids"]
+        if not isinstance(ids, list):
+            raise CaptureInputError(f"{where}.token_ids: expected a list of token ids")
+        if len(ids) != len(tokens):
+            raise CaptureInputError(f"{where}.token_ids: {len(ids)} ids for {len(tokens)} tokens")
+        for j, t in enumerate(ids):
+            if not _is_plain_int(t) or t < 0:
+                raise CaptureInputError(f"{where}.token_ids[{j}]: {t!r} is not a token id (a non-negative integer)")
+            if vocab_size is not None and t >= vocab_size:
+                raise CaptureInputError(
+                    f"{where}.token_ids[{j}]: {t} is outside the model's vocabulary (ids 0..{vocab_size - 1})")
+        parent, fork_at = b.get("parent"), b.get("fork_at")
+        if parent is None:
+            if fork_at is not None:
+                raise CaptureInputError(f"{where}.fork_at: {fork_at!r} given without a parent")
+            prefix: List[int] = []
+        else:
+            if not isinstance(parent, str) or parent not in full:
+                raise CaptureInputError(f"{where}.parent: {parent!r} is not the id of an earlier branch")
+            if not _is_plain_int(fork_at) or not 1 <= fork_at <= own_len[parent]:
+                raise CaptureInputError(
+                    f"{where}.fork_at: {fork_at!r} is outside 1..{own_len[parent]} (the parent's token count)")
+            start = len(full[parent]) - own_len[parent]
+            prefix = full[parent][: start + fork_at]
+        positions = b.get("positions")
+        expected = list(range(len(prefix), len(prefix) + len(ids)))
+        if positions is not None and positions != expected:
+            raise CaptureInputError(
+                f"{where}.positions: a replay runs each token at the position after its prefix "
+                f"({expected[0]}..{expected[-1]}); this run has {_span(positions)}")
+        full[bid] = prefix + [int(t) for t in ids]
+        own_len[bid] = len(ids)
+    return path, doc
+
+
+def _span(values: Any) -> str:
+    if isinstance(values, list) and values:
+        return f"{values[0]!r}..{values[-1]!r}" if len(values) > 1 else repr(values[0])
+    return repr(values)
+
+
+def replay(
+    backend: Backend,
+    source: Union[str, "os.PathLike[str]"],
+    zero_pe: bool = True,
+    layers: Optional[Sequence[int]] = None,
+    title: Optional[str] = None,
+) -> RunWriter:
+    """Teacher-forced replay: record the states of an existing run's branch tree with
+    ``backend`` instead of sampling.
+
+    ``source`` is a run folder (or its run.json) written by :func:`capture`: every branch's
+    ``token_ids`` are run again, each branch with ONE forward pass over prefix + its own
+    tokens, as :func:`capture` records them. The new run has the same branches (ids, labels,
+    parents, ``fork_at``, token ids, token texts, positions and the other fields such as the
+    prompts' ``text``); states and ``logprobs`` are this model's. The model's vocabulary must
+    hold every id (else :class:`CaptureInputError`, naming the file and the field). Token
+    texts are copied from the source; a :class:`CaptureWarning` says if this backend's
+    tokenizer spells some differently.
+    """
+    vocab = getattr(backend, "vocab_size", None)
+    path, doc = load_replay_source(source, vocab_size=vocab)
+    layer_list = _resolve_layers(layers, backend.n_layers)
+    limit = backend.max_positions
+    if zero_pe:
+        backend.check_zero_pe()
+    if title is None:
+        version = getattr(backend, "model_version", None)
+        src_title = doc.get("title") if isinstance(doc.get("title"), str) else path.parent.name
+        title = f"{backend.model_name}" + (f" ({version})" if version else "") + f", teacher-forced replay of: {src_title}"
+    writer = RunWriter(
+        title=title,
+        model_name=backend.model_name,
+        model_version=getattr(backend, "model_version", None),
+        positional_encoding=backend.positional_encoding,
+        layers=layer_list,
+        hidden_size=backend.hidden_size,
+    )
+    full: Dict[str, List[int]] = {}    # id -> prefix + own ids
+    own_len: Dict[str, int] = {}
+    respelled: List[str] = []
+    for i, b in enumerate(doc["branches"]):
+        bid = b["id"]
+        own = [int(t) for t in b["token_ids"]]
+        if b.get("parent") is None:
+            prefix: List[int] = []
+        else:
+            parent = b["parent"]
+            start = len(full[parent]) - own_len[parent]
+            prefix = full[parent][: start + b["fork_at"]]
+        ids = prefix + own
+        if limit is not None and len(ids) > limit:
+            raise CaptureInputError(
+                f"{path}: branches[{i}]: {len(ids)} tokens with the prefix exceed the model's {limit} positions")
+        full[bid] = ids
+        own_len[bid] = len(own)
+        hidden, lp = backend.forward(ids, zero_pe=False)
+        _check_forward(backend, bid, hidden, lp, len(ids))
+        variants: Optional[Dict[str, np.ndarray]] = None
+        if zero_pe:
+            hidden_z, _ = backend.forward(ids, zero_pe=True)
+            _check_forward(backend, bid, hidden_z, None, len(ids))
+            variants = {"zero_pe": hidden_z[layer_list, len(prefix):, :]}
+        tokens = list(b["tokens"])
+        try:
+            if backend.token_strings(own) != tokens:
+                respelled.append(bid)
+        except Exception:  # a tokenizer that cannot decode an id: the texts are the source's anyway
+            respelled.append(bid)
+        extra = {k: v for k, v in b.items() if k not in _REPLAY_SKIP}
+        writer.add_branch(
+            bid,
+            tokens=tokens,
+            positions=list(range(len(prefix), len(ids))),
+            states=hidden[layer_list, len(prefix):, :],
+            parent=b.get("parent"),
+            fork_at=b.get("fork_at"),
+            label=b.get("label"),
+            logprobs=[None if np.isnan(v) else float(v) for v in lp[len(prefix):]],
+            variants=variants,
+            token_ids=own,
+            **extra,
+        )
+    if respelled:
+        warnings.warn(
+            f"{len(respelled)} branch(es) ({', '.join(respelled[:3])}{', ...' if len(respelled) > 3 else ''}): "
+            f"{backend.model_name}'s tokenizer spells some tokens differently from {path}; the texts are kept "
+            "as the source has them", CaptureWarning, stacklevel=2)
     return writer
 
 
