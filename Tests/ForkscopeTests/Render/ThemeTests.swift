@@ -11,7 +11,7 @@ struct ThemeTests {
     func embeddedThemeMatchesTemplates() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Fixtures.templates.path)
             .filter { $0.hasSuffix(".mustache") || $0.hasSuffix(".css") || $0.hasSuffix(".js") }.sorted()
-        #expect(names.count == 11)
+        #expect(names.count == 13)
         #expect(Set(DefaultTheme.files.keys) == Set(names), "embedded: \(DefaultTheme.files.keys.sorted()) vs Templates/: \(names)")
         for name in names {
             let onDisk = try Data(contentsOf: Fixtures.templates.appendingPathComponent(name))
