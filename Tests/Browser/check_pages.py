@@ -88,7 +88,7 @@ const ids = Array.from(document.querySelectorAll('[id]')).map(e => e.id);
 // Issue 18's sections: every layer page opens with position-coloured plots (two views, or one when
 // raw is the recommended view), each a visible square of coloured dots; the index has the ladder.
 const path = location.pathname;
-const build = !document.querySelector('[class*="heatmap"], section.view-diff');  // a build's site, not a diff's
+const build = !document.querySelector('[class*="heatmap"], section.view-diff, svg.versions');  // a build's site, not a diff's (or a series')
 if (build && /\/layers\/\d+\.html$/.test(path)) {
   const plots = document.querySelectorAll('section.position-pair svg.position-plot');
   if (plots.length < 2) problems.push('position-coloured plots: ' + plots.length);
