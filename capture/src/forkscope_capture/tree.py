@@ -138,6 +138,18 @@ def _resolve_layers(layers: Optional[Sequence[int]], n_layers: int) -> List[int]
     return out
 
 
+
+def _writer(backend, title, layer_list):
+    """An empty run for `backend`'s model: its name, version, positional scheme and hidden size."""
+    return RunWriter(
+        title=title,
+        model_name=backend.model_name,
+        model_version=getattr(backend, "model_version", None),
+        positional_encoding=backend.positional_encoding,
+        layers=layer_list,
+        hidden_size=backend.hidden_size,
+    )
+
 def capture(
     backend: Backend,
     prompts: Sequence[Union[str, Sequence[int]]],
@@ -217,14 +229,7 @@ def capture(
             + ")"
             + ("; variant zero_pe = same tokens, positions removed" if zero_pe else "")
         )
-    writer = RunWriter(
-        title=title,
-        model_name=backend.model_name,
-        model_version=getattr(backend, "model_version", None),
-        positional_encoding=backend.positional_encoding,
-        layers=layer_list,
-        hidden_size=backend.hidden_size,
-    )
+    writer = _writer(backend, title, layer_list)
     rng = np.random.default_rng(seed)
 
     def record(bid: str, prefix: List[int], own: List[int], **kw: Any) -> None:
@@ -404,14 +409,7 @@ def replay(
         version = getattr(backend, "model_version", None)
         src_title = doc.get("title") if isinstance(doc.get("title"), str) else path.parent.name
         title = f"{backend.model_name}" + (f" ({version})" if version else "") + f", teacher-forced replay of: {src_title}"
-    writer = RunWriter(
-        title=title,
-        model_name=backend.model_name,
-        model_version=getattr(backend, "model_version", None),
-        positional_encoding=backend.positional_encoding,
-        layers=layer_list,
-        hidden_size=backend.hidden_size,
-    )
+    writer = _writer(backend, title, layer_list)
     full: Dict[str, List[int]] = {}    # id -> prefix + own ids
     own_len: Dict[str, int] = {}
     respelled: List[str] = []
