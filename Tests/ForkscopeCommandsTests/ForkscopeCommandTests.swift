@@ -77,6 +77,17 @@ struct ForkscopeCommandTests {
         #expect(o.a == "A" && o.b == "B" && o.out == nil && o.views == [.raw, .positionMean] && o.threads == 1)
     }
 
+    /// A series: runs after B, --labels (one per version), --against.
+    @Test func diffOfASeries() throws {
+        let command = try Self.diff(["A", "B", "C", "--out", "o", "--labels", "one, two,three", "--against", "previous"])
+        let o = command.diffOptions
+        #expect(o.versions == ["A", "B", "C"] && o.labels == ["one", "two", "three"] && o.against == .previous)
+        #expect(try Self.diff(["A", "B", "--out", "o"]).diffOptions.against == .first)
+        #expect(Self.refusal(["diff", "A", "B", "C", "--out", "o", "--labels", "one,two"])?.contains("--labels names 2 versions; 3 were given") == true)
+        #expect(Self.refusal(["diff", "A", "B", "--out", "o", "--against", "last"])?.contains("--against") == true)
+        #expect(ForkscopeCommand.helpMessage(for: DiffCommand.self).contains("cka_debiased"))
+    }
+
     @Test func helpListsTheChoices() {
         let help = ForkscopeCommand.helpMessage(for: BuildCommand.self)
         for words in ["--projections <list>", "--umap-layers <list>", "--views <list>", "--leace-concept <leace-concept>",

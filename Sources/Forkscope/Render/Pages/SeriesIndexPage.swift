@@ -67,7 +67,8 @@ struct SeriesIndexPage: Sendable {
             // One colour scale for the view's two maps, from the tenth below their lowest value to
             // 1, so that versions a few hundredths apart still show and the two maps compare.
             let all = cells.joined().compactMap { $0 }.flatMap { [$0.cka, $0.ckaDebiased].compactMap { $0 } }
-            let low = max(min(((all.min() ?? 0) * 10).rounded(.down) / 10, 0.9), -1)            func map(_ measure: SimilarityMeasure, _ title: String) -> String {
+            let low = max(min(((all.min() ?? 0) * 10).rounded(.down) / 10, 0.9), -1)
+            func map(_ measure: SimilarityMeasure, _ title: String) -> String {
                 var values = Matrix(rows: cells.count, cols: layers.count, repeating: .nan)
                 var outlined = Set<[Int]>()
                 for (r, row) in cells.enumerated() {
