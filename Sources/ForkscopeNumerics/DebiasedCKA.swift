@@ -20,11 +20,17 @@
 public enum DebiasedCKA {
     /// Debiased CKA of the rows of `x` and `y` (the same count); nil below 4 rows or when either
     /// side's unbiased HSIC with itself is not positive.
-    public static func similarity(_ x: Matrix, _ y: Matrix) -> Double? {
+    public static func similarity(_ x: Matrix, _ y: Matrix) -> Double? { withLinear(x, y).debiased }
+
+    /// Linear CKA (exactly `LinearCKA.similarity`) and debiased CKA from one pass over the
+    /// moments, which both need: `forkscope diff` gives both for every pair of views.
+    public static func withLinear(_ x: Matrix, _ y: Matrix) -> (linear: Double?, debiased: Double?) {
         precondition(x.rows == y.rows, "CKA needs the same tokens on both sides")
-        guard x.rows >= 4 else { return nil }
+        guard x.rows >= 2 else { return (nil, nil) }
         let xc = x.subtractingFromRows(x.columnMeans()), yc = y.subtractingFromRows(y.columnMeans())
-        let (cross, xx, yy) = LinearCKA.moments(xc, yc)
+        let moments = LinearCKA.moments(xc, yc), linear = LinearCKA.fromMoments(moments)
+        guard x.rows >= 4 else { return (linear, nil) }
+        let (cross, xx, yy) = moments
         let a = xc.rowSquaredNorms(), b = yc.rowSquaredNorms()
         let n = Double(x.rows), sa = a.reduce(0, +), sb = b.reduce(0, +)
         func hsic(_ moment: Double, _ s1: Double, _ s2: Double, _ dot: Double) -> Double {
@@ -32,7 +38,7 @@ public enum DebiasedCKA {
         }
         let hxy = hsic(cross, sa, sb, zip(a, b).reduce(0) { $0 + $1.0 * $1.1 })
         let hxx = hsic(xx, sa, sa, a.reduce(0) { $0 + $1 * $1 }), hyy = hsic(yy, sb, sb, b.reduce(0) { $0 + $1 * $1 })
-        guard hxx > 0, hyy > 0 else { return nil }
-        return min(max(hxy / (hxx.squareRoot() * hyy.squareRoot()), -1), 1)
+        guard hxx > 0, hyy > 0 else { return (linear, nil) }
+        return (linear, min(max(hxy / (hxx.squareRoot() * hyy.squareRoot()), -1), 1))
     }
 }

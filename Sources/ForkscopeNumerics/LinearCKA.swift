@@ -20,10 +20,14 @@ public enum LinearCKA {
         precondition(x.rows == y.rows, "CKA needs the same tokens on both sides")
         guard x.rows >= 2 else { return nil }
         let xc = x.subtractingFromRows(x.columnMeans()), yc = y.subtractingFromRows(y.columnMeans())
-        let (cross, xx, yy) = moments(xc, yc)
-        guard xx > 0, yy > 0 else { return nil }
+        return fromMoments(moments(xc, yc))
+    }
+
+    /// CKA from `moments`; nil when either side has no variance.
+    static func fromMoments(_ m: (cross: Double, xx: Double, yy: Double)) -> Double? {
+        guard m.xx > 0, m.yy > 0 else { return nil }
         // In [0, 1] by Cauchy–Schwarz; rounding can overshoot 1 by an ulp or two.
-        return min(cross / (xx.squareRoot() * yy.squareRoot()), 1)
+        return min(m.cross / (m.xx.squareRoot() * m.yy.squareRoot()), 1)
     }
 
     /// ‖YᵀX‖²_F, ‖XᵀX‖²_F and ‖YᵀY‖²_F of column-centred X and Y, by whichever form is cheaper.

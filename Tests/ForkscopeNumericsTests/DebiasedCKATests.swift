@@ -11,6 +11,9 @@ struct DebiasedCKATests {
         for c in fixture.cases {
             let value = try #require(DebiasedCKA.similarity(NumericsKit.matrix(c.x), NumericsKit.matrix(c.y)))
             #expect(abs(value - c.debiased) < 1e-9, "\(c.name): \(value) against \(c.debiased)")
+            // One pass gives both, linear CKA bit for bit as LinearCKA gives it.
+            let both = DebiasedCKA.withLinear(NumericsKit.matrix(c.x), NumericsKit.matrix(c.y))
+            #expect(both.linear == LinearCKA.similarity(NumericsKit.matrix(c.x), NumericsKit.matrix(c.y)) && both.debiased == value)
         }
     }
 

@@ -64,6 +64,9 @@ public struct LayerSimilarity: Sendable {
     public var layerLabel: String { layerPairLabel(layerA, layerB) }
     public let entries: [Entry]
 
+    /// The highest permutation-null 95th percentile of any view: the band the pages draw.
+    public var highestNullP95: Double? { entries.compactMap { $0.null?.p95 }.max() }
+
     /// Tokens per branch that the pages and diff.json list as having moved most.
     public static let movedPerBranch = 5
 
@@ -205,10 +208,10 @@ public struct LayerSimilarity: Sendable {
                 if let ra = rowA[pair.a], let rb = rowB[pair.b] { matched.append((pair.a, ra, rb)) }
             }
             let xa = a.states.selectingRows(matched.map(\.a)), xb = b.states.selectingRows(matched.map(\.b))
-            let cka = LinearCKA.similarity(xa, xb)
+            let (cka, debiased) = DebiasedCKA.withLinear(xa, xb)
             let sample = EvenSample.indices(matched.count, LayerSimilarity.neighbourSampleLimit)
             let (sa, sb) = sample.count == matched.count ? (xa, xb) : (xa.selectingRows(sample), xb.selectingRows(sample))
-            let result = Found(cka: cka, ckaDebiased: DebiasedCKA.similarity(xa, xb), null: CKANull.of(sa, sb),
+            let result = Found(cka: cka, ckaDebiased: debiased, null: CKANull.of(sa, sb),
                                compared: matched.map(\.token), sampled: sample.map { matched[$0].token }, change: NeighbourChange.of(sa, sb))
             lock.withLock { found[view] = result }
         }

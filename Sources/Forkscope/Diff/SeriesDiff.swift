@@ -24,6 +24,8 @@ public struct SeriesDiff: Sendable {
     public let pairs: [RunDiff]
     /// Each version's analysis of each of the first version's layers (as `pairs` pair them).
     public let analyses: [[LayerAnalysis]]
+    /// Each version's own verdict (recommended view, attribution) from those analyses.
+    public let verdicts: [Verdict]
     public let options: LayerAnalysis.Options
 
     /// Where version `i`'s label comes from when none is given.
@@ -80,6 +82,7 @@ public struct SeriesDiff: Sendable {
         self.against = against
         self.bases = bases
         self.analyses = analyses
+        self.verdicts = runs.indices.map { Verdict(analyses: analyses[$0], run: runs[$0]) }
         self.options = options
     }
 }

@@ -16,6 +16,8 @@ public struct HeatMap: Sendable {
     public var outlineMeaning = "the layers compared side by side"
     /// Extra text for each cell's tooltip (rows × columns), e.g. its calibration.
     public var notes: [[String]]?
+    /// The `<svg>`'s classes: "heatmap", plus "series" on a series' version × layer maps.
+    public var classes = "heatmap"
     /// The values the colour scale spans (the scale's ends); values outside take its end colours.
     public var scale: ClosedRange<Double> = 0...1
 
@@ -69,7 +71,7 @@ public struct HeatMap: Sendable {
         let rows = max(values.rows, 1), cols = max(values.cols, 1)
         let cw = side / Double(cols), ch = side / Double(rows)
         let width = m.left + side + m.right, height = m.top + side + m.bottom
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heatmap\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">\n"
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"\(classes)\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">\n"
         out += "<title>\(Escape.html(title))</title><desc>\(Escape.html(description))</desc>\n<g class=\"cells\">"
         for r in 0..<values.rows {
             for c in 0..<values.cols {

@@ -132,7 +132,7 @@ extension DiffReport {
     mutating func addSeries(_ series: SeriesDiff, folder: (Int) -> String) {
         against = series.against.rawValue
         versions = series.runs.indices.map { v in
-            let run = series.runs[v], verdict = Verdict(analyses: series.analyses[v], run: run)
+            let run = series.runs[v], verdict = series.verdicts[v]
             return Version(label: series.labels[v], title: run.title,
                            model: Report.Model(name: run.model.name, version: run.model.version, positional_encoding: run.model.positionalEncoding),
                            layers: run.layers, recommended_view: verdict.content?.view.name,

@@ -70,7 +70,7 @@ struct DiffIndexPage: Sendable {
             })
         }
         // The null's band: per layer, the highest 95th percentile of any view.
-        let nullTop = diff.layers.map { $0.entries.compactMap { $0.null?.p95 }.max() }
+        let nullTop = diff.layers.map(\.highestNullP95)
         var cka = chart("linear CKA of A and B against layer", .cka)
         cka.series.append(LineChart.Series(label: "permutation null, 95th percentile (highest of any view)", color: "#888888",
                                            values: nullTop, dashed: true))

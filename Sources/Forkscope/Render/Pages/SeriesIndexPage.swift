@@ -41,10 +41,9 @@ struct SeriesIndexPage: Sendable {
 
     static func make(_ r: SeriesRenderer) -> Page<SeriesIndexPage> {
         let s = r.series
-        let verdicts = s.runs.indices.map { Verdict(analyses: s.analyses[$0], run: s.runs[$0]) }
         let contentID = Verdict.contentMeasure(s.runs[0])
         let versions = s.runs.indices.map { v -> Version in
-            let verdict = verdicts[v]
+            let verdict = s.verdicts[v]
             func figure(_ view: View, _ id: Measure.ID) -> String { verdict.mean(view, id).map { String(format: "%.3f", $0) } ?? "—" }
             return Version(
                 number: v + 1, label: TokenText.visible(s.labels[v]), title: TokenText.visible(s.runs[v].title),
@@ -60,10 +59,7 @@ struct SeriesIndexPage: Sendable {
         let axis = s.against == .first ? "version (against 1)" : "version (against the one before)"
         let views = s.options.views.enumerated().map { i, view -> ViewMaps in
             // rows: the compared versions; columns: layers.
-            func entries() -> [[LayerSimilarity.Entry?]] {
-                s.pairs.map { pair in pair.layers.map { $0.entries.first { $0.view == view } } }
-            }
-            let cells = entries()
+            let cells = s.pairs.map { pair in pair.layers.map { $0.entries.first { $0.view == view } } }
             // One colour scale for the view's two maps, from the tenth below their lowest value to
             // 1, so that versions a few hundredths apart still show and the two maps compare.
             let all = cells.joined().compactMap { $0 }.flatMap { [$0.cka, $0.ckaDebiased].compactMap { $0 } }
@@ -83,7 +79,8 @@ struct SeriesIndexPage: Sendable {
                 heat.outlineMeaning = "CKA within the permutation null"
                 heat.scale = low...1
                 heat.notes = cells.map { row in row.map { $0.map { Calibration($0).sentence } ?? "not compared" } }
-                return heat.svg().replacingOccurrences(of: "class=\"heatmap\"", with: "class=\"heatmap series\"")
+                heat.classes = "heatmap series"
+                return heat.svg()
             }
             let flat = cells.joined().compactMap { $0 }
             return ViewMaps(title: view.title, name: view.name, cka: map(.cka, "linear CKA"), debiased: map(.ckaDebiased, "debiased CKA"),

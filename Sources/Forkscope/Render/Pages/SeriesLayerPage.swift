@@ -30,7 +30,7 @@ struct SeriesLayerPage: Sendable {
         func lines(_ measure: SimilarityMeasure) -> [LineChart.Series] {
             views.enumerated().map { i, v in LineChart.Series(label: v.title, color: ViewPalette.color(i), values: similarity(measure, view: v)) }
         }
-        let nullTop = [nil] + s.pairs.map { $0.layers[slice].entries.compactMap { $0.null?.p95 }.max() }
+        let nullTop = [nil] + s.pairs.map { $0.layers[slice].highestNullP95 }
         let against = s.against == .first ? "the first version" : "the version before"
         let similarityCharts = [
             Chart(title: "Linear CKA", help: "against \(against); dashed: the permutation null's 95th percentile (highest of any view)",
